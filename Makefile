@@ -1,0 +1,72 @@
+# Everyday commands. `make run` sets up and runs the product on a fresh machine;
+# `make test` installs what the tests need and runs them all.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Tests run on the real parts: PostgreSQL and Redis on this machine unless told otherwise.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+
+.PHONY: install install-test run web worker beat migrate seed test test-fast lint format check bench bench-smoke clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+# Web + worker + beat on the embedded defaults (SQLite, filesystem broker): no servers needed.
+run: seed
+	@echo ""
+	@echo "  客户关系管理系统: http://$(HOST):$(PORT)/"
+	@echo "  logins (demo only): admin, marketing, leader, auditor, east_manager, east_staff,"
+	@echo "  south_manager, south_staff, design_manager, design_staff, install_manager, install_staff"
+	@echo "  password: $${DEMO_PASSWORD:-demo-pass-2026}"
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A crm worker -B --scheduler django_celery_beat.schedulers:DatabaseScheduler \
+		--loglevel=INFO --concurrency=2 & \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(BIN)/pytest -p no:cacheprovider
+
+test-fast: install-test
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(BIN)/pytest -p no:cacheprovider -m "not e2e" -x -q
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: install
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+bench: install-test
+	$(BIN)/python bench/run.py
+
+bench-smoke: install-test
+	$(BIN)/python bench/run.py --smoke
+
+clean:
+	rm -rf $(VENV) db.sqlite3* var staticfiles

@@ -1,0 +1,673 @@
+"""The client archive (domain.md section 2, R6-R13) and cross-branch access (R4, R5)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from crm.access import RestrictedManager, Scope
+from crm.models import Branch, BusinessModel, ProjectDepartment, Role
+from crm.validators import (
+    normalize_credit_code,
+    normalize_name,
+    normalize_phone,
+    validate_credit_code,
+    validate_non_negative,
+    validate_phone,
+)
+
+MONEY = {"max_digits": 16, "decimal_places": 2, "validators": [validate_non_negative]}
+
+
+class Stage(models.TextChoices):
+    """Lifecycle stage (客户阶段, R6)."""
+
+    POTENTIAL = "potential", _("潜在客户")
+    INTENDED = "intended", _("意向客户")
+    PROSPECTIVE = "prospective", _("准客户")
+    SIGNED = "signed", _("签约客户")
+    DEVELOPED = "developed", _("已开发客户")
+    PARTNER = "partner", _("合作伙伴客户")
+
+
+class Grade(models.TextChoices):
+    """Client grade (客户分级, R7)."""
+
+    A = "A", _("A类客户")
+    B = "B", _("B类客户")
+    C = "C", _("C类客户")
+
+
+class OrgType(models.TextChoices):
+    GOVERNMENT = "government", _("政府部门")
+    REAL_ESTATE = "real_estate", _("房地产企业")
+    SOCIAL_ORG = "social_org", _("社会团体")
+    STATE_OWNED = "state_owned", _("国有企业")
+    PRIVATE = "private", _("民营企业")
+    OTHER = "other", _("其他")
+
+
+class SocialValue(models.TextChoices):
+    """The client's social value, which sets the level of who visits an A client (R13)."""
+
+    HIGH = "high", _("高")
+    MEDIUM = "medium", _("中")
+    LOW = "low", _("低")
+
+
+class Tag(models.Model):
+    """A free label on clients (e.g. 重点工程, 政府平台)."""
+
+    name = models.CharField(_("标签"), max_length=30, unique=True)
+
+    class Meta:
+        verbose_name = _("标签")
+        verbose_name_plural = _("标签")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Client(BusinessModel):
+    """A client (客户/业主/甲方/建设单位): the archive form (客户档案表) of domain.md section 2.
+    The record belongs to the group (R1); ``branch`` is the branch that collected it (R2)."""
+
+    name = models.CharField(_("客户单位名称"), max_length=200)
+    name_normalized = models.CharField(max_length=200, editable=False, db_index=True)
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, blank=True, validators=[validate_credit_code]
+    )
+    org_type = models.CharField(_("客户类型"), max_length=20, choices=OrgType.choices, default=OrgType.OTHER)
+    industry = models.CharField(_("所属行业"), max_length=50, blank=True)
+    address = models.CharField(_("单位地址"), max_length=300, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=40, blank=True, validators=[validate_phone])
+    phone_normalized = models.CharField(max_length=40, blank=True, editable=False, db_index=True)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    parent_company = models.CharField(_("上级/母公司"), max_length=200, blank=True)
+
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="clients", verbose_name=_("所属分公司")
+    )
+    department = models.ForeignKey(
+        ProjectDepartment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="clients",
+        verbose_name=_("项目经理部"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_clients",
+        verbose_name=_("客户经理"),
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="clients", verbose_name=_("标签"))
+
+    stage = models.CharField(_("客户阶段"), max_length=20, choices=Stage.choices, default=Stage.POTENTIAL)
+    grade = models.CharField(_("客户分级"), max_length=1, choices=Grade.choices, default=Grade.C)
+    graded_at = models.DateTimeField(_("定级时间"), null=True, blank=True)
+
+    # Facts behind the suggested grade (R7); each is shown with the suggestion.
+    integrity_good = models.BooleanField(_("诚信良好"), default=False)
+    integrity_bad = models.BooleanField(_("有不良诚信记录"), default=False)
+    credit_good = models.BooleanField(_("资信良好"), default=False)
+    social_value = models.CharField(
+        _("社会价值"), max_length=10, choices=SocialValue.choices, default=SocialValue.MEDIUM
+    )
+    near_term_need = models.BooleanField(_("近期有合作需求"), default=False)
+    demanding = models.BooleanField(_("要求苛刻"), default=False)
+    low_profit_complex = models.BooleanField(_("利润低且程序复杂"), default=False)
+    poor_reputation = models.BooleanField(_("口碑差"), default=False)
+    company_problems = models.BooleanField(_("客户自身存在问题"), default=False)
+    under_observation = models.BooleanField(_("观察中,加大开发力度"), default=False)
+
+    # Client value (R9) and the evaluations of the archive form.
+    design_value = models.TextField(_("设计产品价值"), blank=True)
+    time_value = models.TextField(_("时间价值"), blank=True)
+    service_value = models.TextField(_("服务价值"), blank=True)
+    evaluation_of_us = models.TextField(_("客户对我方的评价"), blank=True)
+    our_evaluation = models.TextField(_("我方对客户的评价"), blank=True)
+    assessment_result = models.TextField(_("考核结果"), blank=True)
+    needs_collected_on = models.DateField(_("最近需求收集日期"), null=True, blank=True)
+    remarks = models.TextField(_("备注"), blank=True)
+
+    scope = Scope(branch="branch", client="pk", owner="owner")
+
+    class Meta:
+        verbose_name = _("客户")
+        verbose_name_plural = _("客户档案")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_code"], condition=~models.Q(credit_code=""), name="client_credit_code_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["branch", "name"]),
+            models.Index(fields=["branch", "grade"]),
+            models.Index(fields=["owner"]),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.credit_code:
+            self.credit_code = normalize_credit_code(self.credit_code)
+        if self.department_id and self.branch_id and self.department.branch_id != self.branch_id:
+            raise ValidationError({"department": _("项目经理部不属于所选分公司。")})
+
+    def save(self, *args, **kwargs):
+        # Derived search keys, kept in step with what they derive from.
+        self.name = (self.name or "").strip()
+        self.name_normalized = normalize_name(self.name)
+        self.credit_code = normalize_credit_code(self.credit_code)
+        try:
+            self.phone_normalized = normalize_phone(self.phone)
+        except ValidationError:
+            self.phone_normalized = ""
+        super().save(*args, **kwargs)
+
+
+class ClientUserObjectPermission(UserObjectPermissionBase):
+    """Per-client, per-user permission written by an approved access request (R5)."""
+
+    content_object = models.ForeignKey(Client, on_delete=models.CASCADE)
+
+
+class ClientGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Client, on_delete=models.CASCADE)
+
+
+class Contact(BusinessModel):
+    """A contact person of a client (联系人), with social relations (社会关系)."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("客户")
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    position = models.CharField(_("职务"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=40, blank=True, validators=[validate_phone])
+    phone_normalized = models.CharField(max_length=40, blank=True, editable=False, db_index=True)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    social_relations = models.TextField(_("社会关系"), blank=True)
+    is_primary = models.BooleanField(_("主要联系人"), default=False)
+    notes = models.TextField(_("备注"), blank=True)
+
+    scope = Scope(branch="client__branch", client="client", owner="client__owner")
+
+    class Meta:
+        verbose_name = _("联系人")
+        verbose_name_plural = _("联系人")
+        ordering = ["-is_primary", "name"]
+
+    def __str__(self):
+        return f"{self.name}({self.position})" if self.position else self.name
+
+    def save(self, *args, **kwargs):
+        try:
+            self.phone_normalized = normalize_phone(self.phone)
+        except ValidationError:
+            self.phone_normalized = ""
+        super().save(*args, **kwargs)
+
+
+class ProjectType(models.TextChoices):
+    COMMERCIAL = "commercial", _("商业")
+    RESIDENTIAL = "residential", _("住宅")
+    CIVIL = "civil", _("民用/公共建筑")
+    INDUSTRIAL = "industrial", _("工业")
+    INFRASTRUCTURE = "infrastructure", _("基础设施")
+
+
+class Phase(models.TextChoices):
+    BIDDING = "bidding", _("招投标")
+    CONTRACT = "contract", _("合同签订")
+    DESIGN = "design", _("设计")
+    CONSTRUCTION = "construction", _("施工")
+    SETTLEMENT = "settlement", _("结算")
+    COMPLETED = "completed", _("竣工")
+    AFTER_SERVICE = "after_service", _("竣工后服务")
+
+
+class Project(BusinessModel):
+    """A project (工程项目) with a client: the cooperation history (合作历史)."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="projects", verbose_name=_("客户")
+    )
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="projects", verbose_name=_("承接单位")
+    )
+    department = models.ForeignKey(
+        ProjectDepartment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="projects",
+        verbose_name=_("项目经理部"),
+    )
+    name = models.CharField(_("项目名称"), max_length=200)
+    code = models.CharField(_("项目编号"), max_length=40, blank=True)
+    project_type = models.CharField(_("项目类型"), max_length=20, choices=ProjectType.choices)
+    phase = models.CharField(_("项目阶段"), max_length=20, choices=Phase.choices, default=Phase.BIDDING)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_projects",
+        verbose_name=_("项目经理"),
+    )
+    manager_name = models.CharField(_("项目经理姓名"), max_length=50, blank=True)
+    contract_value = models.DecimalField(_("合同金额(元)"), default=Decimal("0"), **MONEY)
+    cost = models.DecimalField(_("成本(元)"), default=Decimal("0"), **MONEY)
+    profit = models.DecimalField(_("利润(元)"), max_digits=16, decimal_places=2, default=Decimal("0"))
+    signed_on = models.DateField(_("签约日期"), null=True, blank=True)
+    started_on = models.DateField(_("开工日期"), null=True, blank=True)
+    completed_on = models.DateField(_("竣工日期"), null=True, blank=True)
+    is_key = models.BooleanField(_("重点项目"), default=False)
+
+    scope = Scope(branch="branch", client="client", owner="client__owner")
+
+    class Meta:
+        verbose_name = _("工程项目")
+        verbose_name_plural = _("工程项目")
+        ordering = ["-signed_on", "name"]
+        indexes = [models.Index(fields=["client", "signed_on"])]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.started_on and self.completed_on and self.completed_on < self.started_on:
+            errors["completed_on"] = _("竣工日期不能早于开工日期。")
+        if self.department_id and self.branch_id and self.department.branch_id != self.branch_id:
+            errors["department"] = _("项目经理部不属于所选承接单位。")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Need(BusinessModel):
+    """A client need (客户需求, seed 003) with its response deadline (R11) and tracking (R12)."""
+
+    class Category(models.TextChoices):
+        PRODUCT = "product", _("产品")
+        SERVICE = "service", _("服务")
+        PRICE = "price", _("价格")
+        OTHER = "other", _("其他")
+
+    class Origin(models.TextChoices):
+        INITIAL = "initial", _("初始需求")
+        DERIVED = "derived", _("派生需求")
+
+    class Urgency(models.TextChoices):
+        URGENT = "urgent", _("紧急")
+        IMPORTANT = "important", _("重要")
+        GENERAL = "general", _("一般")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("已接收")
+        ASSESSED = "assessed", _("已评估")
+        IN_PROGRESS = "in_progress", _("处理中")
+        DONE = "done", _("已完成")
+        REJECTED = "rejected", _("不予采纳")
+
+    class Level(models.TextChoices):
+        HIGH = "high", _("高")
+        MEDIUM = "medium", _("中")
+        LOW = "low", _("低")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="needs", verbose_name=_("客户"))
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="needs",
+        verbose_name=_("项目"),
+    )
+    category = models.CharField(_("需求类别"), max_length=20, choices=Category.choices)
+    origin = models.CharField(
+        _("需求来源层次"), max_length=20, choices=Origin.choices, default=Origin.INITIAL
+    )
+    urgency = models.CharField(_("紧急程度"), max_length=20, choices=Urgency.choices, default=Urgency.GENERAL)
+    is_functional = models.BooleanField(_("功能性需求"), default=True)
+    source_channel = models.CharField(_("获取渠道"), max_length=50, blank=True)
+    description = models.TextField(_("需求内容"))
+    feasibility = models.CharField(_("可行性"), max_length=10, choices=Level.choices, blank=True)
+    value_assessment = models.CharField(_("价值评估"), max_length=10, choices=Level.choices, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_needs",
+        verbose_name=_("负责人"),
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
+    response_due_at = models.DateTimeField(_("响应期限"), editable=False)
+    due_provisional = models.BooleanField(_("期限为暂定(无节假日数据)"), default=False, editable=False)
+    responded_at = models.DateTimeField(_("响应时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    response_note = models.TextField(_("处理意见"), blank=True)
+
+    scope = Scope(branch="client__branch", client="client", owner="client__owner")
+
+    class Meta:
+        verbose_name = _("客户需求")
+        verbose_name_plural = _("客户需求")
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["client", "received_at"]),
+            models.Index(fields=["status", "response_due_at"]),
+        ]
+
+    def __str__(self):
+        return self.description[:40]
+
+    @property
+    def is_overdue(self):
+        return self.responded_at is None and self.response_due_at and self.response_due_at < timezone.now()
+
+
+class Visit(BusinessModel):
+    """A contact or visit (客户接触与回访): who met whom, how, and what comes next (R13)."""
+
+    class Channel(models.TextChoices):
+        WEBSITE = "website", _("集团网站")
+        PUBLICATION = "publication", _("集团刊物")
+        MEETING = "meeting", _("客户座谈/考察/宴请")
+        PHONE = "phone", _("电话沟通")
+        ONSITE = "onsite", _("现场接触")
+        VISIT = "visit", _("上门拜访")
+        TECH_EXCHANGE = "tech_exchange", _("技术交流")
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="visits", verbose_name=_("客户")
+    )
+    plan = models.ForeignKey(
+        "VisitPlan",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("拜访计划"),
+    )
+    visited_at = models.DateTimeField(_("拜访时间"), default=timezone.now)
+    channel = models.CharField(_("接触方式"), max_length=20, choices=Channel.choices, default=Channel.VISIT)
+    our_people = models.CharField(_("我方人员"), max_length=200, blank=True)
+    our_level = models.CharField(_("我方人员层级"), max_length=20, blank=True)
+    client_people = models.CharField(_("客户方人员"), max_length=200, blank=True)
+    notes = models.TextField(_("拜访内容"), blank=True)
+    outcome = models.TextField(_("拜访结果"), blank=True)
+    next_step = models.CharField(_("下一步工作"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="recorded_visits",
+        verbose_name=_("记录人"),
+    )
+
+    scope = Scope(branch="client__branch", client="client", owner="client__owner")
+
+    class Meta:
+        verbose_name = _("拜访记录")
+        verbose_name_plural = _("拜访记录")
+        ordering = ["-visited_at"]
+        indexes = [models.Index(fields=["client", "visited_at"])]
+
+    def __str__(self):
+        return f"{self.client} {self.visited_at:%Y-%m-%d}"
+
+
+class VisitPlan(BusinessModel):
+    """The visit plan of a client (拜访计划, R13): A clients by frequency and visitor level,
+    B clients at a frequency marketing staff set, C clients none (unless under observation)."""
+
+    class Frequency(models.TextChoices):
+        DEKAD = "dekad", _("每旬")
+        MONTHLY = "monthly", _("每月")
+        QUARTERLY = "quarterly", _("每季度")
+        HALF_YEARLY = "half_yearly", _("每半年")
+        CUSTOM = "custom", _("自定义天数")
+
+    class VisitorLevel(models.TextChoices):
+        GROUP_LEADER = "group_leader", _("集团领导")
+        BRANCH_LEADER = "branch_leader", _("分公司领导")
+        DEPT_MANAGER = "dept_manager", _("项目经理/经营部负责人")
+        MARKETING_STAFF = "marketing_staff", _("营销人员")
+
+    FREQUENCY_DAYS = {"dekad": 10, "monthly": 30, "quarterly": 91, "half_yearly": 182}
+
+    client = models.OneToOneField(
+        Client, on_delete=models.CASCADE, related_name="visit_plan", verbose_name=_("客户")
+    )
+    frequency = models.CharField(_("拜访频次"), max_length=20, choices=Frequency.choices)
+    interval_days = models.PositiveIntegerField(_("间隔天数"), null=True, blank=True)
+    visitor_level = models.CharField(_("拜访人员层级"), max_length=20, choices=VisitorLevel.choices)
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="visit_plans",
+        verbose_name=_("负责人"),
+    )
+    next_due_on = models.DateField(_("下次拜访日期"), db_index=True)
+    is_active = models.BooleanField(_("有效"), default=True)
+    extra_effort = models.BooleanField(_("加大开发力度"), default=False)
+    notes = models.CharField(_("说明"), max_length=300, blank=True)
+
+    scope = Scope(branch="client__branch", client="client", owner="client__owner")
+
+    class Meta:
+        verbose_name = _("拜访计划")
+        verbose_name_plural = _("拜访计划")
+        ordering = ["next_due_on"]
+
+    def __str__(self):
+        return f"{self.client} · {self.get_frequency_display()}"
+
+    @property
+    def period_days(self) -> int:
+        if self.frequency == self.Frequency.CUSTOM:
+            return self.interval_days or 30
+        return self.FREQUENCY_DAYS[self.frequency]
+
+    def clean(self):
+        if self.frequency == self.Frequency.CUSTOM and not self.interval_days:
+            raise ValidationError({"interval_days": _("自定义频次需填写间隔天数。")})
+
+
+class GradeChange(BusinessModel):
+    """A grade change (R7): who, when, from, to, why, and what the system suggested."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="grade_changes", verbose_name=_("客户")
+    )
+    from_grade = models.CharField(_("原分级"), max_length=1, choices=Grade.choices, blank=True)
+    to_grade = models.CharField(_("新分级"), max_length=1, choices=Grade.choices)
+    suggested_grade = models.CharField(_("系统建议"), max_length=1, choices=Grade.choices)
+    criteria = models.JSONField(_("依据"), default=list)
+    reason = models.TextField(_("理由"), blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+    )
+    changed_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    scope = Scope(branch="client__branch", client="client")
+
+    class Meta:
+        verbose_name = _("分级变更")
+        verbose_name_plural = _("分级变更")
+        ordering = ["-changed_at"]
+
+    def __str__(self):
+        return f"{self.client}: {self.from_grade or '-'} → {self.to_grade}"
+
+
+class StageChange(BusinessModel):
+    """A lifecycle stage change (R6)."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="stage_changes", verbose_name=_("客户")
+    )
+    from_stage = models.CharField(_("原阶段"), max_length=20, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(_("新阶段"), max_length=20, choices=Stage.choices)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+    )
+    changed_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    scope = Scope(branch="client__branch", client="client")
+
+    class Meta:
+        verbose_name = _("阶段变更")
+        verbose_name_plural = _("阶段变更")
+        ordering = ["-changed_at"]
+
+
+class AccessRequest(BusinessModel):
+    """A request for another branch's clients (查阅申请, R5): group marketing reviews it and a
+    group leader approves or rejects it. Scope: the requester's branch (it is their paper)."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("待市场营销部审核")
+        FORWARDED = "forwarded", _("待集团领导审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    MAX_DAYS = 90
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="access_requests",
+        verbose_name=_("申请人"),
+    )
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="access_requests", verbose_name=_("申请单位")
+    )
+    clients = models.ManyToManyField(Client, related_name="access_requests", verbose_name=_("申请查阅的客户"))
+    reason = models.TextField(_("申请理由"))
+    starts_on = models.DateField(_("开始日期"), default=timezone.localdate)
+    ends_on = models.DateField(_("结束日期"))
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("审核人"),
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    review_note = models.TextField(_("审核意见"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("审批人"),
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审批意见"), blank=True)
+
+    scope = Scope(branch="branch", owner="requester")
+
+    class Meta:
+        verbose_name = _("查阅申请")
+        verbose_name_plural = _("查阅申请")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"#{self.pk} {self.requester} {self.get_status_display()}"
+
+
+class AccessGrant(BusinessModel):
+    """The read access an approved request gives (授权): per-client guardian permissions for
+    the requester, valid from ``starts_at`` until ``ends_at``. ``restrict`` ignores it once it
+    has ended, even before the revoking job has removed the permission rows."""
+
+    request = models.OneToOneField(
+        AccessRequest, on_delete=models.PROTECT, related_name="grant", verbose_name=_("申请")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="access_grants",
+        verbose_name=_("被授权人"),
+    )
+    clients = models.ManyToManyField(Client, related_name="access_grants", verbose_name=_("客户"))
+    starts_at = models.DateTimeField(_("生效时间"))
+    ends_at = models.DateTimeField(_("到期时间"), db_index=True)
+    revoked_at = models.DateTimeField(_("收回时间"), null=True, blank=True)
+
+    scope = Scope(branch="request__branch", owner="user")
+
+    class Meta:
+        verbose_name = _("查阅授权")
+        verbose_name_plural = _("查阅授权")
+        ordering = ["-starts_at"]
+
+    def __str__(self):
+        return f"{self.user} → {self.ends_at:%Y-%m-%d}"
+
+    @property
+    def is_active(self):
+        now = timezone.now()
+        return self.revoked_at is None and self.starts_at <= now < self.ends_at
+
+
+class AccessLog(models.Model):
+    """A read of another branch's client (R4): who, which client, when, under which grant.
+    Written by the views, never edited; group marketing and auditors search it."""
+
+    class Via(models.TextChoices):
+        PAGE = "page", _("页面")
+        API = "api", _("接口")
+        EXPORT = "export", _("导出")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("查阅人")
+    )
+    user_branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("查阅人单位")
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="access_logs", verbose_name=_("客户")
+    )
+    grant = models.ForeignKey(
+        AccessGrant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="logs",
+        verbose_name=_("授权"),
+    )
+    via = models.CharField(_("方式"), max_length=10, choices=Via.choices)
+    path = models.CharField(_("地址"), max_length=300, blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    objects = RestrictedManager()
+    # Only the group roles that hold view_accesslog (marketing, auditors) see the log.
+    scope = Scope(branch=None)
+    view_roles = (Role.MARKETING, Role.AUDITOR)
+
+    class Meta:
+        verbose_name = _("档案查阅记录")
+        verbose_name_plural = _("档案查阅记录")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} → {self.client}"

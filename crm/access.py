@@ -1,0 +1,174 @@
+"""Access control: one mechanism, used everywhere (design.md; style.md 1).
+
+``Model.objects.restrict(user, action)`` returns exactly the rows ``user`` may act on:
+
+* superusers and holders of the model-level permission (group marketing, leaders and
+  auditors for ``view``; group marketing for writes: R3) see every branch;
+* a branch's people see their branch's rows, through guardian object permissions on the
+  Branch row held by the branch's role groups (R2);
+* for ``view``, a user also sees the clients of an active, approved access grant (R5); grant
+  scopes are registered by the app that owns grants, so this module imports no app above it;
+* while the user's branch is under an archive suspension (R33), branch scope and grants
+  are replaced by the rows the user is the account owner of.
+
+Every restriction is a single SQL filter (subqueries, no extra round trips), so a restricted
+list costs the same number of queries as an unrestricted one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import Exists, Q
+from django.utils import timezone
+
+ACTIONS = ("view", "add", "change", "delete")
+
+# Which object permission on the Branch row carries each action for a branch's people.
+BRANCH_PERMS = {
+    "view": "view_branch_archive",
+    "add": "change_branch_archive",
+    "change": "change_branch_archive",
+    "delete": "manage_branch_archive",
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Paths from a model to what access control needs.
+
+    branch: the owning branch ("pk" for Branch itself).
+    client: the client, for per-client grants ("pk" for Client; None: grants do not apply).
+    owner:  the account owner, for suspensions (None: nobody owns rows of this model).
+    """
+
+    branch: str | None
+    client: str | None = None
+    owner: str | None = None
+
+
+# Callables (user, now) -> a queryset of client ids the user has an active grant for.
+_grant_scopes: list[Callable] = []
+
+
+def register_grant_scope(fn: Callable) -> Callable:
+    if fn not in _grant_scopes:
+        _grant_scopes.append(fn)
+    return fn
+
+
+def model_perm(model, action: str) -> str:
+    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+
+
+def has_global(user, model, action: str) -> bool:
+    """Model-level right over every branch (R3)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or user.has_perm(model_perm(model, action))
+
+
+def branch_ids(user, action: str):
+    """A subquery of the ids of the branches whose archive ``user`` may act on."""
+    from .models import BranchGroupObjectPermission, BranchUserObjectPermission
+
+    codename = BRANCH_PERMS[action]
+    via_groups = BranchGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename=codename
+    ).values("content_object_id")
+    direct = BranchUserObjectPermission.objects.filter(user=user, permission__codename=codename).values(
+        "content_object_id"
+    )
+    return via_groups.union(direct)
+
+
+def archive_suspended(user):
+    """An Exists() that is true while the user's branch has lost its archive query (R33)."""
+    from .models import Suspension
+
+    return Exists(Suspension.objects.active().filter(branch_id=user.branch_id, kind=Suspension.Kind.ARCHIVE))
+
+
+def is_archive_suspended(user) -> bool:
+    from .models import Suspension
+
+    if not user.is_authenticated or not user.branch_id:
+        return False
+    return Suspension.objects.active().filter(branch_id=user.branch_id, kind=Suspension.Kind.ARCHIVE).exists()
+
+
+def active_suspension(user, kind: str):
+    from .models import Suspension
+
+    if not user.is_authenticated or not user.branch_id:
+        return None
+    return (
+        Suspension.objects.active().filter(branch_id=user.branch_id, kind=kind).order_by("-ends_at").first()
+    )
+
+
+def scope_q(model, user, action: str) -> Q | None:
+    """The filter for ``user`` and ``action`` on ``model``; None means every row."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if not user or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if has_global(user, model, action):
+        return None
+    scope: Scope = model.scope
+    if scope.branch is None:
+        return Q(pk__in=[])  # only the model-level holders see this model
+    branch_path = "pk" if scope.branch == "pk" else f"{scope.branch}_id"
+    q = Q(**{f"{branch_path}__in": branch_ids(user, action)})
+    if action == "view" and scope.client is not None and _grant_scopes:
+        client_path = "pk" if scope.client == "pk" else f"{scope.client}_id"
+        now = timezone.now()
+        for grant_scope in _grant_scopes:
+            q |= Q(**{f"{client_path}__in": grant_scope(user, now)})
+    if action == "add" or scope.branch == "pk":
+        # New records may still be entered during a suspension (R33); branch lists stay.
+        return q
+    suspended = archive_suspended(user)
+    q = q & ~Q(suspended)
+    if scope.owner is not None:
+        q |= Q(suspended) & Q(**{f"{scope.owner}_id": user.pk})
+    return q
+
+
+def can(user, action: str, model) -> bool:
+    """Whether the user holds the role for ``action`` on ``model`` at all (else 403)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    if has_global(user, model, action):
+        return True
+    from .models import BranchGroupObjectPermission, BranchUserObjectPermission
+
+    codename = BRANCH_PERMS[action]
+    if BranchGroupObjectPermission.objects.filter(group__user=user, permission__codename=codename).exists():
+        return True
+    if BranchUserObjectPermission.objects.filter(user=user, permission__codename=codename).exists():
+        return True
+    # A user with an active grant and nothing else (rare) may still view what was granted.
+    if model.scope.branch is None:
+        return False
+    if action == "view" and model.scope.client is not None:
+        now = timezone.now()
+        return any(gs(user, now).exists() for gs in _grant_scopes)
+    return False
+
+
+class RestrictedQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view"):
+        q = scope_q(self.model, user, action)
+        return self if q is None else self.filter(q)
+
+
+class RestrictedManager(models.Manager.from_queryset(RestrictedQuerySet)):
+    pass
+
+
+def check_in_scope(user, action: str, obj) -> bool:
+    """Re-check a saved object against the user's scope inside the write's transaction (style.md 3)."""
+    return type(obj).objects.restrict(user, action).filter(pk=obj.pk).exists()

@@ -1,0 +1,26 @@
+"""API errors as design.md says: 400 with field messages, 401, 403 missing role, 404 out of
+scope, 409 stale edit; a Django ValidationError raised by a service is a 400, never a 500."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "该记录已被他人修改,请刷新后重试。"
+    default_code = "conflict"
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "message_dict"):
+            exc = exceptions.ValidationError(exc.message_dict)
+        else:
+            exc = exceptions.ValidationError({"detail": exc.messages})
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,96 @@
+"""The working-day calendar (R11, R16): mainland China public holidays and 调休 working
+weekends from chinesecalendar, corrected by the admin's HolidayOverride rows.
+
+A year chinesecalendar has no data for (it stops at 2026) falls back to Monday-Friday; such a
+result is marked ``provisional`` and a warning is logged, so that nobody mistakes a guessed
+deadline for a certain one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import NamedTuple
+
+import chinese_calendar
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+# Office hours: 09:00-12:00 and 13:00-18:00, eight working hours a day.
+WORK_PERIODS = ((dt.time(9, 0), dt.time(12, 0)), (dt.time(13, 0), dt.time(18, 0)))
+
+
+class Deadline(NamedTuple):
+    at: dt.datetime
+    provisional: bool
+
+
+def _overrides(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
+    from .models import HolidayOverride
+
+    return dict(HolidayOverride.objects.filter(date__range=(start, end)).values_list("date", "is_workday"))
+
+
+def is_workday(day: dt.date, overrides: dict[dt.date, bool] | None = None) -> tuple[bool, bool]:
+    """(is a working day, provisional)."""
+    if overrides is None:
+        overrides = _overrides(day, day)
+    if day in overrides:
+        return overrides[day], False
+    try:
+        return chinese_calendar.is_workday(day), False
+    except NotImplementedError:
+        logger.warning("No holiday data for %s; assuming Monday-Friday (provisional).", day.year)
+        return day.weekday() < 5, True
+
+
+def add_working_days(moment: dt.datetime, days: int) -> Deadline:
+    """The same time of day on the ``days``-th working day after ``moment``'s date."""
+    local = timezone.localtime(moment)
+    overrides = _overrides(local.date(), local.date() + dt.timedelta(days=days * 3 + 30))
+    day, left, provisional = local.date(), days, False
+    while left > 0:
+        day += dt.timedelta(days=1)
+        working, guessed = is_workday(day, overrides)
+        provisional |= guessed
+        if working:
+            left -= 1
+    return Deadline(local.replace(year=day.year, month=day.month, day=day.day), provisional)
+
+
+def add_working_hours(moment: dt.datetime, hours: float) -> Deadline:
+    """``moment`` plus ``hours`` of office time (WORK_PERIODS on working days)."""
+    tz = timezone.get_current_timezone()
+    local = timezone.localtime(moment)
+    left = dt.timedelta(hours=hours)
+    overrides = _overrides(local.date(), local.date() + dt.timedelta(days=int(hours) + 30))
+    day, provisional = local.date(), False
+    cursor = local
+    while True:
+        working, guessed = is_workday(day, overrides)
+        provisional |= guessed
+        if working:
+            for start, end in WORK_PERIODS:
+                p_start = timezone.make_aware(dt.datetime.combine(day, start), tz)
+                p_end = timezone.make_aware(dt.datetime.combine(day, end), tz)
+                if cursor >= p_end:
+                    continue
+                begin = max(cursor, p_start)
+                if begin + left <= p_end:
+                    return Deadline(begin + left, provisional)
+                left -= p_end - begin
+                cursor = p_end
+        day += dt.timedelta(days=1)
+        cursor = timezone.make_aware(dt.datetime.combine(day, dt.time(0, 0)), tz)
+
+
+def working_days_between(start: dt.date, end: dt.date) -> int:
+    """Working days in (start, end]."""
+    overrides = _overrides(start, end)
+    count, day = 0, start
+    while day < end:
+        day += dt.timedelta(days=1)
+        if is_workday(day, overrides)[0]:
+            count += 1
+    return count

@@ -1,0 +1,129 @@
+"""Writes of the organisation: role groups and their permissions, notifications."""
+
+from __future__ import annotations
+
+import logging
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from guardian.shortcuts import assign_perm
+
+from .models import BRANCH_ROLES, Branch, BusinessModel, Notification, Role, User
+
+logger = logging.getLogger(__name__)
+
+GROUP_ROLE_GROUPS = {
+    Role.MARKETING: "group:marketing",
+    Role.LEADER: "group:leader",
+    Role.AUDITOR: "group:auditor",
+}
+
+
+def branch_group_name(branch: Branch, role: str) -> str:
+    return f"{branch.code}:{role}"
+
+
+def business_models():
+    return [m for m in apps.get_models() if issubclass(m, BusinessModel)]
+
+
+def roles_sync() -> None:
+    """Create the group-wide role groups and give them their model-level rights (R3):
+    group marketing may do everything everywhere; leaders and auditors read everything."""
+    view_only = []
+    everything = []
+    for model in business_models() + [Branch, apps.get_model("crm", "ProjectDepartment")]:
+        for action in ("view", "add", "change", "delete"):
+            perm = Permission.objects.filter(
+                content_type__app_label=model._meta.app_label, codename=f"{action}_{model._meta.model_name}"
+            ).first()
+            if perm is None:
+                continue
+            if action == "view":
+                view_only.append(perm)
+            if model in (Branch,) and action != "view":
+                continue
+            everything.append(perm)
+    marketing, _ = Group.objects.get_or_create(name=GROUP_ROLE_GROUPS[Role.MARKETING])
+    marketing.permissions.add(*everything)
+    for role in (Role.LEADER, Role.AUDITOR):
+        group, _ = Group.objects.get_or_create(name=GROUP_ROLE_GROUPS[role])
+        group.permissions.add(*view_only)
+    # Models only some group roles may read (the access log, R4).
+    for model in apps.get_models():
+        roles = getattr(model, "view_roles", None)
+        if not roles:
+            continue
+        perm = Permission.objects.get(
+            content_type__app_label=model._meta.app_label, codename=f"view_{model._meta.model_name}"
+        )
+        for role in GROUP_ROLE_GROUPS:
+            group = Group.objects.get(name=GROUP_ROLE_GROUPS[role])
+            (group.permissions.add if role in roles else group.permissions.remove)(perm)
+    for branch in Branch.objects.all():
+        branch_ensure_groups(branch)
+
+
+def branch_ensure_groups(branch: Branch) -> None:
+    """Each branch has a staff and a manager group holding object permissions on the branch row."""
+    staff, _ = Group.objects.get_or_create(name=branch_group_name(branch, Role.STAFF))
+    manager, _ = Group.objects.get_or_create(name=branch_group_name(branch, Role.MANAGER))
+    for group in (staff, manager):
+        assign_perm("crm.view_branch_archive", group, branch)
+        assign_perm("crm.change_branch_archive", group, branch)
+    assign_perm("crm.manage_branch_archive", manager, branch)
+
+
+@transaction.atomic
+def user_set_role(*, user: User, role: str, branch: Branch | None = None, department=None) -> User:
+    """Give a user a role (and branch); keeps their auth groups in step with it."""
+    if role in BRANCH_ROLES and branch is None:
+        raise ValueError("a branch role needs a branch")
+    user.role = role
+    user.branch = branch
+    user.department = department
+    user.is_staff = role == Role.ADMIN or user.is_superuser
+    user.full_clean(exclude=["password"])
+    user.save()
+    managed = Group.objects.filter(name__contains=":")
+    user.groups.remove(*managed)
+    if role in GROUP_ROLE_GROUPS:
+        user.groups.add(Group.objects.get_or_create(name=GROUP_ROLE_GROUPS[role])[0])
+    elif role in BRANCH_ROLES:
+        branch_ensure_groups(branch)
+        user.groups.add(Group.objects.get(name=branch_group_name(branch, role)))
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        if hasattr(user, cache):
+            delattr(user, cache)
+    return user
+
+
+def managers_of(branch: Branch):
+    return User.objects.filter(branch=branch, role=Role.MANAGER, is_active=True)
+
+
+def notify(
+    *, recipients, verb: str, title: str, body: str = "", url: str = "", key: str = "", email: bool = True
+):
+    """Notify users in the app and by e-mail. With a ``key``, a user is notified once only:
+    a job that runs twice (R28) sends nothing the second time. Returns the notifications made."""
+    made = []
+    for user in {u.pk: u for u in recipients if u is not None}.values():
+        try:
+            with transaction.atomic():
+                note = Notification.objects.create(
+                    recipient=user, verb=verb, title=title, body=body, url=url, key=key
+                )
+        except IntegrityError:
+            continue  # already notified under this key
+        made.append(note)
+        if email and user.email:
+            link = f"{settings.CRM_SITE_URL}{url}" if url else ""
+            try:
+                send_mail(title, f"{body}\n\n{link}".strip(), None, [user.email], fail_silently=False)
+            except Exception:  # the in-app notification stands even if mail is down
+                logger.exception("could not e-mail %s", user)
+    return made

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("notifications/", views.notification_list, name="notification-list"),
+    path("notifications/<int:pk>/open/", views.notification_open, name="notification-open"),
+    path("notifications/read-all/", views.notification_read_all, name="notification-read-all"),
+    path("search/", views.global_search, name="global-search"),
+    path("admin/", admin.site.urls),
+    path("api/", include("crm.api.urls")),
+    path("clients/", include("clients.urls")),
+    path("complaints/", include("complaints.urls")),
+    path("surveys/", include("surveys.urls")),
+    path("reports/", include("assessments.urls")),
+]
+
+handler403 = "crm.views.error_403"
+handler404 = "crm.views.error_404"
+handler500 = "crm.views.error_500"

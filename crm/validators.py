@@ -1,0 +1,104 @@
+"""Validators and normalisers of the data conventions of domain.md section 2."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_check_char(first17: str) -> str:
+    """The check character of a unified social credit code (GB 32100-2015)."""
+    total = sum(CREDIT_CODE_CHARS.index(c) * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True))
+    return CREDIT_CODE_CHARS[(31 - total % 31) % 31]
+
+
+def normalize_credit_code(value: str) -> str:
+    return unicodedata.normalize("NFKC", value or "").strip().upper().replace(" ", "")
+
+
+def validate_credit_code(value: str) -> None:
+    code = normalize_credit_code(value)
+    if len(code) != 18:
+        raise ValidationError(_("统一社会信用代码应为18位。"), code="credit_code_length")
+    bad = [c for c in code if c not in CREDIT_CODE_CHARS]
+    if bad:
+        raise ValidationError(
+            _("统一社会信用代码含有无效字符:%(chars)s(不使用 I、O、Z、S、V)。"),
+            params={"chars": "".join(bad)},
+            code="credit_code_chars",
+        )
+    if credit_code_check_char(code[:17]) != code[17]:
+        raise ValidationError(_("统一社会信用代码校验位不正确,请核对。"), code="credit_code_check")
+
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE_RE = re.compile(r"^(0\d{2,3})(\d{7,8})(\d{1,6})?$")
+
+
+def normalize_phone(value: str) -> str:
+    """Mainland mobile (11 digits, 1[3-9]) or landline with area code and optional extension.
+    Returns the normalised form ("13812345678", "021-62345678", "0755-88886666-802")
+    or raises ValidationError."""
+    raw = unicodedata.normalize("NFKC", value or "").strip()
+    if not raw:
+        return ""
+    parts = re.split(r"(?:转|ext\.?|x|#)", raw, maxsplit=1, flags=re.IGNORECASE)
+    ext = re.sub(r"\D", "", parts[1]) if len(parts) > 1 else ""
+    digits = re.sub(r"[\s\-()()]", "", parts[0])
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    if not digits.isdigit():
+        raise ValidationError(_("电话号码只能包含数字、空格和连字符。"), code="phone_chars")
+    if MOBILE_RE.match(digits) and not ext:
+        return digits
+    if digits.startswith("0"):
+        # Area codes: 010 and 02x are three digits, the rest four.
+        area_len = 3 if digits[1] in "12" else 4
+        area, local = digits[:area_len], digits[area_len:]
+        if "-" in parts[0]:
+            pieces = [p for p in re.split(r"-", re.sub(r"[\s()()]", "", parts[0]).lstrip("+86")) if p]
+            if len(pieces) >= 2 and pieces[0].startswith("0"):
+                area, local = pieces[0], pieces[1]
+                if len(pieces) > 2 and not ext:
+                    ext = pieces[2]
+        if 3 <= len(area) <= 4 and 7 <= len(local) <= 8 and local.isdigit():
+            return f"{area}-{local}" + (f"-{ext}" if ext else "")
+    raise ValidationError(
+        _("电话号码格式不正确:手机号为1开头的11位数字,座机为区号-号码(如 021-62345678)。"),
+        code="phone_format",
+    )
+
+
+def validate_phone(value: str) -> None:
+    normalize_phone(value)
+
+
+def validate_non_negative(value) -> None:
+    if value is not None and value < 0:
+        raise ValidationError(_("金额不能为负数。"), code="negative")
+
+
+ORG_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团有限公司", "集团公司", "集团", "公司")
+
+
+def normalize_name(value: str) -> str:
+    """A client's name reduced for duplicate detection (R10): full/half width folded, spaces and
+    punctuation removed, company suffixes dropped."""
+    name = unicodedata.normalize("NFKC", value or "").lower()
+    name = re.sub(r"[\s·.,,。()()\-_/]+", "", name)
+    changed = True
+    while changed:
+        changed = False
+        for suffix in ORG_SUFFIXES:
+            if name.endswith(suffix) and len(name) > len(suffix) + 1:
+                name = name[: -len(suffix)]
+                changed = True
+    return name

@@ -1,0 +1,67 @@
+"""Shared fixtures: personas (style.md 11) built as the demo builds them, a logged-in client
+per persona, and the Celery plugin for real-worker tests."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client as DjangoClient
+from rest_framework.test import APIClient
+
+from crm.seed import seed_organisation
+
+pytest_plugins = ("celery.contrib.pytest",)
+
+PASSWORD = "test-pass-2026"
+
+
+def pytest_configure(config):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+class Personas:
+    """The organisation of the demo: ``org.branches["east"]``, ``org.users["east_staff"]``, ...
+    plus ``norole`` (a signed-in person with no role) and helpers to log them in."""
+
+    def __init__(self):
+        self.org = seed_organisation(password=PASSWORD)
+        from crm.models import User
+
+        self.norole = User.objects.create_user("norole", password=PASSWORD, full_name="无角色用户")
+        self.users = dict(self.org.users)
+        self.users["norole"] = self.norole
+        self.branches = self.org.branches
+        self.departments = self.org.departments
+
+    def __getitem__(self, username):
+        return self.users[username]
+
+    def web(self, username: str | None) -> DjangoClient:
+        client = DjangoClient()
+        if username:
+            client.force_login(self.users[username])
+        return client
+
+    def api(self, username: str | None) -> APIClient:
+        client = APIClient()
+        if username:
+            client.force_authenticate(self.users[username])
+        return client
+
+
+@pytest.fixture
+def org(db) -> Personas:
+    return Personas()
+
+
+@pytest.fixture(scope="session")
+def celery_config():
+    url = settings.REDIS_URL or "redis://127.0.0.1:6379/15"
+    return {"broker_url": url, "result_backend": url, "task_ignore_result": False, "task_always_eager": False}
+
+
+@pytest.fixture(scope="session")
+def celery_worker_parameters():
+    return {"perform_ping_check": True, "shutdown_timeout": 30}
