@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -7,4 +9,6 @@ class ClientsConfig(AppConfig):
     verbose_name = _("客户档案")
 
     def ready(self):
-        from . import signals  # noqa: F401
+        # Grant scope for restrict(); global-search providers and home panels of the archive.
+        for module in ("signals", "search_providers", "home_panels"):
+            import_module(f"{self.name}.{module}")

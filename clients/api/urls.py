@@ -1,5 +1,6 @@
-from rest_framework.routers import DefaultRouter
+"""API routes of the archive: each part registers on its own router module."""
 
-router = DefaultRouter()
+from .access_urls import router as access_router
+from .archive_urls import router as archive_router
 
-urlpatterns = router.urls
+urlpatterns = archive_router.urls + access_router.urls

@@ -1,0 +1,1 @@
+"""Global-search providers of the archive (crm.search.register); every one goes through restrict()."""

@@ -1,0 +1,3 @@
+"""URLs of the import pages (included by clients/urls.py under the "clients" namespace)."""
+
+urlpatterns = []
