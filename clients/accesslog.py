@@ -27,8 +27,15 @@ def record_reads(user, clients, *, via: str, path: str = "") -> int:
         for client_id in (c.pk for c in grant.clients.all()):
             grants.setdefault(client_id, grant)
     rows = [
-        AccessLog(user=user, user_branch_id=user.branch_id, client=c, grant=grants.get(c.pk), via=via,
-                  path=path[:300], at=now)
+        AccessLog(
+            user=user,
+            user_branch_id=user.branch_id,
+            client=c,
+            grant=grants.get(c.pk),
+            via=via,
+            path=path[:300],
+            at=now,
+        )
         for c in clients
     ]
     AccessLog.objects.bulk_create(rows)

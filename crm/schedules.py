@@ -7,7 +7,7 @@ edits made in the admin survive."""
 def ensure_periodic_task(
     apps, *, name, task, minute, hour, day_of_month="*", month_of_year="*", day_of_week="*", kwargs="{}"
 ):
-    if minute in (None, "*") or hour in (None, "*") and day_of_month != "*":
+    if minute in (None, "*") or hour in (None, ""):
         raise ValueError("give a minute and an hour")
     CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
@@ -22,6 +22,36 @@ def ensure_periodic_task(
     PeriodicTask.objects.get_or_create(
         name=name, defaults={"task": task, "crontab": schedule, "kwargs": kwargs}
     )
+
+
+# Schedules declared in code by each app (``declare``) and created after every migrate, so
+# that parallel apps need no data migrations of their own; admin edits are never overwritten.
+_declared: list[dict] = []
+
+
+def declare(*, name, task, minute, hour, day_of_month="*", month_of_year="*", day_of_week="*", kwargs="{}"):
+    """Declare a periodic task at import time (e.g. in ``<app>/tasks.py``)."""
+    if any(d["name"] == name for d in _declared):
+        return
+    _declared.append(
+        dict(
+            name=name,
+            task=task,
+            minute=minute,
+            hour=hour,
+            day_of_month=day_of_month,
+            month_of_year=month_of_year,
+            day_of_week=day_of_week,
+            kwargs=kwargs,
+        )
+    )
+
+
+def ensure_declared():
+    from django.apps import apps
+
+    for spec in _declared:
+        ensure_periodic_task(apps, **spec)
 
 
 def remove_periodic_task(apps, *, name):

@@ -172,6 +172,8 @@ else:
         "polling_interval": 0.1,
     }
 CELERY_TIMEZONE = TIME_ZONE
+# Task modules beside the autodiscovered <app>.tasks (parts of the archive keep their own).
+CELERY_IMPORTS = ["clients.tasks_import", "clients.tasks_access"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

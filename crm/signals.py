@@ -11,9 +11,11 @@ def sync_roles_after_migrate(sender, **kwargs):
     # Permissions of every app exist once the last of ours has migrated.
     if sender.name != "assessments":
         return
+    from .schedules import ensure_declared
     from .services import roles_sync
 
     roles_sync()
+    ensure_declared()
 
 
 @receiver(post_save, sender=Branch)

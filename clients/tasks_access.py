@@ -1,0 +1,1 @@
+"""Tasks of access grants (R5): revoking expired grants."""

@@ -1,0 +1,1 @@
+"""Tasks of the spreadsheet import (R36)."""
