@@ -4,6 +4,10 @@ migration in crm/migrations), so that edits made in the admin survive a restart.
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
+
+# The embedded default broker of `make run` (see crm/fs_transport.py).
+TRANSPORT_ALIASES.setdefault("crmfs", "crm.fs_transport:Transport")
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
 

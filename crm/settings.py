@@ -163,7 +163,7 @@ else:
     _broker_dir = Path(env.str("CELERY_FS_BROKER_DIR", default=str(BASE_DIR / "var" / "broker")))
     for _sub in ("out", "processed"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "crm.fs_transport:Transport://"
+    CELERY_BROKER_URL = "crmfs://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
