@@ -1,5 +1,8 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
-router = DefaultRouter()
+from .views import ComplaintViewSet
+
+router = SimpleRouter()
+router.register("complaints", ComplaintViewSet, basename="complaint")
 
 urlpatterns = router.urls

@@ -1,0 +1,232 @@
+"""Pages of the complaints app: the queue, the complaint page, the log form and the step
+forms. Thin: reads through ``restrict`` (selectors), writes through the services.
+Out of scope -> 404; a missing role -> 403."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.models import Client
+from crm.access import can
+from crm.exports import xlsx_response
+
+from . import selectors, services
+from .filters import SORTS, ComplaintFilter
+from .forms import (
+    FACT_FIELDS,
+    ComplaintForm,
+    HandOverForm,
+    NoteForm,
+    ReopenForm,
+    ResolveForm,
+    ReturnVisitForm,
+)
+from .models import Complaint
+
+PAGE_SIZE = 25
+
+
+def _require_role(user, action):
+    if not can(user, action, Complaint):
+        raise PermissionDenied(_("您没有处理客户投诉的权限。"))
+
+
+def _apply_errors(form, exc: ValidationError):
+    """Put a service's refusal on the form: field errors where they belong, else non-field."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+def complaint_list(request):
+    """The queue (R16): the user's scope, filters, search, sort, pagination, Excel export."""
+    _require_role(request.user, "view")
+    qs = selectors.complaint_queue(request.user)
+    flt = ComplaintFilter(request.GET or None, queryset=qs, request=request)
+    qs = flt.qs if flt.is_bound and flt.is_valid() else qs
+    sort = request.GET.get("sort", "-received")
+    qs = qs.order_by(SORTS.get(sort, "-received_at"), "-pk")
+    if request.GET.get("export") == "xlsx":
+        return _export(qs)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "complaints/complaint_list.html",
+        {
+            "filter": flt,
+            "page": page,
+            "sort": sort,
+            "now": timezone.now(),
+            "can_add": can(request.user, "add", Complaint),
+        },
+    )
+
+
+def _export(qs):
+    headers = [
+        "编号", "受理时间", "客户", "所属分公司", "项目", "投诉类型", "转达单位", "渠道", "类别", "严重程度",
+        "动机", "投诉事由", "状态", "当前负责人", "确认期限", "处理期限", "是否超期", "调查结论", "无理投诉",
+    ]  # fmt: skip
+    now = timezone.now()
+
+    def rows():
+        for c in qs.iterator(chunk_size=500):
+            overdue = (c.status == "received" and c.acknowledge_due_at < now) or (
+                c.is_open and c.resolve_due_at < now
+            )
+            yield [
+                c.code, c.received_at, c.client.name, c.client.branch.name, c.project.name if c.project else "",
+                c.get_kind_display(), c.contractor, c.get_channel_display(), c.get_category_display(),
+                c.get_severity_display(), c.get_motive_display(), c.title, c.get_status_display(),
+                c.owner.display_name, c.acknowledge_due_at, c.resolve_due_at, "是" if overdue else "",
+                c.get_finding_display() if c.finding else "", "是" if c.is_unreasonable else "",
+            ]  # fmt: skip
+
+    return xlsx_response("客户投诉", "客户投诉", headers, rows())
+
+
+def _get(request, pk, action="view"):
+    qs = (
+        selectors.complaint_detail_qs(request.user)
+        if action == "view"
+        else Complaint.objects.restrict(request.user, action).select_related("client", "project", "owner")
+    )
+    return get_object_or_404(qs, pk=pk)
+
+
+@login_required
+def complaint_detail(request, pk):
+    """The complaint page: facts, deadlines, owner chain (R15), timeline, return visits and
+    buttons for the steps the user may take now."""
+    _require_role(request.user, "view")
+    complaint = _get(request, pk)
+    return render(
+        request,
+        "complaints/complaint_detail.html",
+        {
+            "complaint": complaint,
+            "chain": selectors.owner_chain(complaint),
+            "steps": services.allowed_steps(request.user, complaint),
+            "can_edit": services.may_work(request.user, complaint) and complaint.status != "closed",
+        },
+    )
+
+
+def _client_from(request):
+    """The client named in the request, which must be in the user's scope (else 404)."""
+    raw = request.POST.get("client") or request.GET.get("client")
+    if not raw:
+        return None
+    try:
+        pk = int(raw)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    return get_object_or_404(Client.objects.restrict(request.user, "view"), pk=pk)
+
+
+@login_required
+def complaint_create(request):
+    """Log a complaint (R14); the person logging it owns it (R15)."""
+    _require_role(request.user, "add")
+    client = _client_from(request)
+    if request.method == "POST":
+        form = ComplaintForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k in FACT_FIELDS}
+            try:
+                complaint = services.complaint_receive(by=request.user, **data)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(
+                    request, _("投诉 %(code)s 已登记,您是首问负责人。") % {"code": complaint.code}
+                )
+                return redirect("complaints:complaint-detail", pk=complaint.pk)
+    else:
+        form = ComplaintForm(user=request.user, initial={"client": client.pk} if client else None)
+    return render(request, "complaints/complaint_form.html", {"form": form, "client": client})
+
+
+@login_required
+def complaint_edit(request, pk):
+    """Correct the facts of a complaint; the owner, the branch manager or group marketing."""
+    _require_role(request.user, "change")
+    complaint = _get(request, pk, "change")
+    if not services.may_work(request.user, complaint):
+        raise PermissionDenied(_("只有当前负责人、本分公司经营部负责人或集团市场营销部可以修改此投诉。"))
+    if request.method == "POST":
+        form = ComplaintForm(request.POST, instance=complaint, user=request.user)
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k in services.EDITABLE}
+            try:
+                services.complaint_update(complaint=complaint, by=request.user, **data)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("投诉信息已保存。"))
+                return redirect("complaints:complaint-detail", pk=complaint.pk)
+    else:
+        form = ComplaintForm(
+            instance=complaint,
+            user=request.user,
+            initial={"received_at": timezone.localtime(complaint.received_at).strftime("%Y-%m-%dT%H:%M")},
+        )
+    return render(request, "complaints/complaint_form.html", {"form": form, "complaint": complaint})
+
+
+# step -> (form, service call, title, button, success message)
+STEPS = {
+    "acknowledge": (NoteForm, lambda c, u, d: services.complaint_acknowledge(complaint=c, by=u, **d),
+                    "确认投诉", "btn-primary", "投诉已确认。"),
+    "investigate": (NoteForm, lambda c, u, d: services.complaint_investigate(complaint=c, by=u, **d),
+                    "开始调查", "btn-primary", "已开始调查处理。"),
+    "hand_over": (HandOverForm, lambda c, u, d: services.complaint_hand_over(complaint=c, by=u, **d),
+                  "移交投诉", "btn-outline-secondary", "投诉已移交。"),
+    "resolve": (ResolveForm, lambda c, u, d: services.complaint_resolve(complaint=c, by=u, **d),
+                "办结投诉", "btn-success", "投诉已办结,请在期限内完成回访。"),
+    "return_visit": (ReturnVisitForm, lambda c, u, d: services.complaint_return_visit(complaint=c, by=u, **d),
+                     "登记回访", "btn-primary", "回访已登记。"),
+    "close": (NoteForm, lambda c, u, d: services.complaint_close(complaint=c, by=u, **d),
+              "关闭投诉", "btn-dark", "投诉已关闭。"),
+    "reopen": (ReopenForm, lambda c, u, d: services.complaint_reopen(complaint=c, by=u, **d),
+               "重新处理", "btn-outline-danger", "投诉已重新进入调查处理。"),
+}  # fmt: skip
+STEP_LABELS = {k: v[2] for k, v in STEPS.items()}
+
+
+@login_required
+def complaint_step(request, pk, step):
+    """One workflow step (R16): GET shows its form, POST takes it through the service.
+    A refused step shows the service's message and changes nothing."""
+    if step not in STEPS:
+        raise Http404
+    _require_role(request.user, "change")
+    complaint = _get(request, pk, "change")
+    form_class, call, title, _css, done = STEPS[step]
+    if request.method == "POST":
+        form = form_class(request.POST, complaint=complaint)
+        if form.is_valid():
+            try:
+                call(complaint, request.user, form.cleaned_data)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _(done))
+                return redirect("complaints:complaint-detail", pk=complaint.pk)
+    else:
+        form = form_class(complaint=complaint)
+    return render(
+        request,
+        "complaints/complaint_step.html",
+        {"complaint": complaint, "form": form, "step": step, "step_title": _(title)},
+    )
