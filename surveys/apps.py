@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,3 +7,9 @@ from django.utils.translation import gettext_lazy as _
 class SurveysConfig(AppConfig):
     name = "surveys"
     verbose_name = _("满意度调查")
+
+    def ready(self):
+        # The client page's tab and the archive's satisfaction fact (R8, R25): surveys imports
+        # clients, never the reverse. tasks declares the campaign schedules (R25a).
+        for module in ("archive", "tasks"):
+            import_module(f"{self.name}.{module}")
