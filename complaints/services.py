@@ -86,7 +86,11 @@ def _event(
 
 def _lock(complaint: Complaint) -> Complaint:
     """Reload the row under a lock, so two people cannot take the same step at once."""
-    return Complaint.objects.select_for_update().select_related("client", "project").get(pk=complaint.pk)
+    return (
+        Complaint.objects.select_for_update(of=("self",))
+        .select_related("client", "project")
+        .get(pk=complaint.pk)
+    )
 
 
 def is_branch_manager(user: User, complaint: Complaint) -> bool:
@@ -108,14 +112,14 @@ def may_work(user: User, complaint: Complaint) -> bool:
 def _require(user: User, complaint: Complaint) -> None:
     if not may_work(user, complaint):
         raise ValidationError(
-            "只有当前负责人(%s)、本分公司经营部负责人或集团市场营销部可以办理此投诉。" % complaint.owner
+            f"只有当前负责人({complaint.owner})、本分公司经营部负责人或集团市场营销部可以办理此投诉。"
         )
 
 
 def _require_status(complaint: Complaint, allowed, step: str) -> None:
     if complaint.status not in allowed:
         raise ValidationError(
-            "投诉当前状态为“%s”,不能%s。" % (complaint.get_status_display(), step),
+            f"投诉当前状态为“{complaint.get_status_display()}”,不能{step}。",
             code="illegal_step",
         )
 
@@ -249,7 +253,7 @@ def complaint_update(*, complaint: Complaint, by: User, **changes) -> Complaint:
     _require(by, complaint)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise ValidationError("不能修改:%s" % "、".join(sorted(unknown)))
+        raise ValidationError("不能修改:{}".format("、".join(sorted(unknown))))
     old_severity = complaint.severity
     changed = []
     for field, value in changes.items():
