@@ -1,0 +1,116 @@
+"""The archive's demo data: believable, valid, deterministic and idempotent."""
+
+import pytest
+from django.db.models import Count
+
+from clients import seed as demo
+from clients.models import Client, Contact, GradeChange, Need, Project, StageChange, Visit, VisitPlan
+from crm import calendar
+from crm.validators import normalize_phone, validate_credit_code
+
+pytestmark = pytest.mark.django_db
+
+MODELS = (Client, Contact, Project, Need, Visit, VisitPlan, GradeChange, StageChange)
+
+
+def counts():
+    return {m.__name__: m.objects.count() for m in MODELS} | {"history": Client.history.count()}
+
+
+@pytest.fixture
+def seeded(org):
+    demo.seed(org.org)
+    return org
+
+
+def test_seed_is_idempotent(seeded):
+    first = counts()
+    summary = demo.seed(seeded.org)
+    assert counts() == first
+    assert summary.startswith("0 clients"), summary
+    assert first["Client"] >= 100 and first["history"] == first["Client"]
+
+
+def test_every_branch_has_a_year_of_clients(seeded):
+    per_branch = dict(Client.objects.values_list("branch__code").annotate(n=Count("id")))
+    for code in ("east", "south", "design", "install"):
+        assert 25 <= per_branch[code] <= 40, per_branch
+    assert 1 <= per_branch["hq"] <= 10
+    assert set(Client.objects.values_list("grade", flat=True)) == {"A", "B", "C"}
+    # Visits spread over the last twelve months, needs of every urgency.
+    months = {v.strftime("%Y-%m") for v in Visit.objects.values_list("visited_at", flat=True)}
+    assert len(months) >= 11
+    assert set(Need.objects.values_list("urgency", flat=True)) == {"urgent", "important", "general"}
+
+
+def test_data_is_valid(seeded):
+    for client in Client.objects.all():
+        validate_credit_code(client.credit_code)
+        normalize_phone(client.phone)
+        client.full_clean()
+    for contact in Contact.objects.all():
+        assert normalize_phone(contact.phone) == contact.phone_normalized != ""
+        contact.full_clean()
+    for project in Project.objects.select_related("department"):
+        project.full_clean()
+        assert project.cost + project.profit == project.contract_value
+        assert project.contract_value >= 500_000
+    assert Contact.objects.filter(is_primary=True).count() == Client.objects.count()
+
+
+def test_need_deadlines_follow_the_calendar(seeded):
+    """R11: urgent 4 working hours, important 2 and general 5 working days."""
+    for need in Need.objects.all()[:60]:
+        unit, amount = demo.NEED_RESPONSE[need.urgency]
+        expected = (
+            calendar.add_working_hours(need.received_at, amount)
+            if unit == "hours"
+            else calendar.add_working_days(need.received_at, amount)
+        )
+        assert need.response_due_at == expected.at
+        if need.responded_at:
+            assert need.responded_at > need.received_at
+
+
+def test_a_clients_have_visit_plans_and_histories(seeded):
+    """R13: every A client has a plan; R6/R7: stage and grade changes are recorded."""
+    a_clients = Client.objects.filter(grade="A")
+    assert a_clients.exists()
+    assert not a_clients.filter(visit_plan__isnull=True).exists()
+    assert not Client.objects.filter(grade="C", under_observation=False, visit_plan__isnull=False).exists()
+    assert not Client.objects.filter(grade_changes__isnull=True).exists()
+    regraded = GradeChange.objects.exclude(from_grade="")
+    assert regraded.exists() and not regraded.filter(reason="").exists()
+    current = dict(Client.objects.values_list("pk", "grade"))
+    last_change = dict(GradeChange.objects.order_by("changed_at").values_list("client_id", "to_grade"))
+    assert last_change == current  # the last change of each client is its grade now
+    assert StageChange.objects.filter(to_stage="partner").exists()
+
+
+def test_same_plan_for_the_same_seed(org):
+    """Deterministic: the same rng gives the same clients (names and credit codes)."""
+    import random
+
+    from django.utils import timezone
+
+    def names():
+        rng = random.Random("x")
+        branch = org.branches["east"]
+        owner = org["east_staff"]
+        rec = demo._Recorder(rng, [owner], org["marketing"])
+        out = []
+        for _ in range(5):
+            p = demo.plan_client(
+                rng,
+                branch=branch,
+                departments=[],
+                owners=[owner],
+                city=demo.CITIES["上海"],
+                now=timezone.now(),
+                taken=set(),
+                recorder=rec,
+            )
+            out.append((p.client.name, p.client.credit_code, len(p.visits)))
+        return out
+
+    assert names() == names()
