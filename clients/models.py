@@ -165,6 +165,12 @@ class Client(BusinessModel):
         if self.department_id and self.branch_id and self.department.branch_id != self.branch_id:
             raise ValidationError({"department": _("项目经理部不属于所选分公司。")})
 
+    def validate_constraints(self, exclude=None):
+        # R10: a duplicate credit code is reported by clients.services (client_duplicates), which
+        # links the existing client or names the branch holding it; the generic constraint
+        # message would say neither. The database constraint stays as the last guard.
+        super().validate_constraints(exclude=set(exclude or ()) | {"credit_code"})
+
     def save(self, *args, **kwargs):
         # Derived search keys, kept in step with what they derive from.
         self.name = (self.name or "").strip()

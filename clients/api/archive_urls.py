@@ -1,3 +1,11 @@
 from rest_framework.routers import SimpleRouter
 
+from .views import ClientViewSet, ContactViewSet, NeedViewSet, ProjectViewSet, VisitPlanViewSet, VisitViewSet
+
 router = SimpleRouter()
+router.register("clients", ClientViewSet, basename="client")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("projects", ProjectViewSet, basename="project")
+router.register("needs", NeedViewSet, basename="need")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("visit-plans", VisitPlanViewSet, basename="visitplan")

@@ -1,0 +1,357 @@
+"""API serializers of the archive (design.md "The API"). Writes go through services.py; every
+foreign key in a payload is validated against the user's ``restrict`` scope (out of scope:
+400, as if it did not exist)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from crm.models import Branch, ProjectDepartment
+
+from .. import grading, services
+from ..forms import branch_choices
+from ..models import Client, Contact, Need, Project, Tag, Visit, VisitPlan
+
+
+def _django_errors(error: DjangoValidationError):
+    if hasattr(error, "message_dict"):
+        return serializers.ValidationError(error.message_dict)
+    return serializers.ValidationError({"detail": error.messages})
+
+
+class ScopedMixin:
+    """Restrict the querysets of related fields to what the requesting user may use."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        for name, field in self.fields.items():
+            scoper = getattr(self, f"scope_{name}", None)
+            if scoper is not None and isinstance(field, serializers.RelatedField) and user is not None:
+                field.queryset = scoper(user)
+            elif scoper is not None and isinstance(field, serializers.ManyRelatedField) and user is not None:
+                field.child_relation.queryset = scoper(user)
+
+    @property
+    def user(self):
+        return self.context["request"].user
+
+
+def _users_of(branches):
+    return get_user_model().objects.filter(branch__in=branches, is_active=True)
+
+
+class ClientSerializer(ScopedMixin, serializers.ModelSerializer):
+    branch = serializers.PrimaryKeyRelatedField(queryset=Branch.objects.none())
+    owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.none(), required=False)
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=ProjectDepartment.objects.none(), required=False, allow_null=True
+    )
+    tags = serializers.SlugRelatedField(
+        slug_field="name", many=True, queryset=Tag.objects.all(), required=False
+    )
+    branch_name = serializers.CharField(source="branch.name", read_only=True)
+    owner_name = serializers.CharField(source="owner.display_name", read_only=True)
+    suggested_grade = serializers.SerializerMethodField()
+    confirm_similar = serializers.BooleanField(write_only=True, required=False, default=False)
+
+    class Meta:
+        model = Client
+        fields = [
+            "id",
+            "name",
+            "credit_code",
+            "branch",
+            "branch_name",
+            "department",
+            "grade",
+            "suggested_grade",
+            "graded_at",
+            "stage",
+            "owner",
+            "owner_name",
+            "org_type",
+            "industry",
+            "address",
+            "phone",
+            "email",
+            "parent_company",
+            "tags",
+            "integrity_good",
+            "integrity_bad",
+            "credit_good",
+            "social_value",
+            "near_term_need",
+            "demanding",
+            "low_profit_complex",
+            "poor_reputation",
+            "company_problems",
+            "under_observation",
+            "design_value",
+            "time_value",
+            "service_value",
+            "evaluation_of_us",
+            "our_evaluation",
+            "assessment_result",
+            "needs_collected_on",
+            "remarks",
+            "created_at",
+            "updated_at",
+            "confirm_similar",
+        ]
+        read_only_fields = ["grade", "graded_at", "needs_collected_on", "created_at", "updated_at"]
+        # Duplicates are checked by the service (R10) with a proper message and link.
+        validators = []
+        extra_kwargs = {"credit_code": {"validators": Client._meta.get_field("credit_code").validators}}
+
+    def scope_branch(self, user):
+        return branch_choices(user, "change" if self.instance is not None else "add")
+
+    def scope_owner(self, user):
+        return _users_of(self.scope_branch(user))
+
+    def scope_department(self, user):
+        return ProjectDepartment.objects.filter(branch__in=self.scope_branch(user))
+
+    def get_suggested_grade(self, obj) -> str:
+        return grading.suggest_grade(obj)[0]
+
+    def _save(self, fn, **kwargs):
+        try:
+            return fn(**kwargs)
+        except services.DuplicateCreditCode as error:
+            detail = {"credit_code": error.messages}
+            if error.duplicate.url:
+                detail["duplicate"] = {"id": error.duplicate.client.pk, "url": error.duplicate.url}
+            else:
+                detail["duplicate"] = {"branch": error.duplicate.branch_name}
+            raise serializers.ValidationError(detail) from error
+        except services.SimilarNameWarning as warning:
+            raise serializers.ValidationError(
+                {
+                    "name": [str(warning) + " 如确认不是同一客户,请以 confirm_similar=true 重新提交。"],
+                    "similar": [
+                        {"id": d.client.pk if d.url else None, "name": d.client.name, "branch": d.branch_name}
+                        for d in warning.duplicates
+                    ],
+                }
+            ) from warning
+        except DjangoValidationError as error:
+            raise _django_errors(error) from error
+
+    def create(self, validated_data):
+        tags = validated_data.pop("tags", ())
+        confirm = validated_data.pop("confirm_similar", False)
+        return self._save(
+            services.client_create, by=self.user, data=validated_data, tags=tags, confirm_similar=confirm
+        )
+
+    def update(self, instance, validated_data):
+        tags = validated_data.pop("tags", None)
+        confirm = validated_data.pop("confirm_similar", False)
+        return self._save(
+            services.client_update,
+            client=instance,
+            by=self.user,
+            data=validated_data,
+            tags=tags,
+            confirm_similar=confirm,
+        )
+
+
+class SetGradeSerializer(serializers.Serializer):
+    grade = serializers.ChoiceField(choices=["A", "B", "C"])
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class _ClientChild(ScopedMixin, serializers.ModelSerializer):
+    """A row that belongs to a client: the client must be one the user may change."""
+
+    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
+
+    def scope_client(self, user):
+        return Client.objects.restrict(user, "change")
+
+    def _call(self, fn, **kwargs):
+        try:
+            return fn(**kwargs)
+        except DjangoValidationError as error:
+            raise _django_errors(error) from error
+
+
+class ContactSerializer(_ClientChild):
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "client",
+            "name",
+            "position",
+            "phone",
+            "email",
+            "social_relations",
+            "is_primary",
+            "notes",
+        ]
+
+    def create(self, validated_data):
+        return self._call(services.contact_save, contact=Contact(**validated_data), by=self.user)
+
+    def update(self, instance, validated_data):
+        for k, v in validated_data.items():
+            setattr(instance, k, v)
+        return self._call(services.contact_save, contact=instance, by=self.user)
+
+
+class ProjectSerializer(_ClientChild):
+    branch = serializers.PrimaryKeyRelatedField(queryset=Branch.objects.none())
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "client",
+            "branch",
+            "department",
+            "name",
+            "code",
+            "project_type",
+            "phase",
+            "manager_name",
+            "contract_value",
+            "cost",
+            "profit",
+            "signed_on",
+            "started_on",
+            "completed_on",
+            "is_key",
+        ]
+
+    def scope_branch(self, user):
+        return branch_choices(user, "change" if self.instance is not None else "add")
+
+    def create(self, validated_data):
+        return self._call(services.project_save, project=Project(**validated_data), by=self.user)
+
+    def update(self, instance, validated_data):
+        for k, v in validated_data.items():
+            setattr(instance, k, v)
+        return self._call(services.project_save, project=instance, by=self.user)
+
+
+class NeedSerializer(_ClientChild):
+    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Need
+        fields = [
+            "id",
+            "client",
+            "project",
+            "category",
+            "origin",
+            "urgency",
+            "is_functional",
+            "source_channel",
+            "description",
+            "feasibility",
+            "value_assessment",
+            "owner",
+            "status",
+            "received_at",
+            "response_due_at",
+            "due_provisional",
+            "responded_at",
+            "closed_at",
+            "response_note",
+            "is_overdue",
+        ]
+        read_only_fields = ["status", "response_due_at", "due_provisional", "responded_at", "closed_at"]
+
+    def scope_project(self, user):
+        return Project.objects.restrict(user, "view")
+
+    def validate(self, attrs):
+        project, client = attrs.get("project"), attrs.get("client") or getattr(self.instance, "client", None)
+        if project and client and project.client_id != client.pk:
+            raise serializers.ValidationError({"project": ["该项目不属于所选客户。"]})
+        return attrs
+
+    def create(self, validated_data):
+        return self._call(services.need_create, need=Need(**validated_data), by=self.user)
+
+    def update(self, instance, validated_data):
+        for k, v in validated_data.items():
+            setattr(instance, k, v)
+        return self._call(services.need_update, need=instance, by=self.user)
+
+
+class NeedActionSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    done = serializers.BooleanField(required=False, default=True)
+
+
+class VisitSerializer(_ClientChild):
+    recorded_by = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "client",
+            "plan",
+            "visited_at",
+            "channel",
+            "our_people",
+            "our_level",
+            "client_people",
+            "notes",
+            "outcome",
+            "next_step",
+            "recorded_by",
+        ]
+        read_only_fields = ["plan"]
+
+    def create(self, validated_data):
+        return self._call(services.visit_record, visit=Visit(**validated_data), by=self.user)
+
+    def update(self, instance, validated_data):
+        for k, v in validated_data.items():
+            setattr(instance, k, v)
+        return self._call(services.visit_update, visit=instance, by=self.user)
+
+
+class VisitPlanSerializer(_ClientChild):
+    responsible = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.none(), required=False)
+
+    class Meta:
+        model = VisitPlan
+        fields = [
+            "id",
+            "client",
+            "frequency",
+            "interval_days",
+            "visitor_level",
+            "responsible",
+            "next_due_on",
+            "is_active",
+            "extra_effort",
+            "notes",
+        ]
+        extra_kwargs = {"visitor_level": {"required": False}, "next_due_on": {"required": False}}
+        validators = []
+
+    def scope_responsible(self, user):
+        return _users_of(branch_choices(user, "change"))
+
+    def create(self, validated_data):
+        return self._call(services.visit_plan_save, plan=VisitPlan(**validated_data), by=self.user)
+
+    def update(self, instance, validated_data):
+        for k, v in validated_data.items():
+            setattr(instance, k, v)
+        return self._call(services.visit_plan_save, plan=instance, by=self.user)

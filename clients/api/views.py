@@ -1,0 +1,136 @@
+"""API viewsets of the archive: each subclasses RestrictedViewSet (queryset restricted in
+``initial()``, 403 missing role, 404 out of scope); workflow steps are actions answering 400
+with a message when refused."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from crm.api.base import RestrictedViewSet
+
+from .. import services
+from ..accesslog import record_reads
+from ..filters import ClientFilter, ContactFilter, NeedFilter, ProjectFilter, VisitFilter, VisitPlanFilter
+from ..models import Client, Contact, Need, Project, Visit, VisitPlan
+from ..selectors import with_grading_facts
+from .serializers import (
+    ClientSerializer,
+    ContactSerializer,
+    NeedActionSerializer,
+    NeedSerializer,
+    ProjectSerializer,
+    SetGradeSerializer,
+    VisitPlanSerializer,
+    VisitSerializer,
+)
+
+
+def _bad_request(error: DjangoValidationError):
+    if hasattr(error, "message_dict"):
+        return serializers.ValidationError(error.message_dict)
+    return serializers.ValidationError({"detail": error.messages})
+
+
+class ClientViewSet(RestrictedViewSet):
+    """Clients (客户档案). ``grade`` is read-only: set it with ``POST set-grade/`` (R7)."""
+
+    queryset = with_grading_facts(Client.objects.select_related("branch", "owner").prefetch_related("tags"))
+    serializer_class = ClientSerializer
+    filterset_class = ClientFilter
+    ordering_fields = ["name", "grade", "stage", "updated_at", "created_at"]
+    ordering = ["name"]
+    action_scopes = {"set_grade": "view"}
+
+    def retrieve(self, request, *args, **kwargs):
+        client = self.get_object()
+        record_reads(request.user, [client], via="api", path=request.path)
+        return Response(self.get_serializer(client).data)
+
+    @extend_schema(request=SetGradeSerializer, responses={200: ClientSerializer})
+    @action(detail=True, methods=["post"], url_path="set-grade", url_name="set-grade")
+    def set_grade(self, request, pk=None):
+        client = self.get_object()
+        data = SetGradeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.client_set_grade(client=client, by=request.user, **data.validated_data)
+        except DjangoValidationError as error:
+            raise _bad_request(error) from error
+        fresh = self.get_queryset().get(pk=client.pk)
+        return Response(self.get_serializer(fresh).data)
+
+
+class ContactViewSet(RestrictedViewSet):
+    queryset = Contact.objects.select_related("client")
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilter
+    ordering = ["client_id", "-is_primary", "name"]
+
+
+class ProjectViewSet(RestrictedViewSet):
+    queryset = Project.objects.select_related("client", "branch")
+    serializer_class = ProjectSerializer
+    filterset_class = ProjectFilter
+    ordering_fields = ["signed_on", "contract_value", "name"]
+    ordering = ["-signed_on", "name"]
+
+
+class NeedViewSet(RestrictedViewSet):
+    """Client needs; ``response_due_at`` follows from urgency (R11). ``respond`` and ``close``
+    are the workflow steps."""
+
+    queryset = Need.objects.select_related("client")
+    serializer_class = NeedSerializer
+    filterset_class = NeedFilter
+    ordering_fields = ["received_at", "response_due_at"]
+    ordering = ["-received_at"]
+    action_scopes = {"respond": "change", "close": "change"}
+
+    def _step(self, fn, **kwargs):
+        try:
+            need = fn(**kwargs)
+        except DjangoValidationError as error:
+            raise _bad_request(error) from error
+        return Response(self.get_serializer(need).data)
+
+    @extend_schema(request=NeedActionSerializer, responses={200: NeedSerializer})
+    @action(detail=True, methods=["post"])
+    def respond(self, request, pk=None):
+        data = NeedActionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._step(
+            services.need_respond, need=self.get_object(), by=request.user, note=data.validated_data["note"]
+        )
+
+    @extend_schema(request=NeedActionSerializer, responses={200: NeedSerializer})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        data = NeedActionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._step(
+            services.need_close,
+            need=self.get_object(),
+            by=request.user,
+            done=data.validated_data["done"],
+            note=data.validated_data["note"],
+        )
+
+
+class VisitViewSet(RestrictedViewSet):
+    queryset = Visit.objects.select_related("client")
+    serializer_class = VisitSerializer
+    filterset_class = VisitFilter
+    ordering_fields = ["visited_at"]
+    ordering = ["-visited_at"]
+
+
+class VisitPlanViewSet(RestrictedViewSet):
+    queryset = VisitPlan.objects.select_related("client")
+    serializer_class = VisitPlanSerializer
+    filterset_class = VisitPlanFilter
+    ordering_fields = ["next_due_on"]
+    ordering = ["next_due_on"]

@@ -1,0 +1,150 @@
+"""List filters of the archive pages and API (django-filter). Choices of related rows come
+from ``restrict`` querysets, so a filter never lists a branch or person the user may not see."""
+
+from __future__ import annotations
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Branch
+
+from .models import Client, Contact, Grade, Need, OrgType, Project, Stage, Tag, Visit, VisitPlan
+from .selectors import needs_collection_overdue_q, search_q, visit_overdue_q
+
+
+def _branches(request):
+    if request is None:
+        return Branch.objects.none()
+    return Branch.objects.restrict(request.user, "view").exclude(kind=Branch.Kind.HQ)
+
+
+def _owners(request):
+    """People who own a client the user may see."""
+    if request is None:
+        return get_user_model().objects.none()
+    visible = Client.objects.restrict(request.user, "view").values("owner")
+    return get_user_model().objects.filter(pk__in=visible).order_by("username")
+
+
+class SmallWidgets:
+    """Compact Bootstrap widgets for the filter bar of a list page."""
+
+    @property
+    def form(self):
+        form = super().form
+        for field in form.fields.values():
+            field.widget.attrs.setdefault("class", "form-select form-select-sm")
+        return form
+
+
+class ClientFilter(SmallWidgets, django_filters.FilterSet):
+    OVERDUE = (("needs", _("需求收集逾期")), ("visit", _("拜访逾期")), ("any", _("任一逾期")))
+
+    search = django_filters.CharFilter(method="filter_search", label=_("搜索"))
+    q = django_filters.CharFilter(method="filter_search", label=_("搜索"))
+    branch = django_filters.ModelChoiceFilter(queryset=_branches, label=_("所属分公司"))
+    grade = django_filters.ChoiceFilter(choices=Grade.choices, label=_("客户分级"))
+    stage = django_filters.ChoiceFilter(choices=Stage.choices, label=_("客户阶段"))
+    org_type = django_filters.ChoiceFilter(choices=OrgType.choices, label=_("客户类型"))
+    owner = django_filters.ModelChoiceFilter(queryset=_owners, label=_("客户经理"))
+    tag = django_filters.ModelChoiceFilter(field_name="tags", queryset=Tag.objects.all(), label=_("标签"))
+    overdue = django_filters.ChoiceFilter(choices=OVERDUE, method="filter_overdue", label=_("逾期"))
+
+    class Meta:
+        model = Client
+        fields = ["branch", "grade", "stage", "org_type", "owner", "tag"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(search_q(value)) if value else queryset
+
+    def filter_overdue(self, queryset, name, value):
+        if value == "needs":
+            return queryset.filter(needs_collection_overdue_q())
+        if value == "visit":
+            return queryset.filter(visit_overdue_q())
+        if value == "any":
+            return queryset.filter(needs_collection_overdue_q() | visit_overdue_q())
+        return queryset
+
+
+class _ClientChildFilter(django_filters.FilterSet):
+    client = django_filters.NumberFilter(field_name="client_id")
+    branch = django_filters.NumberFilter(field_name="client__branch_id")
+
+
+class ContactFilter(_ClientChildFilter):
+    search = django_filters.CharFilter(method="filter_search")
+
+    class Meta:
+        model = Contact
+        fields = ["client", "branch"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(name__contains=value) | Q(phone_normalized__contains=value))
+
+
+class ProjectFilter(django_filters.FilterSet):
+    client = django_filters.NumberFilter(field_name="client_id")
+    branch = django_filters.NumberFilter(field_name="branch_id")
+    search = django_filters.CharFilter(field_name="name", lookup_expr="contains")
+
+    class Meta:
+        model = Project
+        fields = ["client", "branch", "phase", "project_type"]
+
+
+class NeedFilter(SmallWidgets, django_filters.FilterSet):
+    OVERDUE = (("1", _("是")),)
+
+    q = django_filters.CharFilter(method="filter_search", label=_("搜索"))
+    search = django_filters.CharFilter(method="filter_search", label=_("搜索"))
+    client = django_filters.NumberFilter(field_name="client_id")
+    branch = django_filters.ModelChoiceFilter(
+        field_name="client__branch", queryset=_branches, label=_("所属分公司")
+    )
+    status = django_filters.ChoiceFilter(choices=Need.Status.choices, label=_("状态"))
+    urgency = django_filters.ChoiceFilter(choices=Need.Urgency.choices, label=_("紧急程度"))
+    category = django_filters.ChoiceFilter(choices=Need.Category.choices, label=_("需求类别"))
+    overdue = django_filters.ChoiceFilter(choices=OVERDUE, method="filter_overdue", label=_("响应逾期"))
+
+    class Meta:
+        model = Need
+        fields = ["client", "branch", "status", "urgency", "category"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(description__icontains=value) | Q(client__name__contains=value))
+
+    def filter_overdue(self, queryset, name, value):
+        from django.utils import timezone
+
+        if value == "1":
+            return queryset.filter(responded_at__isnull=True, response_due_at__lt=timezone.now())
+        return queryset
+
+
+class VisitFilter(django_filters.FilterSet):
+    client = django_filters.NumberFilter(field_name="client_id")
+    branch = django_filters.NumberFilter(field_name="client__branch_id")
+
+    class Meta:
+        model = Visit
+        fields = ["client", "branch", "channel"]
+
+
+class VisitPlanFilter(django_filters.FilterSet):
+    client = django_filters.NumberFilter(field_name="client_id")
+    branch = django_filters.NumberFilter(field_name="client__branch_id")
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+
+    class Meta:
+        model = VisitPlan
+        fields = ["client", "branch", "frequency", "responsible"]
+
+    def filter_overdue(self, queryset, name, value):
+        from django.utils import timezone
+
+        if value:
+            return queryset.filter(is_active=True, next_due_on__lt=timezone.localdate())
+        return queryset

@@ -1,0 +1,194 @@
+"""Reads of the archive. Every function takes a user (or an already restricted queryset) and
+goes through ``restrict``; each returns a queryset or figures at a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.db import connection
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from .models import Client, Contact, Grade, Need, Project, VisitPlan
+
+# R12: key (A) clients have their needs collected at least monthly, others quarterly.
+NEEDS_COLLECTION_DAYS = {Grade.A: 31, "other": 92}
+
+
+def _contains(field: str, value: str) -> Q:
+    """A substring match the pg_trgm GIN index serves on PostgreSQL (``LIKE '%x%'``; Django's
+    icontains becomes ``UPPER(x) LIKE UPPER(..)``, which a plain trigram index does not serve).
+    Chinese has no case, so nothing is lost; Latin letters fall back to icontains elsewhere."""
+    if connection.vendor == "postgresql" and value == value.upper() == value.lower():
+        return Q(**{f"{field}__contains": value})
+    return Q(**{f"{field}__icontains": value})
+
+
+def search_q(query: str) -> Q:
+    """R-list search: a Chinese substring of the name, a contact's name, a phone or a credit code."""
+    query = (query or "").strip()
+    if not query:
+        return Q()
+    q = _contains("name", query)
+    code = query.upper().replace(" ", "")
+    if re.fullmatch(r"[0-9A-Z]{6,18}", code):
+        q |= Q(credit_code__startswith=code) if len(code) < 18 else Q(credit_code=code)
+    digits = re.sub(r"\D", "", query)
+    contacts = Contact.objects.filter(client=OuterRef("pk"))
+    contact_q = _contains("name", query)
+    if len(digits) >= 4 and len(digits) >= len(query.replace("-", "").replace(" ", "")) - 1:
+        q |= Q(phone_normalized__contains=digits)
+        contact_q |= Q(phone_normalized__contains=digits)
+    q |= Exists(contacts.filter(contact_q))
+    return q
+
+
+def unreasonable_subquery():
+    """Unreasonable complaints per client, read through the reverse relation ``complaints``
+    (design.md: a lower layer reads a higher one's data that way, never by import), so a
+    list's suggested grades cost no query per row. None when complaints are not installed."""
+    try:
+        related = Client._meta.get_field("complaints").related_model
+    except Exception:
+        return None
+    if not any(f.name == "is_unreasonable" for f in related._meta.get_fields()):
+        return None
+    sub = (
+        related.objects.filter(client=OuterRef("pk"), is_unreasonable=True)
+        .order_by()
+        .values("client")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
+
+
+def with_grading_facts(qs):
+    """Annotate what suggest_grade/quadrant need (project count, unreasonable complaints)."""
+    projects = (
+        Project.objects.filter(client=OuterRef("pk"))
+        .order_by()
+        .values("client")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    qs = qs.annotate(project_count=Coalesce(Subquery(projects, output_field=IntegerField()), Value(0)))
+    unreasonable = unreasonable_subquery()
+    if unreasonable is not None:
+        qs = qs.annotate(unreasonable_count=unreasonable)
+    return qs
+
+
+def needs_collection_overdue_q(today: dt.date | None = None) -> Q:
+    """R12: clients whose needs collection is overdue (A monthly, others quarterly)."""
+    today = today or timezone.localdate()
+    a_limit = today - dt.timedelta(days=NEEDS_COLLECTION_DAYS[Grade.A])
+    other_limit = today - dt.timedelta(days=NEEDS_COLLECTION_DAYS["other"])
+    never = Q(needs_collected_on__isnull=True)
+    return (Q(grade=Grade.A) & (never | Q(needs_collected_on__lt=a_limit))) | (
+        ~Q(grade=Grade.A) & (never | Q(needs_collected_on__lt=other_limit))
+    )
+
+
+def visit_overdue_q(today: dt.date | None = None) -> Q:
+    today = today or timezone.localdate()
+    return Q(visit_plan__is_active=True, visit_plan__next_due_on__lt=today)
+
+
+def client_list(user, *, today: dt.date | None = None):
+    """The archive list for ``user``: restricted, with the columns the list shows and the two
+    overdue flags (R12 needs collection, R13 visits) as annotations."""
+    today = today or timezone.localdate()
+    overdue_plan = VisitPlan.objects.filter(client=OuterRef("pk"), is_active=True, next_due_on__lt=today)
+    return (
+        Client.objects.restrict(user, "view")
+        .select_related("branch", "owner", "department")
+        .annotate(
+            visit_overdue=Exists(overdue_plan),
+            contact_count=Coalesce(
+                Subquery(
+                    Contact.objects.filter(client=OuterRef("pk"))
+                    .order_by()
+                    .values("client")
+                    .annotate(n=Count("pk"))
+                    .values("n"),
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            ),
+        )
+    )
+
+
+def overdue_visit_plans(user, *, today: dt.date | None = None):
+    """R13: overdue visits the user is responsible for, or, for a manager or a group role,
+    every overdue visit in their scope."""
+    today = today or timezone.localdate()
+    qs = (
+        VisitPlan.objects.restrict(user, "view")
+        .filter(is_active=True, next_due_on__lt=today)
+        .select_related("client", "client__branch", "responsible")
+        .order_by("next_due_on")
+    )
+    if user.role in ("staff",):
+        qs = qs.filter(Q(responsible=user) | Q(client__owner=user))
+    return qs
+
+
+def needs_due(user, *, within: dt.timedelta = dt.timedelta(days=2)):
+    """Open needs (not answered yet) due soon or overdue, in the user's scope."""
+    return (
+        Need.objects.restrict(user, "view")
+        .filter(responded_at__isnull=True, response_due_at__lt=timezone.now() + within)
+        .exclude(status__in=[Need.Status.DONE, Need.Status.REJECTED])
+        .select_related("client")
+        .order_by("response_due_at")
+    )
+
+
+def need_rates(user, *, since: dt.datetime | None = None, now: dt.datetime | None = None) -> list[dict]:
+    """R12 by branch and month (of reception): response timeliness rate (answered by the
+    deadline / needs whose deadline has come) and completion rate (done / all)."""
+    now = now or timezone.now()
+    qs = Need.objects.restrict(user, "view")
+    if since:
+        qs = qs.filter(received_at__gte=since)
+    rows = (
+        qs.annotate(month=TruncMonth("received_at"))
+        .values("client__branch", "client__branch__name", "month")
+        .annotate(
+            total=Count("pk"),
+            due=Count("pk", filter=Q(response_due_at__lte=now) | Q(responded_at__isnull=False)),
+            timely=Count("pk", filter=Q(responded_at__isnull=False, responded_at__lte=F("response_due_at"))),
+            done=Count("pk", filter=Q(status=Need.Status.DONE)),
+        )
+        .order_by("-month", "client__branch__name")
+    )
+    out = []
+    for r in rows:
+        out.append(
+            {
+                "branch_id": r["client__branch"],
+                "branch": r["client__branch__name"],
+                "month": timezone.localtime(r["month"]).date()
+                if timezone.is_aware(r["month"])
+                else r["month"],
+                "total": r["total"],
+                "due": r["due"],
+                "timely": r["timely"],
+                "done": r["done"],
+                "timeliness_rate": (r["timely"] / r["due"]) if r["due"] else None,
+                "completion_rate": r["done"] / r["total"] if r["total"] else None,
+            }
+        )
+    return out
+
+
+def grade_distribution(user) -> dict[str, int]:
+    rows = Client.objects.restrict(user, "view").order_by().values("grade").annotate(n=Count("pk"))
+    out = {g: 0 for g in Grade.values}
+    for r in rows:
+        out[r["grade"]] = r["n"]
+    return out

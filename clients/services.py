@@ -1,0 +1,482 @@
+"""Writes of the client archive (domain.md section 2): clients with duplicate detection (R10),
+stage changes (R6), grading (R7), needs with response deadlines (R11), visits and visit plans
+(R13). Keyword-only, typed, ``full_clean()`` before ``save()``, one transaction each; every
+write is re-checked against the user's scope inside its transaction (style.md 3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.access import check_in_scope, has_global
+from crm.calendar import Deadline, add_working_days, add_working_hours
+from crm.models import Role
+from crm.services import managers_of, notify
+from crm.validators import normalize_credit_code, normalize_name
+
+from .grading import suggest_grade
+from .models import (
+    Client,
+    Contact,
+    Grade,
+    GradeChange,
+    Need,
+    Project,
+    SocialValue,
+    StageChange,
+    Visit,
+    VisitPlan,
+)
+
+# --------------------------------------------------------------------------- scope checks
+
+
+def _ensure_in_scope(user, action: str, obj) -> None:
+    """Re-check a saved row inside the transaction: out of scope rolls everything back.
+    For a new row ("add") that is a refusal (403); for an existing one, 404 (style.md 4)."""
+    if not check_in_scope(user, action, obj):
+        if action == "add":
+            raise PermissionDenied(_("无权在该分子公司下创建或移入记录。"))
+        raise Http404
+
+
+# --------------------------------------------------------------------------- clients (R6, R10)
+
+
+@dataclass
+class Duplicate:
+    """An existing client that looks like the one being saved (R10). ``url`` is set only when
+    the user may open it; otherwise only the branch holding it is named."""
+
+    client: Client
+    url: str | None
+    branch_name: str
+
+
+class DuplicateCreditCode(ValidationError):
+    """The same credit code already exists (R10): refused."""
+
+    def __init__(self, duplicate: Duplicate):
+        self.duplicate = duplicate
+        if duplicate.url:
+            message = _("统一社会信用代码已存在:%(name)s(%(branch)s)。") % {
+                "name": duplicate.client.name,
+                "branch": duplicate.branch_name,
+            }
+        else:
+            message = _("统一社会信用代码已被%(branch)s的客户使用,如需查阅请提交查阅申请。") % {
+                "branch": duplicate.branch_name
+            }
+        super().__init__({"credit_code": message})
+
+
+class SimilarNameWarning(Exception):
+    """Clients with a very similar name exist (R10): the user must confirm "save anyway"."""
+
+    def __init__(self, duplicates: list[Duplicate]):
+        self.duplicates = duplicates
+        super().__init__(_("存在名称相近的客户。"))
+
+
+def _duplicate(user, client: Client) -> Duplicate:
+    visible = Client.objects.restrict(user, "view").filter(pk=client.pk).exists()
+    return Duplicate(
+        client=client,
+        url=reverse("clients:client-detail", kwargs={"pk": client.pk}) if visible else None,
+        branch_name=client.branch.name,
+    )
+
+
+def client_duplicates(*, user, name: str, credit_code: str = "", exclude_pk=None):
+    """R10: (the client holding the same credit code or None, clients with a similar name).
+    Searches the whole archive (duplicates are a group matter, R1) but reveals only a link
+    to what the user may open."""
+    others = Client.objects.select_related("branch")
+    if exclude_pk:
+        others = others.exclude(pk=exclude_pk)
+    same_code = None
+    code = normalize_credit_code(credit_code)
+    if code:
+        hit = others.filter(credit_code=code).first()
+        if hit:
+            same_code = _duplicate(user, hit)
+    similar = []
+    key = normalize_name(name)
+    if key:
+        for hit in others.filter(name_normalized=key)[:5]:
+            similar.append(_duplicate(user, hit))
+    return same_code, similar
+
+
+def _check_duplicates(*, user, client: Client, confirm_similar: bool) -> None:
+    same_code, similar = client_duplicates(
+        user=user, name=client.name, credit_code=client.credit_code, exclude_pk=client.pk
+    )
+    if same_code:
+        raise DuplicateCreditCode(same_code)
+    if similar and not confirm_similar:
+        raise SimilarNameWarning(similar)
+
+
+def _record_stage(*, client: Client, from_stage: str, by, note: str = "") -> None:
+    """R6: every stage change is recorded."""
+    if from_stage == client.stage:
+        return
+    change = StageChange(
+        client=client, from_stage=from_stage or "", to_stage=client.stage, note=note, changed_by=by
+    )
+    change.full_clean()
+    change.save()
+
+
+@transaction.atomic
+def client_create(*, by, data: dict, tags=(), confirm_similar: bool = False) -> Client:
+    """Create a client (R10 duplicates checked, R6 first stage recorded). ``data`` holds model
+    field values (FKs as objects). Raises ValidationError, DuplicateCreditCode or
+    SimilarNameWarning; nothing is saved then."""
+    data = dict(data)
+    data.setdefault("owner", by)
+    # Grades are set only through client_set_grade (R7).
+    data.pop("grade", None)
+    client = Client(**data)
+    client.full_clean()
+    _check_duplicates(user=by, client=client, confirm_similar=confirm_similar)
+    client.save()
+    if tags:
+        client.tags.set(tags)
+    _ensure_in_scope(by, "add", client)
+    _record_stage(client=client, from_stage="", by=by, note=_("新建客户"))
+    return client
+
+
+@transaction.atomic
+def client_update(*, client: Client, by, data: dict, tags=None, confirm_similar: bool = False) -> Client:
+    """Update a client's archive form. The stage change is recorded (R6); the grade is not
+    changed here (R7: client_set_grade)."""
+    _ensure_in_scope(by, "change", client)
+    before = Client.objects.get(pk=client.pk)
+    data = dict(data)
+    data.pop("grade", None)
+    for field, value in data.items():
+        setattr(client, field, value)
+    client.full_clean()
+    name_changed = normalize_name(client.name) != before.name_normalized
+    code_changed = normalize_credit_code(client.credit_code) != before.credit_code
+    if name_changed or code_changed:
+        _check_duplicates(user=by, client=client, confirm_similar=confirm_similar or not name_changed)
+    client.save()
+    if tags is not None:
+        client.tags.set(tags)
+    _ensure_in_scope(by, "change", client)
+    _record_stage(client=client, from_stage=before.stage, by=by)
+    return client
+
+
+@transaction.atomic
+def client_set_stage(*, client: Client, stage: str, by, note: str = "") -> Client:
+    """R6: move a client to another lifecycle stage, recording the change."""
+    _ensure_in_scope(by, "change", client)
+    before = client.stage
+    client.stage = stage
+    client.full_clean()
+    client.save(update_fields=["stage", "updated_at"])
+    _record_stage(client=client, from_stage=before, by=by, note=note)
+    return client
+
+
+def may_set_grade(user, client: Client) -> bool:
+    """R7: group marketing (model-level change right, R3), or a branch manager for their branch."""
+    if has_global(user, Client, "change"):
+        return True
+    return (
+        user.is_authenticated
+        and user.role == Role.MANAGER
+        and user.branch_id is not None
+        and user.branch_id == client.branch_id
+        and check_in_scope(user, "change", client)
+    )
+
+
+@transaction.atomic
+def client_set_grade(*, client: Client, grade: str, reason: str = "", by) -> GradeChange:
+    """R7: set a client's grade. Only group marketing or the branch manager of the client's
+    branch; a grade differing from the suggestion needs a reason. The GradeChange keeps who,
+    when, from, to, why, the suggestion and the criteria behind it."""
+    if not may_set_grade(by, client):
+        raise PermissionDenied(_("只有集团市场营销部或本单位经营部负责人可以调整客户分级。"))
+    if grade not in Grade.values:
+        raise ValidationError({"grade": _("无效的客户分级。")})
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    suggested, criteria = suggest_grade(client)
+    reason = (reason or "").strip()
+    if grade != suggested and not reason:
+        raise ValidationError(
+            {"reason": _("所选分级与系统建议(%(s)s类)不一致,请填写理由。") % {"s": suggested}}
+        )
+    change = GradeChange(
+        client=client,
+        from_grade=client.grade or "",
+        to_grade=grade,
+        suggested_grade=suggested,
+        criteria=criteria,
+        reason=reason,
+        changed_by=by,
+        changed_at=timezone.now(),
+    )
+    change.full_clean()
+    change.save()
+    client.grade = grade
+    client.graded_at = change.changed_at
+    client.save(update_fields=["grade", "graded_at", "updated_at"])
+    return change
+
+
+# --------------------------------------------------------------------------- contacts, projects
+
+
+@transaction.atomic
+def contact_save(*, contact: Contact, by) -> Contact:
+    """Create or update a contact; one primary contact per client."""
+    action = "change" if contact.pk else "add"
+    if contact.pk:
+        _ensure_in_scope(by, "change", Contact.objects.get(pk=contact.pk))
+    contact.full_clean()
+    contact.save()
+    if contact.is_primary:
+        Contact.objects.filter(client=contact.client_id).exclude(pk=contact.pk).update(is_primary=False)
+    _ensure_in_scope(by, action, contact)
+    return contact
+
+
+@transaction.atomic
+def project_save(*, project: Project, by) -> Project:
+    """Create or update a project of the cooperation history; profit defaults to value - cost."""
+    action = "change" if project.pk else "add"
+    if project.pk:
+        _ensure_in_scope(by, "change", Project.objects.get(pk=project.pk))
+    if not project.profit and project.contract_value and project.cost:
+        project.profit = project.contract_value - project.cost
+    project.full_clean()
+    project.save()
+    _ensure_in_scope(by, action, project)
+    return project
+
+
+# --------------------------------------------------------------------------- needs (R11, R12)
+
+DEFAULT_NEED_DEADLINES = {
+    Need.Urgency.URGENT: ("hours", 4),
+    Need.Urgency.IMPORTANT: ("days", 2),
+    Need.Urgency.GENERAL: ("days", 5),
+}
+
+
+def need_deadlines() -> dict:
+    """R11 response deadlines, configurable through settings.CRM_NEED_DEADLINES, e.g.
+    ``{"urgent": ("hours", 4), "important": ("days", 2), "general": ("days", 5)}``."""
+    configured = getattr(settings, "CRM_NEED_DEADLINES", None) or {}
+    return {**{str(k): v for k, v in DEFAULT_NEED_DEADLINES.items()}, **configured}
+
+
+def need_due_at(*, urgency: str, received_at: dt.datetime) -> Deadline:
+    """R11: urgent within N working hours, important and general within N working days, on the
+    mainland calendar (holidays and 调休 weekends)."""
+    unit, amount = need_deadlines()[str(urgency)]
+    if unit == "hours":
+        return add_working_hours(received_at, amount)
+    return add_working_days(received_at, amount)
+
+
+@transaction.atomic
+def need_create(*, need: Need, by) -> Need:
+    """Record a client need: deadline from its urgency (R11); the client's needs are now
+    collected (R12)."""
+    if not need.owner_id:
+        need.owner = by
+    need.received_at = need.received_at or timezone.now()
+    deadline = need_due_at(urgency=need.urgency, received_at=need.received_at)
+    need.response_due_at, need.due_provisional = deadline.at, deadline.provisional
+    need.full_clean()
+    need.save()
+    _ensure_in_scope(by, "add", need)
+    received_on = timezone.localtime(need.received_at).date()
+    client = need.client
+    if client.needs_collected_on is None or client.needs_collected_on < received_on:
+        Client.objects.filter(pk=client.pk).update(needs_collected_on=received_on)
+        client.needs_collected_on = received_on
+    return need
+
+
+@transaction.atomic
+def need_update(*, need: Need, by) -> Need:
+    """Edit a need; a changed urgency or reception time moves the deadline (R11)."""
+    before = Need.objects.get(pk=need.pk)
+    _ensure_in_scope(by, "change", before)
+    if before.urgency != need.urgency or before.received_at != need.received_at:
+        deadline = need_due_at(urgency=need.urgency, received_at=need.received_at)
+        need.response_due_at, need.due_provisional = deadline.at, deadline.provisional
+    need.full_clean()
+    need.save()
+    _ensure_in_scope(by, "change", need)
+    return need
+
+
+@transaction.atomic
+def need_respond(*, need: Need, by, note: str = "", status: str = Need.Status.ASSESSED) -> Need:
+    """Answer a need (R12 timeliness counts the first response against the deadline)."""
+    _ensure_in_scope(by, "change", need)
+    if need.status in (Need.Status.DONE, Need.Status.REJECTED):
+        raise ValidationError(_("需求已关闭,不能再响应。"))
+    if need.responded_at is None:
+        need.responded_at = timezone.now()
+    need.status = status
+    if note:
+        need.response_note = note
+    need.full_clean()
+    need.save()
+    return need
+
+
+@transaction.atomic
+def need_close(*, need: Need, by, done: bool = True, note: str = "") -> Need:
+    """Close a need as done or rejected (R12 completion rate)."""
+    _ensure_in_scope(by, "change", need)
+    if need.status in (Need.Status.DONE, Need.Status.REJECTED):
+        raise ValidationError(_("需求已关闭。"))
+    now = timezone.now()
+    need.responded_at = need.responded_at or now
+    need.closed_at = now
+    need.status = Need.Status.DONE if done else Need.Status.REJECTED
+    if note:
+        need.response_note = note
+    need.full_clean()
+    need.save()
+    return need
+
+
+# --------------------------------------------------------------------------- visits (R13)
+
+# R13: A clients are visited by people whose level follows the client's social value.
+VISITOR_LEVEL_BY_SOCIAL_VALUE = {
+    SocialValue.HIGH: VisitPlan.VisitorLevel.GROUP_LEADER,
+    SocialValue.MEDIUM: VisitPlan.VisitorLevel.BRANCH_LEADER,
+    SocialValue.LOW: VisitPlan.VisitorLevel.DEPT_MANAGER,
+}
+LEVEL_RANK = {
+    VisitPlan.VisitorLevel.GROUP_LEADER: 4,
+    VisitPlan.VisitorLevel.BRANCH_LEADER: 3,
+    VisitPlan.VisitorLevel.DEPT_MANAGER: 2,
+    VisitPlan.VisitorLevel.MARKETING_STAFF: 1,
+}
+A_FREQUENCIES = (
+    VisitPlan.Frequency.DEKAD,
+    VisitPlan.Frequency.MONTHLY,
+    VisitPlan.Frequency.QUARTERLY,
+    VisitPlan.Frequency.HALF_YEARLY,
+)
+
+
+def visit_plan_rules(plan: VisitPlan) -> None:
+    """R13 by grade: A: one of 每旬/monthly/quarterly/half-yearly, visitor level at least the one
+    the client's social value calls for; B: marketing staff at a frequency they set; C: no plan,
+    unless under observation and marked for more effort."""
+    client = plan.client
+    errors = {}
+    if client.grade == Grade.A:
+        if plan.frequency not in A_FREQUENCIES:
+            errors["frequency"] = _("A类客户的拜访频次应为每旬、每月、每季度或每半年。")
+        required = VISITOR_LEVEL_BY_SOCIAL_VALUE[client.social_value]
+        if not plan.visitor_level:
+            plan.visitor_level = required
+        elif LEVEL_RANK[plan.visitor_level] < LEVEL_RANK[required]:
+            errors["visitor_level"] = _("该客户社会价值为“%(v)s”,拜访人员层级至少应为“%(l)s”。") % {
+                "v": client.get_social_value_display(),
+                "l": VisitPlan.VisitorLevel(required).label,
+            }
+    elif client.grade == Grade.B:
+        plan.visitor_level = plan.visitor_level or VisitPlan.VisitorLevel.MARKETING_STAFF
+    else:
+        if not (client.under_observation and plan.extra_effort):
+            errors["__all__"] = _("C类客户不制定拜访计划;观察中的客户可标记“加大开发力度”后制定。")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def visit_plan_save(*, plan: VisitPlan, by) -> VisitPlan:
+    """Create or update a client's visit plan (R13). The first due date defaults to one period
+    after the last visit (or today)."""
+    action = "change" if plan.pk else "add"
+    if plan.pk:
+        _ensure_in_scope(by, "change", VisitPlan.objects.get(pk=plan.pk))
+    if not plan.responsible_id:
+        plan.responsible = plan.client.owner
+    visit_plan_rules(plan)
+    if not plan.next_due_on:
+        last = plan.client.visits.order_by("-visited_at").values_list("visited_at", flat=True).first()
+        start = timezone.localtime(last).date() if last else timezone.localdate()
+        plan.next_due_on = start + dt.timedelta(days=plan.period_days)
+    plan.full_clean()
+    plan.save()
+    _ensure_in_scope(by, action, plan)
+    return plan
+
+
+@transaction.atomic
+def visit_record(*, visit: Visit, by) -> Visit:
+    """Record a visit; it advances the client's active visit plan to one period after the
+    visit (R13)."""
+    if not visit.recorded_by_id:
+        visit.recorded_by = by
+    plan = VisitPlan.objects.select_for_update().filter(client=visit.client_id, is_active=True).first()
+    if plan and not visit.plan_id:
+        visit.plan = plan
+    visit.full_clean()
+    visit.save()
+    _ensure_in_scope(by, "add", visit)
+    if plan:
+        next_due = timezone.localtime(visit.visited_at).date() + dt.timedelta(days=plan.period_days)
+        if next_due > plan.next_due_on:
+            plan.next_due_on = next_due
+            plan.save(update_fields=["next_due_on", "updated_at"])
+    return visit
+
+
+@transaction.atomic
+def visit_update(*, visit: Visit, by) -> Visit:
+    _ensure_in_scope(by, "change", Visit.objects.get(pk=visit.pk))
+    visit.full_clean()
+    visit.save()
+    _ensure_in_scope(by, "change", visit)
+    return visit
+
+
+def visit_overdue_notify(*, today: dt.date | None = None) -> int:
+    """R13: tell the person responsible and their branch's managers of each overdue visit,
+    once per visit due date (the notify key), so a second run sends nothing."""
+    today = today or timezone.localdate()
+    sent = 0
+    plans = VisitPlan.objects.filter(is_active=True, next_due_on__lt=today).select_related(
+        "client", "client__branch", "responsible"
+    )
+    for plan in plans.iterator(chunk_size=500):
+        recipients = [plan.responsible, *managers_of(plan.client.branch)]
+        made = notify(
+            recipients=recipients,
+            verb="visit_overdue",
+            title=_("拜访逾期:%(client)s") % {"client": plan.client.name},
+            body=_("计划拜访日期 %(due)s 已过,请尽快安排拜访(%(freq)s)。")
+            % {"due": plan.next_due_on.isoformat(), "freq": plan.get_frequency_display()},
+            url=reverse("clients:client-detail", kwargs={"pk": plan.client_id}) + "#visits",
+            key=f"visit-overdue:{plan.pk}:{plan.next_due_on.isoformat()}",
+        )
+        sent += len(made)
+    return sent

@@ -1,0 +1,578 @@
+"""Pages of the client archive (domain.md section 2). Thin: every read goes through
+``restrict`` (out of scope 404, missing role 403), every write through services.py."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from crm.access import can
+from crm.exports import xlsx_response
+
+from . import grading, selectors, services
+from .accesslog import record_reads
+from .filters import ClientFilter, NeedFilter
+from .forms import (
+    ClientForm,
+    ContactForm,
+    GradeForm,
+    NeedForm,
+    NeedRespondForm,
+    ProjectForm,
+    VisitForm,
+    VisitPlanForm,
+)
+from .models import Client, Contact, Need, Project, Visit, VisitPlan
+from .panels import tabs as registered_tabs
+from .spreadsheet import COLUMNS, export_rows
+
+PAGE_SIZE = 25
+CLIENT_SORTS = {
+    "name": "name",
+    "-name": "-name",
+    "grade": "grade",
+    "-grade": "-grade",
+    "stage": "stage",
+    "-stage": "-stage",
+    "branch": "branch__sort_order",
+    "-branch": "-branch__sort_order",
+    "updated": "updated_at",
+    "-updated": "-updated_at",
+}
+NEED_SORTS = {
+    "due": "response_due_at",
+    "-due": "-response_due_at",
+    "received": "received_at",
+    "-received": "-received_at",
+}
+
+
+def _require(user, action, model):
+    if not can(user, action, model):
+        raise PermissionDenied(_("您的角色无权执行此操作。"))
+
+
+def _get(request, model, pk, action="view", **select):
+    """The object if in the user's scope for ``action`` (else 404); 403 without the role."""
+    _require(request.user, action, model)
+    qs = model.objects.restrict(request.user, action)
+    if select:
+        qs = qs.select_related(*select["related"])
+    return get_object_or_404(qs, pk=pk)
+
+
+def _sorted(qs, request, sorts, default):
+    key = request.GET.get("sort", default)
+    return qs.order_by(sorts.get(key, sorts[default]), "pk"), key if key in sorts else default
+
+
+def _apply_errors(form, error: ValidationError):
+    """Put a service's ValidationError on the form's fields (non-field when not in the form)."""
+    if hasattr(error, "error_dict"):
+        for field, errs in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, error)
+
+
+# ----------------------------------------------------------------------------- client list
+
+
+def _client_filter(request):
+    _require(request.user, "view", Client)
+    filterset = ClientFilter(
+        request.GET or None, queryset=selectors.client_list(request.user), request=request
+    )
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    return filterset, qs
+
+
+@login_required
+def client_list(request):
+    filterset, qs = _client_filter(request)
+    qs, sort = _sorted(qs, request, CLIENT_SORTS, "name")
+    page = Paginator(qs.prefetch_related("tags"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "clients/client_list.html",
+        {
+            "page": page,
+            "filter": filterset,
+            "sort": sort,
+            "today": timezone.localdate(),
+            "overdue_needs_ids": _needs_overdue_ids(page.object_list),
+        },
+    )
+
+
+def _needs_overdue_ids(clients):
+    ids = [c.pk for c in clients]
+    if not ids:
+        return set()
+    return set(
+        Client.objects.filter(pk__in=ids)
+        .filter(selectors.needs_collection_overdue_q())
+        .values_list("pk", flat=True)
+    )
+
+
+@login_required
+def client_export(request):
+    """R36: exactly the filtered (and sorted) list, in the 客户信息统计表 layout."""
+    _filterset, qs = _client_filter(request)
+    qs, _sort = _sorted(qs, request, CLIENT_SORTS, "name")
+    clients = list(
+        qs.select_related("branch", "department", "owner").prefetch_related("contacts", "projects", "needs")
+    )
+    record_reads(request.user, clients, via="export", path=request.get_full_path())
+    return xlsx_response(_("客户信息统计表"), _("客户信息统计表"), COLUMNS, export_rows(clients))
+
+
+# ----------------------------------------------------------------------------- client page
+
+
+def _detail_context(request, client):
+    suggested, criteria = grading.suggest_grade(client)
+    projects = list(client.projects.select_related("department"))
+    plan = VisitPlan.objects.filter(client=client).select_related("responsible").first()
+    extra = []
+    for tab in registered_tabs():
+        ctx = tab.context(request, client) or {}
+        extra.append(
+            {
+                "key": tab.key,
+                "label": tab.label,
+                "template": tab.template,
+                "ctx": ctx,
+                "count": ctx.get("count"),
+            }
+        )
+    return {
+        "client": client,
+        "suggested": suggested,
+        "criteria": criteria,
+        "quadrant": grading.quadrant(client),
+        "scale_profit": grading.scale_profit_class(projects),
+        "may_set_grade": services.may_set_grade(request.user, client),
+        "contacts": client.contacts.all(),
+        "projects": projects,
+        "needs": client.needs.select_related("owner"),
+        "visits": client.visits.select_related("recorded_by")[:50],
+        "plan": plan,
+        "grade_changes": client.grade_changes.select_related("changed_by"),
+        "stage_changes": client.stage_changes.select_related("changed_by"),
+        "history": client.history.select_related("history_user")[:30],
+        "needs_overdue": Client.objects.filter(pk=client.pk)
+        .filter(selectors.needs_collection_overdue_q())
+        .exists(),
+        "extra_tabs": extra,
+        "contact_form": ContactForm(),
+        "visit_form": VisitForm(initial={"visited_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}),
+        "need_form": NeedForm(client=client),
+        "now": timezone.now(),
+        "today": timezone.localdate(),
+    }
+
+
+@login_required
+def client_detail(request, pk):
+    client = _get(request, Client, pk, related=("branch", "owner", "department"))
+    record_reads(request.user, [client], via="page", path=request.path)
+    return render(request, "clients/client_detail.html", _detail_context(request, client))
+
+
+def _client_form_page(request, form, client=None, similar=None):
+    return render(
+        request,
+        "clients/client_form.html",
+        {"form": form, "client": client, "similar": similar or []},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_create(request):
+    _require(request.user, "add", Client)
+    form = ClientForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.client_create(
+                by=request.user,
+                data=form.model_data(),
+                tags=form.cleaned_data.get("tags") or (),
+                confirm_similar=form.cleaned_data.get("confirm_similar", False),
+            )
+        except services.SimilarNameWarning as warning:
+            return _client_form_page(request, form, similar=warning.duplicates)
+        except services.DuplicateCreditCode as error:
+            form.add_error("credit_code", error.error_dict["credit_code"])
+            return render(
+                request,
+                "clients/client_form.html",
+                {"form": form, "duplicate": error.duplicate},
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("客户“%(name)s”已建档。") % {"name": client.name})
+            return redirect("clients:client-detail", pk=client.pk)
+    return _client_form_page(request, form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_edit(request, pk):
+    client = _get(request, Client, pk, "change")
+    form = ClientForm(request.POST or None, instance=client, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_update(
+                client=client,
+                by=request.user,
+                data=form.model_data(),
+                tags=form.cleaned_data.get("tags"),
+                confirm_similar=form.cleaned_data.get("confirm_similar", False),
+            )
+        except services.SimilarNameWarning as warning:
+            return _client_form_page(request, form, client, similar=warning.duplicates)
+        except services.DuplicateCreditCode as error:
+            form.add_error("credit_code", error.error_dict["credit_code"])
+            return render(
+                request,
+                "clients/client_form.html",
+                {"form": form, "client": client, "duplicate": error.duplicate},
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("客户档案已更新。"))
+            return redirect("clients:client-detail", pk=client.pk)
+    return _client_form_page(request, form, client)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_set_grade(request, pk):
+    client = _get(request, Client, pk, "view", related=("branch",))
+    if not services.may_set_grade(request.user, client):
+        raise PermissionDenied(_("只有集团市场营销部或本单位经营部负责人可以调整客户分级。"))
+    suggested, criteria = grading.suggest_grade(client)
+    form = GradeForm(request.POST or None, initial={"grade": client.grade or suggested})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_set_grade(
+                client=client,
+                grade=form.cleaned_data["grade"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("客户分级已调整。"))
+            return redirect(reverse("clients:client-detail", kwargs={"pk": client.pk}) + "#history")
+    return render(
+        request,
+        "clients/client_set_grade.html",
+        {"client": client, "form": form, "suggested": suggested, "criteria": criteria},
+    )
+
+
+# ----------------------------------------------------------------------------- inline adds (htmx)
+
+
+def _inline(request, client, *, tab, form, save, success):
+    """An htmx inline add/edit: on success the refreshed tab (or a redirect without htmx); on
+    error the form again with its field errors and everything typed."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            if request.htmx:
+                ctx = _detail_context(request, client)
+                ctx["flash"] = success
+                response = render(request, f"clients/_tab_{tab}.html", ctx)
+                response["HX-Retarget"] = f"#tab-body-{tab}"
+                response["HX-Reswap"] = "outerHTML"
+                return response
+            messages.success(request, success)
+            return redirect(reverse("clients:client-detail", kwargs={"pk": client.pk}) + f"#{tab}")
+    template = "clients/_inline_form.html" if request.htmx else "clients/inline_form_page.html"
+    return render(
+        request,
+        template,
+        {"client": client, "form": form, "tab": tab, "action": request.path},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_add(request, pk):
+    client = _get(request, Client, pk, "change")
+    form = ContactForm(request.POST or None, instance=Contact(client=client))
+    return _inline(
+        request,
+        client,
+        tab="contacts",
+        form=form,
+        save=lambda f: services.contact_save(contact=f.instance, by=request.user),
+        success=_("联系人已添加。"),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_edit(request, pk):
+    contact = _get(request, Contact, pk, "change", related=("client",))
+    form = ContactForm(request.POST or None, instance=contact)
+    return _inline(
+        request,
+        contact.client,
+        tab="contacts",
+        form=form,
+        save=lambda f: services.contact_save(contact=f.instance, by=request.user),
+        success=_("联系人已更新。"),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_add(request, pk):
+    client = _get(request, Client, pk, "change")
+    form = VisitForm(request.POST or None, instance=Visit(client=client, recorded_by=request.user))
+    return _inline(
+        request,
+        client,
+        tab="visits",
+        form=form,
+        save=lambda f: services.visit_record(visit=f.instance, by=request.user),
+        success=_("拜访记录已保存。"),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_edit(request, pk):
+    visit = _get(request, Visit, pk, "change", related=("client",))
+    form = VisitForm(request.POST or None, instance=visit)
+    return _inline(
+        request,
+        visit.client,
+        tab="visits",
+        form=form,
+        save=lambda f: services.visit_update(visit=f.instance, by=request.user),
+        success=_("拜访记录已更新。"),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def need_add(request, pk):
+    client = _get(request, Client, pk, "change")
+    form = NeedForm(request.POST or None, instance=Need(client=client, owner=request.user), client=client)
+    return _inline(
+        request,
+        client,
+        tab="needs",
+        form=form,
+        save=lambda f: services.need_create(need=f.instance, by=request.user),
+        success=_("客户需求已登记。"),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def need_edit(request, pk):
+    need = _get(request, Need, pk, "change", related=("client",))
+    form = NeedForm(request.POST or None, instance=need, client=need.client)
+    return _inline(
+        request,
+        need.client,
+        tab="needs",
+        form=form,
+        save=lambda f: services.need_update(need=f.instance, by=request.user),
+        success=_("客户需求已更新。"),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def need_respond(request, pk):
+    need = _get(request, Need, pk, "change", related=("client",))
+    form = NeedRespondForm(request.POST or None)
+
+    def save(f):
+        action, note = f.cleaned_data["action"], f.cleaned_data["note"]
+        if action in ("done", "reject"):
+            services.need_close(need=need, by=request.user, done=action == "done", note=note)
+        else:
+            status = Need.Status.IN_PROGRESS if action == "progress" else Need.Status.ASSESSED
+            services.need_respond(need=need, by=request.user, note=note, status=status)
+
+    return _inline(request, need.client, tab="needs", form=form, save=save, success=_("需求处理已记录。"))
+
+
+# ----------------------------------------------------------------------------- projects, plans
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_create(request, pk):
+    client = _get(request, Client, pk, "change")
+    project = Project(client=client, branch=client.branch)
+    form = ProjectForm(request.POST or None, instance=project, user=request.user)
+    return _project_form(request, client, form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_edit(request, pk):
+    project = _get(request, Project, pk, "change", related=("client",))
+    form = ProjectForm(request.POST or None, instance=project, user=request.user)
+    return _project_form(request, project.client, form)
+
+
+def _project_form(request, client, form):
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.project_save(project=form.instance, by=request.user)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("工程项目已保存。"))
+            return redirect(reverse("clients:client-detail", kwargs={"pk": client.pk}) + "#projects")
+    return render(request, "clients/project_form.html", {"client": client, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_plan_edit(request, pk):
+    client = _get(request, Client, pk, "change")
+    plan = VisitPlan.objects.filter(client=client).first() or VisitPlan(client=client)
+    form = VisitPlanForm(request.POST or None, instance=plan, client=client)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visit_plan_save(plan=form.instance, by=request.user)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("拜访计划已保存。"))
+            return redirect(reverse("clients:client-detail", kwargs={"pk": client.pk}) + "#visits")
+    required = services.VISITOR_LEVEL_BY_SOCIAL_VALUE.get(client.social_value)
+    return render(
+        request,
+        "clients/visitplan_form.html",
+        {
+            "client": client,
+            "form": form,
+            "plan": plan,
+            "required_level": VisitPlan.VisitorLevel(required).label,
+        },
+    )
+
+
+# ----------------------------------------------------------------------------- needs and visits lists
+
+
+def _need_filter(request):
+    _require(request.user, "view", Need)
+    base = Need.objects.restrict(request.user, "view").select_related("client", "client__branch", "owner")
+    filterset = NeedFilter(request.GET or None, queryset=base, request=request)
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    return filterset, qs
+
+
+@login_required
+def need_list(request):
+    filterset, qs = _need_filter(request)
+    qs, sort = _sorted(qs, request, NEED_SORTS, "-received")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "clients/need_list.html",
+        {
+            "page": page,
+            "filter": filterset,
+            "sort": sort,
+            "now": timezone.now(),
+            "rates": selectors.need_rates(request.user)[:12],
+        },
+    )
+
+
+@login_required
+def need_export(request):
+    _filterset, qs = _need_filter(request)
+    qs, _sort = _sorted(qs, request, NEED_SORTS, "-received")
+    headers = [
+        _("客户"),
+        _("所属分公司"),
+        _("需求内容"),
+        _("需求类别"),
+        _("紧急程度"),
+        _("状态"),
+        _("接收时间"),
+        _("响应期限"),
+        _("响应时间"),
+        _("负责人"),
+    ]
+    rows = (
+        [
+            n.client.name,
+            n.client.branch.name,
+            n.description,
+            n.get_category_display(),
+            n.get_urgency_display(),
+            n.get_status_display(),
+            n.received_at,
+            n.response_due_at,
+            n.responded_at,
+            n.owner.display_name,
+        ]
+        for n in qs
+    )
+    return xlsx_response(_("客户需求"), _("客户需求"), headers, rows)
+
+
+@login_required
+def visit_overdue_list(request):
+    """R13: overdue visits for the person responsible (staff) and their manager (the branch)."""
+    _require(request.user, "view", VisitPlan)
+    qs = selectors.overdue_visit_plans(request.user)
+    if request.GET.get("export") == "xlsx":
+        headers = [
+            _("客户"),
+            _("所属分公司"),
+            _("客户分级"),
+            _("拜访频次"),
+            _("拜访人员层级"),
+            _("负责人"),
+            _("计划拜访日期"),
+            _("逾期天数"),
+        ]
+        today = timezone.localdate()
+        rows = (
+            [
+                p.client.name,
+                p.client.branch.name,
+                p.client.grade,
+                p.get_frequency_display(),
+                p.get_visitor_level_display(),
+                p.responsible.display_name,
+                p.next_due_on,
+                (today - p.next_due_on).days,
+            ]
+            for p in qs
+        )
+        return xlsx_response(_("逾期拜访"), _("逾期拜访"), headers, rows)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "clients/visit_overdue_list.html", {"page": page, "today": timezone.localdate()})
