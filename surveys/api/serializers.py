@@ -1,0 +1,204 @@
+"""Serializers of the surveys API. Choice values are stable English codes; related choices are
+restricted to what the user may act on (style.md 1)."""
+
+from rest_framework import serializers
+
+from clients.models import Client, Project
+
+from ..models import (
+    Answer,
+    Campaign,
+    CampaignBranchReport,
+    Dimension,
+    FollowUp,
+    Question,
+    Survey,
+    SurveyTemplate,
+)
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Question
+        fields = ["id", "text", "text_en", "scale", "order"]
+
+
+class DimensionSerializer(serializers.ModelSerializer):
+    questions = QuestionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Dimension
+        fields = [
+            "id",
+            "code",
+            "name",
+            "name_en",
+            "description",
+            "importance",
+            "is_summary",
+            "order",
+            "questions",
+        ]
+
+
+class SurveyTemplateSerializer(serializers.ModelSerializer):
+    dimensions = DimensionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SurveyTemplate
+        fields = [
+            "id",
+            "code",
+            "name",
+            "name_en",
+            "intro",
+            "intro_en",
+            "is_active",
+            "is_default",
+            "dimensions",
+        ]
+
+
+class AnswerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Answer
+        fields = ["id", "survey", "question", "dimension", "score", "positive", "unsatisfied"]
+
+
+class SurveySerializer(serializers.ModelSerializer):
+    answers = AnswerSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Survey
+        fields = [
+            "id",
+            "client",
+            "template",
+            "project",
+            "campaign",
+            "branch",
+            "department",
+            "status",
+            "channel",
+            "recipient_name",
+            "recipient_email",
+            "sent_at",
+            "expires_at",
+            "answered_at",
+            "respondent",
+            "comment",
+            "unsatisfied_count",
+            "satisfaction_rate",
+            "answers",
+            "created_at",
+        ]
+        read_only_fields = [
+            "campaign",
+            "branch",
+            "department",
+            "status",
+            "channel",
+            "sent_at",
+            "expires_at",
+            "answered_at",
+            "respondent",
+            "comment",
+            "unsatisfied_count",
+            "satisfaction_rate",
+            "created_at",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None:
+            return
+        self.fields["client"].queryset = Client.objects.restrict(user, "change")
+        self.fields["project"].queryset = Project.objects.restrict(user, "view")
+        self.fields["template"].queryset = SurveyTemplate.objects.restrict(user, "view").filter(
+            is_active=True
+        )
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            # What a survey is about is fixed once it exists; only the addressee changes.
+            for name in ("client", "template", "project"):
+                self.fields[name].read_only = True
+
+
+class SendSerializer(serializers.Serializer):
+    email = serializers.EmailField(required=False, allow_blank=True)
+    days = serializers.IntegerField(required=False, min_value=1, max_value=90, default=30)
+
+
+class SendResultSerializer(serializers.Serializer):
+    answer_url = serializers.URLField()
+    expires_at = serializers.DateTimeField()
+    status = serializers.CharField()
+
+
+class ScoresSerializer(serializers.Serializer):
+    scores = serializers.DictField(child=serializers.IntegerField(), help_text="question id -> score")
+    respondent = serializers.CharField(required=False, allow_blank=True, max_length=50, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PaperSerializer(ScoresSerializer):
+    respondent = serializers.CharField(max_length=50)
+    answered_on = serializers.DateField(required=False)
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FollowUp
+        fields = [
+            "id",
+            "survey",
+            "client",
+            "branch",
+            "owner",
+            "items",
+            "status",
+            "note",
+            "done_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CloseSerializer(serializers.Serializer):
+    note = serializers.CharField()
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "code",
+            "name",
+            "template",
+            "grades",
+            "project_within_days",
+            "opens_on",
+            "deadline",
+            "status",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+
+class CampaignReportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CampaignBranchReport
+        fields = ["id", "campaign", "branch", "summary", "created_at"]
+        read_only_fields = fields
+
+
+class PublicQuestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    dimension = serializers.CharField()
+    text = serializers.CharField()
+    text_en = serializers.CharField()
+    scale = serializers.CharField()
+    min = serializers.IntegerField()
+    max = serializers.IntegerField()
