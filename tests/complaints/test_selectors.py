@@ -21,7 +21,9 @@ def test_figures_by_branch_and_month(org, django_assert_max_num_queries):
     a = make_complaint(org, client=east, received_at=timezone.now() - dt.timedelta(minutes=1))
     services.complaint_acknowledge(complaint=a, by=staff)
     services.complaint_investigate(complaint=a, by=staff)
-    services.complaint_resolve(complaint=a, by=staff, finding="client_error", resolution="已解释", is_unreasonable=True)
+    services.complaint_resolve(
+        complaint=a, by=staff, finding="client_error", resolution="已解释", is_unreasonable=True
+    )
     make_complaint(org, "south", received_at=at(2026, 3, 5, 10, 0))
 
     with django_assert_max_num_queries(3):  # the permission lookup, then one query
