@@ -5,11 +5,14 @@ with a message when refused."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
 from rest_framework.response import Response
 
+from crm.access import check_in_scope
 from crm.api.base import RestrictedViewSet
 
 from .. import services
@@ -29,6 +32,19 @@ from .serializers import (
 )
 
 
+class ArchiveViewSet(RestrictedViewSet):
+    """A DELETE is scoped like a change (out of scope: 404; readers: 403), then needs the
+    delete right (the branch manager's, or group marketing's) on the row itself."""
+
+    action_scopes = {"destroy": "change"}
+
+    def perform_destroy(self, instance):
+        with transaction.atomic():
+            if not check_in_scope(self.request.user, "delete", instance):
+                raise PermissionDenied("只有本单位经营部负责人或集团市场营销部可以删除。")
+            instance.delete()
+
+
 def _bad_request(error: DjangoValidationError):
     if hasattr(error, "message_dict"):
         return serializers.ValidationError(error.message_dict)
@@ -43,7 +59,12 @@ class ClientViewSet(RestrictedViewSet):
     filterset_class = ClientFilter
     ordering_fields = ["name", "grade", "stage", "updated_at", "created_at"]
     ordering = ["name"]
-    action_scopes = {"set_grade": "view"}
+    action_scopes = {"set_grade": "view", "destroy": "change"}
+
+    def destroy(self, request, *args, **kwargs):
+        """R1: a client belongs to the group; its archive is never deleted through the API."""
+        self.get_object()
+        raise MethodNotAllowed("DELETE", detail="客户档案属于集团公司,不能删除。")
 
     def retrieve(self, request, *args, **kwargs):
         client = self.get_object()
@@ -64,14 +85,14 @@ class ClientViewSet(RestrictedViewSet):
         return Response(self.get_serializer(fresh).data)
 
 
-class ContactViewSet(RestrictedViewSet):
+class ContactViewSet(ArchiveViewSet):
     queryset = Contact.objects.select_related("client")
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     ordering = ["client_id", "-is_primary", "name"]
 
 
-class ProjectViewSet(RestrictedViewSet):
+class ProjectViewSet(ArchiveViewSet):
     queryset = Project.objects.select_related("client", "branch")
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilter
@@ -79,7 +100,7 @@ class ProjectViewSet(RestrictedViewSet):
     ordering = ["-signed_on", "name"]
 
 
-class NeedViewSet(RestrictedViewSet):
+class NeedViewSet(ArchiveViewSet):
     """Client needs; ``response_due_at`` follows from urgency (R11). ``respond`` and ``close``
     are the workflow steps."""
 
@@ -88,7 +109,7 @@ class NeedViewSet(RestrictedViewSet):
     filterset_class = NeedFilter
     ordering_fields = ["received_at", "response_due_at"]
     ordering = ["-received_at"]
-    action_scopes = {"respond": "change", "close": "change"}
+    action_scopes = {"respond": "change", "close": "change", "destroy": "change"}
 
     def _step(self, fn, **kwargs):
         try:
@@ -120,7 +141,7 @@ class NeedViewSet(RestrictedViewSet):
         )
 
 
-class VisitViewSet(RestrictedViewSet):
+class VisitViewSet(ArchiveViewSet):
     queryset = Visit.objects.select_related("client")
     serializer_class = VisitSerializer
     filterset_class = VisitFilter
@@ -128,7 +149,7 @@ class VisitViewSet(RestrictedViewSet):
     ordering = ["-visited_at"]
 
 
-class VisitPlanViewSet(RestrictedViewSet):
+class VisitPlanViewSet(ArchiveViewSet):
     queryset = VisitPlan.objects.select_related("client")
     serializer_class = VisitPlanSerializer
     filterset_class = VisitPlanFilter
