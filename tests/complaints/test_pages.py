@@ -221,3 +221,11 @@ def test_nav_by_role(org):
     html = org.web("leader").get(reverse("home")).content.decode()
     assert reverse(LIST) in html and reverse("complaints:complaint-create") not in html
     assert reverse(LIST) not in org.web("norole").get(reverse("home")).content.decode()
+
+
+def test_client_page_shows_the_complaints_tab(org, east_client):
+    c = make_complaint(org, client=east_client, title="外墙渗水")
+    response = org.web("east_staff").get(reverse("clients:client-detail", kwargs={"pk": east_client.pk}))
+    html = response.content.decode()
+    assert 'data-testid="tab-complaints"' in html and 'data-testid="client-complaints"' in html
+    assert reverse("complaints:complaint-detail", kwargs={"pk": c.pk}) in html and "外墙渗水" in html
