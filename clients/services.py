@@ -404,6 +404,7 @@ def visit_plan_rules(plan: VisitPlan) -> None:
     elif client.grade == Grade.B:
         plan.visitor_level = plan.visitor_level or VisitPlan.VisitorLevel.MARKETING_STAFF
     else:
+        plan.visitor_level = plan.visitor_level or VisitPlan.VisitorLevel.MARKETING_STAFF
         if not (client.under_observation and plan.extra_effort):
             errors["__all__"] = _("C类客户不制定拜访计划;观察中的客户可标记“加大开发力度”后制定。")
     if errors:

@@ -40,7 +40,9 @@ class WriteRoutes:
         before = self.model.objects.filter(pk=obj.pk).values().get()
         for url in self._write_urls(obj):
             assert org.web("south_manager").get(url).status_code == 404, url
-            assert org.web("south_manager").post(url, {"name": "篡改", "description": "篡改"}).status_code == 404
+            assert (
+                org.web("south_manager").post(url, {"name": "篡改", "description": "篡改"}).status_code == 404
+            )
         assert self.model.objects.filter(pk=obj.pk).values().get() == before
 
     @pytest.mark.parametrize("reader", ("leader", "auditor"))
@@ -101,7 +103,12 @@ class TestClientMatrix(WriteRoutes, ObjectMatrix):
         url = reverse("clients:client-export")
         assert org.web(None).get(url).status_code == 302
         assert org.web("norole").get(url).status_code == 403
-        names = [r[1] for r in load_workbook(BytesIO(org.web("east_staff").get(url).content)).active.iter_rows(min_row=2, values_only=True)]
+        names = [
+            r[1]
+            for r in load_workbook(BytesIO(org.web("east_staff").get(url).content)).active.iter_rows(
+                min_row=2, values_only=True
+            )
+        ]
         assert own.name in names and other.name not in names
 
     def test_set_grade_page(self, org):
