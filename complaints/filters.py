@@ -34,9 +34,13 @@ def owner_choices(request):
 class ComplaintFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("搜索"))
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("状态"))
-    severity = django_filters.ChoiceFilter(choices=Severity.choices, label=_("严重程度"))
-    kind = django_filters.ChoiceFilter(choices=Kind.choices, label=_("投诉类型"))
-    category = django_filters.ChoiceFilter(choices=Category.choices, label=_("投诉类别"))
+    severity = django_filters.ChoiceFilter(
+        choices=Severity.choices, empty_label=_("全部"), label=_("严重程度")
+    )
+    kind = django_filters.ChoiceFilter(choices=Kind.choices, empty_label=_("全部"), label=_("投诉类型"))
+    category = django_filters.ChoiceFilter(
+        choices=Category.choices, empty_label=_("全部"), label=_("投诉类别")
+    )
     owner = django_filters.ModelChoiceFilter(queryset=owner_choices, label=_("负责人"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("超期"))
     open = django_filters.BooleanFilter(method="filter_open", label=_("未办结"))
