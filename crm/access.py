@@ -143,6 +143,8 @@ def can(user, action: str, model) -> bool:
         return False
     if has_global(user, model, action):
         return True
+    if model.scope.branch is None:
+        return False  # only the model-level holders may use this model at all (e.g. the access log)
     from .models import BranchGroupObjectPermission, BranchUserObjectPermission
 
     codename = BRANCH_PERMS[action]
@@ -151,8 +153,6 @@ def can(user, action: str, model) -> bool:
     if BranchUserObjectPermission.objects.filter(user=user, permission__codename=codename).exists():
         return True
     # A user with an active grant and nothing else (rare) may still view what was granted.
-    if model.scope.branch is None:
-        return False
     if action == "view" and model.scope.client is not None:
         now = timezone.now()
         return any(gs(user, now).exists() for gs in _grant_scopes)

@@ -1,3 +1,8 @@
 from rest_framework.routers import SimpleRouter
 
+from .access_views import AccessLogViewSet, AccessRequestViewSet, ClientTransferViewSet
+
 router = SimpleRouter()
+router.register("access-requests", AccessRequestViewSet, basename="access-request")
+router.register("access-logs", AccessLogViewSet, basename="access-log")
+router.register("client-transfers", ClientTransferViewSet, basename="client-transfer")
