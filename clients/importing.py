@@ -1,0 +1,846 @@
+"""Import of the group's spreadsheet, 客户信息统计表 (R36).
+
+The flow: an upload is saved under ``MEDIA_ROOT/imports/<job id>/``; a Celery task validates
+every row and stores the report (``validate_job``); the user looks at the preview with
+row-by-row errors; on confirmation a second task validates again against the database as it is
+then and saves everything in one transaction (``commit_job``), or nothing.
+
+A job's state lives in a small JSON file beside the upload and is mirrored in the cache: the
+embedded default runs web and worker as separate processes with a per-process cache, so the
+file is what both can see; with Redis the cache answers first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import re
+import unicodedata
+import uuid
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.access import check_in_scope
+from crm.models import Branch, ProjectDepartment, Role, User
+from crm.validators import normalize_credit_code, normalize_name, normalize_phone, validate_credit_code
+
+from .models import (
+    Client,
+    Contact,
+    Grade,
+    GradeChange,
+    Need,
+    OrgType,
+    Phase,
+    Project,
+    ProjectType,
+    Stage,
+    StageChange,
+)
+from .spreadsheet import COLUMNS, SEPARATOR
+
+MAX_ROWS = 5000
+REQUIRED = ("客户单位名称",)
+SPLIT_RE = re.compile(r"[、;;\n]+")
+IMPORT_REASON = "由客户信息统计表导入"
+
+# What each column accepts: shown in the template's explanation sheet and on the upload page.
+COLUMN_RULES = {
+    "序号": "可留空,仅供核对,不导入",
+    "客户单位名称": "必填;与已有客户(名称规范化后)或本表其他行重复的,报错",
+    "统一社会信用代码": "18位,校验位须正确;与已有客户或本表其他行重复的,报错",
+    "客户类型": "政府部门、房地产企业、社会团体、国有企业、民营企业、其他;留空为“其他”",
+    "所属行业": "文字,50字以内",
+    "单位地址": "文字,300字以内",
+    "联系人": "多个联系人用“、”分隔,第一个为主要联系人",
+    "职务": "与联系人一一对应,用“、”分隔",
+    "联系电话": "与联系人一一对应;手机11位,座机为区号-号码(可带分机);无联系人时作为单位电话",
+    "电子邮箱": "与联系人一一对应,用“、”分隔",
+    "客户阶段": "潜在客户、意向客户、准客户、签约客户、已开发客户、合作伙伴客户;留空为潜在客户",
+    "客户分级": "A、B、C(或A类、A类客户);仅集团市场营销部和分公司经营部负责人导入的分级生效",
+    "合作项目": "多个项目用“、”分隔",
+    "合同金额(万元)": "单位万元,不能为负;多个项目时按顺序用“、”分隔,或填合计(记入第一个项目)",
+    "客户需求": "多条需求用“、”分隔,按“一般”需求登记并计算响应期限",
+    "所属分公司": "分公司全称、简称或代码;须为您有权录入的单位;留空为您所在单位",
+    "项目经理部": "须为所属分公司下的项目经理部或经营部,可留空",
+    "填报人": "所属分公司人员的姓名或用户名,作为客户经理;留空或找不到时为导入人",
+    "填报日期": "日期,如 2026-03-25",
+    "备注": "文字",
+}
+EXAMPLE_ROW = [
+    1,
+    "上海浦东开发建设集团有限公司",
+    "91310115MA1H7GKQ1F",
+    "国有企业",
+    "城市基础设施投资",
+    "上海市浦东新区世纪大道1200号",
+    "王建国、陈丽华",
+    "工程管理部经理、成本合约部经理",
+    "13812345678、021-68881234-802",
+    "wangjg@example.com、",
+    "签约客户",
+    "A",
+    "张江科学城人才公寓施工总承包工程",
+    "12850.5",
+    "希望引入BIM全过程应用",
+    "华东区域分公司",
+    "经营部",
+    "李娜",
+    "2026-03-25",
+    "示例行,导入前请删除",
+]
+
+
+class ImportFileError(Exception):
+    """The file cannot be read as a 客户信息统计表 at all."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Job state (file + cache)
+# ---------------------------------------------------------------------------------------------
+
+
+def jobs_root() -> Path:
+    return Path(settings.MEDIA_ROOT) / "imports"
+
+
+def job_dir(job_id: str) -> Path:
+    return jobs_root() / str(uuid.UUID(str(job_id)))
+
+
+def _cache_key(job_id: str) -> str:
+    return f"clients:import:{job_id}"
+
+
+def job_write(job_id: str, **changes) -> dict:
+    """Update a job's state: merged, written atomically, mirrored in the cache."""
+    state = job_read(job_id) or {}
+    state.update(changes, updated_at=timezone.now().isoformat())
+    path = job_dir(job_id) / "status.json"
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(state, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+    cache.set(_cache_key(job_id), state, timeout=24 * 3600)
+    return state
+
+
+def job_read(job_id: str) -> dict | None:
+    state = cache.get(_cache_key(job_id))
+    if state is not None:
+        return state
+    path = job_dir(job_id) / "status.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def job_create(*, user, upload) -> str:
+    """Save an uploaded file as a new job (state ``queued``) and return its id."""
+    job_id = str(uuid.uuid4())
+    folder = job_dir(job_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "upload.xlsx", "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    job_write(
+        job_id,
+        id=job_id,
+        user_id=user.pk,
+        filename=os.path.basename(upload.name or "upload.xlsx")[:120],
+        state="queued",
+        phase="validate",
+        done=0,
+        total=0,
+        created_at=timezone.now().isoformat(),
+    )
+    return job_id
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and validating
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RowReport:
+    row: int  # the spreadsheet's row number
+    name: str = ""
+    credit_code: str = ""
+    branch: str = ""
+    contacts: int = 0
+    projects: int = 0
+    needs: int = 0
+    errors: list[dict] = field(default_factory=list)  # {"column", "message"}
+    warnings: list[dict] = field(default_factory=list)
+    data: dict = field(default_factory=dict)  # cleaned values, ids instead of objects
+
+    def error(self, column: str, message: str) -> None:
+        self.errors.append({"column": column, "message": str(message)})
+
+    def warn(self, column: str, message: str) -> None:
+        self.warnings.append({"column": column, "message": str(message)})
+
+
+@dataclass
+class Report:
+    file_errors: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)
+    rows: list[RowReport] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors and all(not r.errors for r in self.rows) and bool(self.rows)
+
+    def summary(self) -> dict:
+        bad = sum(1 for r in self.rows if r.errors)
+        return {
+            "rows": len(self.rows),
+            "valid": len(self.rows) - bad,
+            "invalid": bad,
+            "file_errors": self.file_errors,
+            "missing_columns": self.missing_columns,
+            "ok": self.ok,
+        }
+
+    def as_json(self) -> dict:
+        return {"summary": self.summary(), "rows": [asdict(r) for r in self.rows]}
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    return unicodedata.normalize("NFKC", str(value)).strip() if not isinstance(value, str) else value.strip()
+
+
+def _split(value) -> list[str]:
+    return [p.strip() for p in SPLIT_RE.split(_text(value))] if _text(value) else []
+
+
+def _header(value) -> str:
+    """Header cells compared loosely: full/half width and spaces do not matter."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", _text(value)))
+
+
+CANONICAL = {_header(c): c for c in COLUMNS}
+ORG_TYPES = {str(label): code for code, label in OrgType.choices} | {c: c for c in OrgType.values}
+ORG_TYPES |= {
+    "政府": OrgType.GOVERNMENT,
+    "国企": OrgType.STATE_OWNED,
+    "民企": OrgType.PRIVATE,
+    "私营企业": OrgType.PRIVATE,
+}
+STAGES = {str(label): code for code, label in Stage.choices} | {c: c for c in Stage.values}
+STAGES |= {str(label).removesuffix("客户"): code for code, label in Stage.choices}
+
+
+def _grade(value: str) -> str | None:
+    v = value.upper().removesuffix("客户").removesuffix("类")
+    return v if v in Grade.values else None
+
+
+def _date(value):
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = _text(value)
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text)
+    if not m:
+        raise ValueError(text)
+    return dt.date(int(m[1]), int(m[2]), int(m[3]))
+
+
+def _amount(text: str) -> Decimal:
+    value = Decimal(text.replace(",", "").replace(",", ""))
+    if not value.is_finite():
+        raise InvalidOperation(text)
+    return value
+
+
+def project_type_for(name: str) -> str:
+    """The project type guessed from a project's name (the spreadsheet has no such column)."""
+    rules = (
+        (("住宅", "小区", "公寓", "安置房", "花园"), ProjectType.RESIDENTIAL),
+        (("厂房", "工业", "产业", "仓储", "车间"), ProjectType.INDUSTRIAL),
+        (("道路", "桥", "管廊", "轨道", "市政", "隧道", "码头", "水务"), ProjectType.INFRASTRUCTURE),
+        (
+            ("医院", "学校", "学院", "中学", "小学", "体育", "图书馆", "政务", "档案馆", "宿舍"),
+            ProjectType.CIVIL,
+        ),
+    )
+    for words, kind in rules:
+        if any(w in name for w in words):
+            return kind
+    return ProjectType.COMMERCIAL
+
+
+def read_sheet(source) -> tuple[list[str], list[tuple[int, dict]], list[str]]:
+    """(headers, [(row number, {column: value})], unknown headers) of the first sheet.
+    The header row is the first of the top five rows that has 客户单位名称 (a title row above
+    it, as in the group's own files, is allowed)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(source, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same clear answer
+        raise ImportFileError(_("无法读取文件,请上传 Excel(.xlsx)格式的客户信息统计表。")) from exc
+    try:
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header_row, headers = None, []
+        buffered = []
+        for number, values in enumerate(rows, start=1):
+            buffered.append((number, values))
+            if any(_header(v) == "客户单位名称" for v in values or ()):
+                header_row, headers = number, [_header(v) for v in values]
+                break
+            if number >= 5:
+                break
+        if header_row is None:
+            raise ImportFileError(_("未找到表头:前5行中没有“客户单位名称”列。请使用导入模板。"))
+        unknown = [h for h in headers if h and h not in CANONICAL]
+        names = [CANONICAL.get(h, "") for h in headers]
+        out = []
+        for number, values in enumerate(rows, start=header_row + 1):
+            cells = {}
+            for col, value in zip(names, values or (), strict=False):
+                if col:
+                    cells[col] = value
+            if not any(_text(v) for v in cells.values()):
+                continue
+            out.append((number, cells))
+            if len(out) > MAX_ROWS:
+                raise ImportFileError(_("一次最多导入 %(n)s 行,请拆分文件。") % {"n": MAX_ROWS})
+        return [n for n in names if n], out, unknown
+    finally:
+        wb.close()
+
+
+class Validator:
+    """Validates rows for one importing user; lookups are loaded once, not per row."""
+
+    def __init__(self, user):
+        self.user = user
+        self.branches = list(Branch.objects.restrict(user, "add").filter(is_active=True))
+        self.allowed = {b.pk for b in self.branches}
+        self.by_label = {}
+        for b in self.branches:
+            for label in (b.name, b.short_name, b.code):
+                if label:
+                    self.by_label[_header(label)] = b
+        # Names of branches the user may not import into: told apart from unknown names.
+        self.other_labels = set()
+        for name, short, code in Branch.objects.exclude(pk__in=self.allowed).values_list(
+            "name", "short_name", "code"
+        ):
+            self.other_labels |= {_header(x) for x in (name, short, code) if x}
+        self.default_branch = next((b for b in self.branches if b.pk == user.branch_id), None)
+        if self.default_branch is None and len(self.branches) == 1:
+            self.default_branch = self.branches[0]
+        self.departments = {}
+        for d in ProjectDepartment.objects.filter(branch_id__in=self.allowed, is_active=True):
+            self.departments[(d.branch_id, _header(d.name))] = d
+            self.departments[(d.branch_id, _header(d.code))] = d
+        self.people = {}
+        for u in User.objects.filter(branch_id__in=self.allowed, is_active=True):
+            for label in (u.full_name, u.username):
+                if label:
+                    self.people.setdefault((u.branch_id, _header(label)), u)
+        self.may_grade = user.is_superuser or user.role in (Role.MARKETING, Role.MANAGER)
+        self.seen_codes: dict[str, int] = {}
+        self.seen_names: dict[str, int] = {}
+
+    def existing(self, codes: list[str], names: list[str]):
+        """Clients already in the archive with one of these credit codes or names (R10).
+        Duplicate detection has to look at the whole group's archive, whatever the user may
+        read, or one branch would re-create another's client; only whether it exists is told,
+        and a link only where the user may view it."""
+        found = Client.objects.filter(credit_code__in=[c for c in codes if c]) | Client.objects.filter(
+            name_normalized__in=[n for n in names if n]
+        )
+        rows = list(found.values_list("pk", "credit_code", "name_normalized", "name"))
+        visible = set(
+            Client.objects.restrict(self.user, "view")
+            .filter(pk__in=[r[0] for r in rows])
+            .values_list("pk", flat=True)
+        )
+        by_code = {r[1]: r for r in rows if r[1]}
+        by_name = {r[2]: r for r in rows}
+        return by_code, by_name, visible
+
+    def validate(self, rows: list[tuple[int, dict]], progress=None) -> list[RowReport]:
+        codes, names = [], []
+        for _number, cells in rows:
+            codes.append(normalize_credit_code(_text(cells.get("统一社会信用代码"))))
+            names.append(normalize_name(_text(cells.get("客户单位名称"))))
+        by_code, by_name, visible = self.existing(codes, names)
+        reports = []
+        for i, (number, cells) in enumerate(rows):
+            reports.append(self.row(number, cells, by_code, by_name, visible))
+            if progress and (i + 1) % 50 == 0:
+                progress(i + 1, len(rows))
+        return reports
+
+    def _duplicate_message(self, row_found, visible) -> str:
+        pk, _code, _norm, name = row_found
+        if pk in visible:
+            return _("与已有客户“%(name)s”(编号 %(pk)s)重复,请勿重复建档(R10)") % {"name": name, "pk": pk}
+        return _("档案中已有该客户(属其他单位),请勿重复建档;如需查阅请提交查阅申请")
+
+    def row(self, number: int, cells: dict, by_code, by_name, visible) -> RowReport:
+        r = RowReport(row=number)
+        d = r.data
+        name = _text(cells.get("客户单位名称"))
+        r.name = name
+        if not name:
+            r.error("客户单位名称", _("必填"))
+        elif len(name) > 200:
+            r.error("客户单位名称", _("不能超过200字"))
+        norm = normalize_name(name)
+        d["name"] = name
+        if norm:
+            if norm in by_name:
+                r.error("客户单位名称", self._duplicate_message(by_name[norm], visible))
+            elif norm in self.seen_names:
+                r.error("客户单位名称", _("与本表第 %(row)s 行重复") % {"row": self.seen_names[norm]})
+            else:
+                self.seen_names[norm] = number
+
+        code = normalize_credit_code(_text(cells.get("统一社会信用代码")))
+        r.credit_code = code
+        d["credit_code"] = code
+        if code:
+            try:
+                validate_credit_code(code)
+            except ValidationError as exc:
+                r.error("统一社会信用代码", exc.messages[0])
+            else:
+                if code in by_code:
+                    r.error("统一社会信用代码", self._duplicate_message(by_code[code], visible))
+                elif code in self.seen_codes:
+                    r.error("统一社会信用代码", _("与本表第 %(row)s 行重复") % {"row": self.seen_codes[code]})
+                else:
+                    self.seen_codes[code] = number
+
+        org_type = _text(cells.get("客户类型"))
+        if org_type and org_type not in ORG_TYPES:
+            r.error(
+                "客户类型",
+                _("无法识别“%(v)s”,应为:政府部门、房地产企业、社会团体、国有企业、民营企业、其他")
+                % {"v": org_type},
+            )
+        d["org_type"] = ORG_TYPES.get(org_type, OrgType.OTHER)
+        for column, key, limit in (("所属行业", "industry", 50), ("单位地址", "address", 300)):
+            value = _text(cells.get(column))
+            if len(value) > limit:
+                r.error(column, _("不能超过%(n)s字") % {"n": limit})
+            d[key] = value
+        d["remarks"] = _text(cells.get("备注"))
+
+        stage = _text(cells.get("客户阶段"))
+        if stage and stage not in STAGES:
+            r.error(
+                "客户阶段",
+                _("无法识别“%(v)s”,应为:潜在客户、意向客户、准客户、签约客户、已开发客户、合作伙伴客户")
+                % {"v": stage},
+            )
+        d["stage"] = STAGES.get(stage, Stage.POTENTIAL)
+
+        grade_text = _text(cells.get("客户分级"))
+        d["grade"] = ""
+        if grade_text:
+            grade = _grade(grade_text)
+            if grade is None:
+                r.error("客户分级", _("应为 A、B 或 C"))
+            elif self.may_grade:
+                d["grade"] = grade
+            else:
+                r.warn("客户分级", _("您无定级权限,分级未导入,请由经营部负责人或集团市场营销部定级(R7)"))
+
+        # Branch, department and owner.
+        branch_text = _text(cells.get("所属分公司"))
+        branch = None
+        if branch_text:
+            branch = self.by_label.get(_header(branch_text))
+            if branch is None:
+                if _header(branch_text) in self.other_labels:
+                    r.error("所属分公司", _("您无权向“%(v)s”导入客户") % {"v": branch_text})
+                else:
+                    r.error("所属分公司", _("未找到分公司“%(v)s”") % {"v": branch_text})
+        else:
+            branch = self.default_branch
+            if branch is None:
+                r.error("所属分公司", _("必填:您可向多个单位录入,请注明所属分公司"))
+        d["branch_id"] = branch.pk if branch else None
+        r.branch = str(branch) if branch else branch_text
+        dept_text = _text(cells.get("项目经理部"))
+        d["department_id"] = None
+        if dept_text and branch:
+            dept = self.departments.get((branch.pk, _header(dept_text)))
+            if dept is None:
+                r.error("项目经理部", _("“%(v)s”不是%(b)s的项目经理部") % {"v": dept_text, "b": branch})
+            else:
+                d["department_id"] = dept.pk
+        owner_text = _text(cells.get("填报人"))
+        d["owner_id"] = self.user.pk
+        if owner_text and branch:
+            owner = self.people.get((branch.pk, _header(owner_text)))
+            if owner is None:
+                r.warn(
+                    "填报人", _("“%(v)s”不是%(b)s的用户,客户经理设为导入人") % {"v": owner_text, "b": branch}
+                )
+            else:
+                d["owner_id"] = owner.pk
+        reported = cells.get("填报日期")
+        d["reported_on"] = None
+        if _text(reported):
+            try:
+                d["reported_on"] = _date(reported).isoformat()
+            except (ValueError, TypeError):
+                r.error("填报日期", _("日期格式不正确,应如 2026-03-25"))
+
+        # Contacts: names, positions, phones and e-mails side by side.
+        contact_names = _split(cells.get("联系人"))
+        positions = _split(cells.get("职务"))
+        phones = _split(cells.get("联系电话"))
+        emails = _split(cells.get("电子邮箱"))
+        d["phone"] = ""
+        normalized_phones = []
+        for p in phones:
+            try:
+                normalized_phones.append(normalize_phone(p))
+            except ValidationError as exc:
+                r.error("联系电话", f"{p}:{exc.messages[0]}")
+        for e in emails:
+            try:
+                validate_email(e)
+            except ValidationError:
+                r.error("电子邮箱", _("“%(v)s”不是有效的电子邮箱") % {"v": e})
+        for column, values in (("职务", positions), ("联系电话", phones), ("电子邮箱", emails)):
+            if contact_names and len(values) > len(contact_names):
+                r.error(
+                    column,
+                    _("多于联系人的数量(%(n)s 个),请用“、”与联系人一一对应") % {"n": len(contact_names)},
+                )
+        if not contact_names and len(phones) > 1:
+            r.error("联系电话", _("没有联系人时只能填一个单位电话"))
+        if not contact_names and phones:
+            d["phone"] = phones[0]
+        d["email"] = emails[0] if not contact_names and emails else ""
+        d["contacts"] = [
+            {
+                "name": n[:50],
+                "position": positions[i][:50] if i < len(positions) else "",
+                "phone": phones[i] if i < len(phones) and contact_names else "",
+                "email": emails[i] if i < len(emails) and contact_names else "",
+                "is_primary": i == 0,
+            }
+            for i, n in enumerate(contact_names)
+        ]
+        for c in d["contacts"]:
+            if len(c["name"]) > 50:
+                r.error("联系人", _("姓名不能超过50字"))
+        r.contacts = len(contact_names)
+
+        # Projects and their contract values (万元).
+        project_names = _split(cells.get("合作项目"))
+        amounts_text = _split(cells.get("合同金额(万元)"))
+        amounts = []
+        for a in amounts_text:
+            try:
+                value = _amount(a)
+            except (InvalidOperation, ValueError):
+                r.error("合同金额(万元)", _("“%(v)s”不是数字") % {"v": a})
+                continue
+            if value < 0:
+                r.error("合同金额(万元)", _("金额不能为负数"))
+            amounts.append(value)
+        if amounts and not project_names:
+            r.error("合同金额(万元)", _("填写了合同金额但没有合作项目"))
+        elif len(amounts) > 1 and len(amounts) != len(project_names):
+            r.error(
+                "合同金额(万元)",
+                _("金额个数(%(a)s)与项目个数(%(p)s)不一致") % {"a": len(amounts), "p": len(project_names)},
+            )
+        elif len(amounts) == 1 and len(project_names) > 1:
+            r.warn("合同金额(万元)", _("合同金额为合计,已记入第一个项目"))
+        d["projects"] = []
+        for i, pname in enumerate(project_names):
+            if len(pname) > 200:
+                r.error("合作项目", _("项目名称不能超过200字"))
+            value = amounts[i] if i < len(amounts) else Decimal("0")
+            d["projects"].append(
+                {
+                    "name": pname[:200],
+                    "project_type": project_type_for(pname),
+                    "contract_value": str((value * 10000).quantize(Decimal("0.01"))),
+                }
+            )
+        r.projects = len(project_names)
+        d["needs"] = _split(cells.get("客户需求"))
+        r.needs = len(d["needs"])
+        return r
+
+
+def validate_file(path, *, user, progress=None) -> Report:
+    """Read and validate a whole file; nothing is saved."""
+    report = Report()
+    try:
+        headers, rows, unknown = read_sheet(path)
+    except ImportFileError as exc:
+        report.file_errors.append(str(exc))
+        return report
+    for h in unknown:
+        report.file_errors.append(
+            _("未知的列“%(h)s”:客户信息统计表没有此列,请删除或改为模板中的列名(不会被忽略)") % {"h": h}
+        )
+    duplicates = sorted({h for h in headers if headers.count(h) > 1})
+    for h in duplicates:
+        report.file_errors.append(_("列“%(h)s”出现了多次") % {"h": h})
+    report.missing_columns = [c for c in COLUMNS if c not in headers]
+    for c in REQUIRED:
+        if c not in headers:
+            report.file_errors.append(_("缺少必填列“%(h)s”") % {"h": c})
+    if not rows:
+        report.file_errors.append(_("文件中没有数据行"))
+        return report
+    if progress:
+        progress(0, len(rows))
+    report.rows = Validator(user).validate(rows, progress=progress)
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# Saving (the service of R36)
+# ---------------------------------------------------------------------------------------------
+
+
+class ImportRefused(Exception):
+    def __init__(self, report: Report):
+        super().__init__("import refused")
+        self.report = report
+
+
+@transaction.atomic
+def clients_import(*, user, path, progress=None) -> list[int]:
+    """Validate ``path`` again against the archive as it is now and create every client with
+    its contacts, projects and needs in one transaction, or nothing (R36). History records the
+    importing user; the owner is the importer unless 填报人 names a user of the branch."""
+    report = validate_file(path, user=user)
+    if not report.ok:
+        raise ImportRefused(report)
+    now = timezone.now()
+    created = []
+    total = len(report.rows)
+    from . import seed  # the need deadline rule shared with the demo data (R11)
+
+    for i, r in enumerate(report.rows):
+        d = r.data
+        grade = d["grade"] or Grade.C
+        client = Client(
+            name=d["name"],
+            credit_code=d["credit_code"],
+            org_type=d["org_type"],
+            industry=d["industry"],
+            address=d["address"],
+            phone=d["phone"],
+            email=d["email"],
+            branch_id=d["branch_id"],
+            department_id=d["department_id"],
+            owner_id=d["owner_id"],
+            stage=d["stage"],
+            grade=grade,
+            graded_at=now if d["grade"] else None,
+            remarks=d["remarks"],
+            needs_collected_on=d["reported_on"] if d["needs"] else None,
+        )
+        client._history_user = user
+        client._change_reason = IMPORT_REASON
+        client.full_clean()
+        client.save()
+        if not check_in_scope(user, "add", client):
+            raise PermissionError(f"client outside the importing user's scope: row {r.row}")
+        if d["grade"]:
+            GradeChange.objects.create(
+                client=client,
+                from_grade="",
+                to_grade=grade,
+                suggested_grade=grade,
+                reason=IMPORT_REASON,
+                changed_by=user,
+                changed_at=now,
+            )
+        if d["stage"] != Stage.POTENTIAL:
+            StageChange.objects.create(
+                client=client,
+                from_stage="",
+                to_stage=d["stage"],
+                note=IMPORT_REASON,
+                changed_by=user,
+                changed_at=now,
+            )
+        for c in d["contacts"]:
+            contact = Contact(client=client, **c)
+            contact._history_user = user
+            contact.full_clean()
+            contact.save()
+        for p in d["projects"]:
+            project = Project(
+                client=client,
+                branch_id=client.branch_id,
+                department_id=client.department_id,
+                name=p["name"],
+                project_type=p["project_type"],
+                phase=Phase.CONTRACT,
+                contract_value=Decimal(p["contract_value"]),
+            )
+            project._history_user = user
+            project.full_clean()
+            project.save()
+        for text in d["needs"]:
+            due, provisional = seed.need_due(now, Need.Urgency.GENERAL)
+            need = Need(
+                client=client,
+                category=Need.Category.OTHER,
+                urgency=Need.Urgency.GENERAL,
+                description=text,
+                source_channel=IMPORT_REASON,
+                owner_id=client.owner_id,
+                received_at=now,
+                response_due_at=due,
+                due_provisional=provisional,
+            )
+            need._history_user = user
+            need.full_clean()
+            need.save()
+        created.append(client.pk)
+        if progress and ((i + 1) % 20 == 0 or i + 1 == total):
+            progress(i + 1, total)
+    return created
+
+
+# ---------------------------------------------------------------------------------------------
+# The two jobs (called by the thin tasks in tasks_import.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def _progress(job_id, phase):
+    def report(done, total):
+        job_write(job_id, state="running", phase=phase, done=done, total=total)
+
+    return report
+
+
+def validate_job(job_id: str) -> dict:
+    state = job_read(job_id)
+    if state is None:
+        return {}
+    user = User.objects.get(pk=state["user_id"])
+    job_write(job_id, state="running", phase="validate", done=0)
+    report = validate_file(job_dir(job_id) / "upload.xlsx", user=user, progress=_progress(job_id, "validate"))
+    (job_dir(job_id) / "report.json").write_text(
+        json.dumps(report.as_json(), ensure_ascii=False), encoding="utf-8"
+    )
+    summary = report.summary()
+    return job_write(
+        job_id,
+        state="validated",
+        phase="validate",
+        done=summary["rows"],
+        total=summary["rows"],
+        summary=summary,
+    )
+
+
+def commit_job(job_id: str) -> dict:
+    state = job_read(job_id)
+    if state is None or state.get("state") == "imported":
+        return state or {}  # at-least-once delivery: a second run does nothing
+    user = User.objects.get(pk=state["user_id"])
+    job_write(job_id, state="running", phase="commit", done=0)
+    try:
+        created = clients_import(
+            user=user, path=job_dir(job_id) / "upload.xlsx", progress=_progress(job_id, "commit")
+        )
+    except ImportRefused as exc:
+        (job_dir(job_id) / "report.json").write_text(
+            json.dumps(exc.report.as_json(), ensure_ascii=False), encoding="utf-8"
+        )
+        return job_write(job_id, state="validated", phase="validate", summary=exc.report.summary())
+    except Exception as exc:  # noqa: BLE001 - the job must end in a state the page can show
+        return job_write(job_id, state="failed", phase="commit", error=str(exc)[:300])
+    return job_write(
+        job_id, state="imported", phase="commit", done=len(created), total=len(created), created=created
+    )
+
+
+def load_report(job_id: str) -> dict | None:
+    path = job_dir(job_id) / "report.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The template
+# ---------------------------------------------------------------------------------------------
+
+
+def template_workbook() -> bytes:
+    """The import template: the 客户信息统计表 columns with an example row, and a sheet that
+    explains each column's rules."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "客户信息统计表"
+    ws.append(COLUMNS)
+    ws.append(EXAMPLE_ROW)
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for cell in ws[1]:
+        cell.font = bold
+        cell.fill = fill
+    for i, col in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = max(10, len(col) * 2 + 4)
+    ws.freeze_panes = "A2"
+    notes = wb.create_sheet("填写说明")
+    notes.append(["列名", "是否必填", "填写规则"])
+    for cell in notes[1]:
+        cell.font = bold
+        cell.fill = fill
+    for col in COLUMNS:
+        notes.append([col, "必填" if col in REQUIRED else "选填", COLUMN_RULES[col]])
+    notes.append([])
+    notes.append(
+        [
+            "说明",
+            "",
+            f"多个联系人、项目、需求用“{SEPARATOR}”分隔;请勿增加模板以外的列;一次最多 {MAX_ROWS} 行。",
+        ]
+    )
+    notes.append(["", "", "导入前系统逐行校验并显示预览,确认后一次性全部保存;任何一行有错误则全部不保存。"])
+    notes.column_dimensions["A"].width = 18
+    notes.column_dimensions["B"].width = 10
+    notes.column_dimensions["C"].width = 90
+    for row in notes.iter_rows(min_row=2):
+        row[2].alignment = Alignment(wrap_text=True)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
