@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
 from rest_framework.response import Response
 
 from crm.access import has_global
@@ -39,7 +39,7 @@ class AccessRequestViewSet(RestrictedViewSet):
     serializer_class = s.AccessRequestSerializer
     filterset_class = AccessRequestFilter
     ordering_fields = ["created_at", "ends_on", "status"]
-    http_method_names = ["get", "post", "head", "options"]
+    http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
     # The steps are open to whoever may see the request; the services check the role (R5).
     action_scopes = {"forward": "view", "approve": "view", "reject": "view", "withdraw": "view"}
 
@@ -65,6 +65,21 @@ class AccessRequestViewSet(RestrictedViewSet):
             return _refused(exc)
         obj = AccessRequest.objects.restrict(request.user, "view").get(pk=obj.pk)
         return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+
+    def _no_edit(self):
+        # Checked like a change first (out of scope: 404; readers: 403), then refused: a request
+        # is a record of what was asked and decided, moved only by its steps.
+        self.get_object()
+        raise MethodNotAllowed(self.request.method, detail="查阅申请不能修改或删除;如不再需要,请撤回。")
+
+    def update(self, request, *args, **kwargs):
+        self._no_edit()
+
+    def partial_update(self, request, *args, **kwargs):
+        self._no_edit()
+
+    def destroy(self, request, *args, **kwargs):
+        self._no_edit()
 
     def _step(self, request, input_class, call):
         obj = self.get_object()
