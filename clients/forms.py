@@ -14,11 +14,12 @@ from .models import Client, Contact, Grade, Need, Project, Tag, Visit, VisitPlan
 
 
 class BootstrapMixin:
-    """Bootstrap 5 classes on every widget, ``is-invalid`` on fields with errors."""
+    """Bootstrap 5 classes on every widget, ``is-invalid`` on fields with errors (added after
+    validation: touching ``errors`` in ``__init__`` would validate before choices are scoped)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
@@ -26,8 +27,6 @@ class BootstrapMixin:
                 css = "form-select"
             else:
                 css = "form-control"
-            if self.is_bound and name in self.errors:
-                css += " is-invalid"
             widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
 
     def full_clean(self):
