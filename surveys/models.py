@@ -33,6 +33,16 @@ class GroupConfigQuerySet(RestrictedQuerySet):
         return super().restrict(user, action)
 
 
+def config_can(user, action: str, model) -> bool:
+    """The role check of the group's configuration (templates, targets, campaigns): every
+    person with a role reads it; changing it needs the model-level permission (R3)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    if action == "view" and getattr(user, "role", ""):
+        return True
+    return has_global(user, model, action)
+
+
 class GroupConfigManager(models.Manager.from_queryset(GroupConfigQuerySet)):
     pass
 

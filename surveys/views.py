@@ -35,11 +35,12 @@ from .forms import (
     TemplateForm,
     question_formset,
 )
-from .models import Campaign, CampaignBranchReport, FollowUp, Survey, SurveyTemplate, Target
+from .models import Campaign, CampaignBranchReport, FollowUp, Survey, SurveyTemplate, Target, config_can
 
 
 def _require(user, action, model):
-    if not can(user, action, model):
+    check = config_can if model.scope.branch is None else can
+    if not check(user, action, model):
         raise PermissionDenied
 
 

@@ -16,7 +16,16 @@ from rest_framework.views import APIView
 from crm.api.base import RestrictedReadOnlyViewSet, RestrictedViewSet
 
 from .. import services
-from ..models import Answer, Campaign, CampaignBranchReport, FollowUp, Question, Survey, SurveyTemplate
+from ..models import (
+    Answer,
+    Campaign,
+    CampaignBranchReport,
+    FollowUp,
+    Question,
+    Survey,
+    SurveyTemplate,
+    config_can,
+)
 from .serializers import (
     AnswerSerializer,
     CampaignReportSerializer,
@@ -32,6 +41,16 @@ from .serializers import (
 )
 
 
+class ConfigRoleRequired(permissions.BasePermission):
+    """Group configuration: every role reads, the model-level permission writes (R3)."""
+
+    def has_permission(self, request, view):
+        return config_can(request.user, view.get_restrict_action(), view.queryset.model)
+
+
+CONFIG_PERMISSIONS = [permissions.IsAuthenticated, ConfigRoleRequired]
+
+
 def _refused(exc: ValidationError):
     return DRFValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
 
@@ -39,6 +58,7 @@ def _refused(exc: ValidationError):
 class SurveyTemplateViewSet(RestrictedViewSet):
     """Questionnaires with their dimensions (importance weights) and questions (R20, R21)."""
 
+    permission_classes = CONFIG_PERMISSIONS
     queryset = SurveyTemplate.objects.prefetch_related("dimensions__questions")
     serializer_class = SurveyTemplateSerializer
     filterset_fields = ["is_active", "is_default"]
@@ -53,7 +73,8 @@ class SurveyViewSet(RestrictedViewSet):
     serializer_class = SurveySerializer
     filterset_fields = ["client", "template", "project", "campaign", "branch", "status"]
     ordering_fields = ["created_at", "answered_at", "unsatisfied_count"]
-    action_scopes = {"send": "change", "paper": "change"}
+    # A draft survey is the branch's paper: those who may change it may withdraw it.
+    action_scopes = {"send": "change", "paper": "change", "destroy": "change"}
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -148,6 +169,9 @@ class FollowUpViewSet(RestrictedReadOnlyViewSet):
 
 
 class CampaignViewSet(RestrictedReadOnlyViewSet):
+    """Survey campaigns (R25a); every role reads them, progress is in the surveys' scope."""
+
+    permission_classes = CONFIG_PERMISSIONS
     queryset = Campaign.objects.all()
     serializer_class = CampaignSerializer
     filterset_fields = ["status", "template"]
