@@ -31,7 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.access import check_in_scope
+from crm.access import check_in_scope, has_global
 from crm.models import Branch, ProjectDepartment, Role, User
 from crm.validators import normalize_credit_code, normalize_name, normalize_phone, validate_credit_code
 
@@ -52,7 +52,7 @@ from .spreadsheet import COLUMNS, SEPARATOR
 
 MAX_ROWS = 5000
 REQUIRED = ("客户单位名称",)
-SPLIT_RE = re.compile(r"[、;;\n]+")
+SPLIT_RE = re.compile(r"[、;;\n]")
 IMPORT_REASON = "由客户信息统计表导入"
 
 # What each column accepts: shown in the template's explanation sheet and on the upload page.
@@ -227,8 +227,11 @@ def _text(value) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip() if not isinstance(value, str) else value.strip()
 
 
-def _split(value) -> list[str]:
-    return [p.strip() for p in SPLIT_RE.split(_text(value))] if _text(value) else []
+def _split(value, keep_empty=False) -> list[str]:
+    """The parts of a cell separated by "、". Empty parts keep their place where the parts
+    line up with the contacts ("经理、、主任"), and are dropped elsewhere."""
+    parts = [p.strip() for p in SPLIT_RE.split(_text(value))] if _text(value) else []
+    return parts if keep_empty else [p for p in parts if p]
 
 
 def _header(value) -> str:
@@ -336,7 +339,11 @@ class Validator:
 
     def __init__(self, user):
         self.user = user
-        self.branches = list(Branch.objects.restrict(user, "add").filter(is_active=True))
+        # The branches this user may enter clients for: their own (restrict "add" on Branch is
+        # the branch-archive right), or every branch for whoever may add clients group-wide
+        # (group marketing, R3), who holds no per-branch rights and so needs the "view" scope.
+        scope = "view" if has_global(user, Client, "add") else "add"
+        self.branches = list(Branch.objects.restrict(user, scope).filter(is_active=True))
         self.allowed = {b.pk for b in self.branches}
         self.by_label = {}
         for b in self.branches:
@@ -516,17 +523,19 @@ class Validator:
 
         # Contacts: names, positions, phones and e-mails side by side.
         contact_names = _split(cells.get("联系人"))
-        positions = _split(cells.get("职务"))
-        phones = _split(cells.get("联系电话"))
-        emails = _split(cells.get("电子邮箱"))
+        positions = _split(cells.get("职务"), keep_empty=True)
+        phones = _split(cells.get("联系电话"), keep_empty=True)
+        emails = _split(cells.get("电子邮箱"), keep_empty=True)
+        if not contact_names:  # a single unit phone / e-mail, no alignment to keep
+            phones, emails = [p for p in phones if p], [e for e in emails if e]
         d["phone"] = ""
         normalized_phones = []
-        for p in phones:
+        for p in filter(None, phones):
             try:
                 normalized_phones.append(normalize_phone(p))
             except ValidationError as exc:
                 r.error("联系电话", f"{p}:{exc.messages[0]}")
-        for e in emails:
+        for e in filter(None, emails):
             try:
                 validate_email(e)
             except ValidationError:
@@ -587,7 +596,7 @@ class Validator:
             d["projects"].append(
                 {
                     "name": pname[:200],
-                    "project_type": project_type_for(pname),
+                    "project_type": str(project_type_for(pname).value),
                     "contract_value": str((value * 10000).quantize(Decimal("0.01"))),
                 }
             )
