@@ -86,9 +86,13 @@ def needs_collection_overdue_q(today: dt.date | None = None) -> Q:
     today = today or timezone.localdate()
     a_limit = today - dt.timedelta(days=NEEDS_COLLECTION_DAYS[Grade.A])
     other_limit = today - dt.timedelta(days=NEEDS_COLLECTION_DAYS["other"])
+    # A client never asked is overdue once it has been in the archive for a whole period.
+    tz = timezone.get_current_timezone()
+    a_since = dt.datetime.combine(a_limit, dt.time.min, tzinfo=tz)
+    other_since = dt.datetime.combine(other_limit, dt.time.min, tzinfo=tz)
     never = Q(needs_collected_on__isnull=True)
-    return (Q(grade=Grade.A) & (never | Q(needs_collected_on__lt=a_limit))) | (
-        ~Q(grade=Grade.A) & (never | Q(needs_collected_on__lt=other_limit))
+    return (Q(grade=Grade.A) & ((never & Q(created_at__lt=a_since)) | Q(needs_collected_on__lt=a_limit))) | (
+        ~Q(grade=Grade.A) & ((never & Q(created_at__lt=other_since)) | Q(needs_collected_on__lt=other_limit))
     )
 
 

@@ -75,6 +75,7 @@ def test_list_filters_and_sort(org):
 
 def test_list_overdue_filter(org):
     late = make_client(org, grade="B")
+    Client.objects.filter(pk=late.pk).update(created_at=timezone.now() - dt.timedelta(days=200))
     VisitPlan.objects.create(
         client=late,
         frequency="monthly",

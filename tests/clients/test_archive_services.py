@@ -260,9 +260,11 @@ def test_needs_collection_overdue_a_monthly_others_quarterly(org):
     b_ok = make_client(org, grade="B", needs_collected_on=today - dt.timedelta(days=40))
     b_late = make_client(org, grade="B", needs_collected_on=today - dt.timedelta(days=100))
     never = make_client(org, grade="C")
+    new_a = make_client(org, grade="A")  # just entered: not overdue yet
+    Client.objects.filter(pk=never.pk).update(created_at=timezone.now() - dt.timedelta(days=120))
     overdue = set(Client.objects.filter(selectors.needs_collection_overdue_q()).values_list("pk", flat=True))
     assert overdue == {a_late.pk, b_late.pk, never.pk}
-    assert b_ok.pk not in overdue
+    assert b_ok.pk not in overdue and new_a.pk not in overdue
 
 
 # --------------------------------------------------------------------------- R13 visits
