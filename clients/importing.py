@@ -368,7 +368,8 @@ class Validator:
             for label in (u.full_name, u.username):
                 if label:
                     self.people.setdefault((u.branch_id, _header(label)), u)
-        self.may_grade = user.is_superuser or user.role in (Role.MARKETING, Role.MANAGER)
+        # R7: group marketing grades everywhere, a branch manager in their own branch.
+        self.grades_everywhere = has_global(user, Client, "change")
         self.seen_codes: dict[str, int] = {}
         self.seen_names: dict[str, int] = {}
 
@@ -468,17 +469,6 @@ class Validator:
             )
         d["stage"] = STAGES.get(stage, Stage.POTENTIAL)
 
-        grade_text = _text(cells.get("客户分级"))
-        d["grade"] = ""
-        if grade_text:
-            grade = _grade(grade_text)
-            if grade is None:
-                r.error("客户分级", _("应为 A、B 或 C"))
-            elif self.may_grade:
-                d["grade"] = grade
-            else:
-                r.warn("客户分级", _("您无定级权限,分级未导入,请由经营部负责人或集团市场营销部定级(R7)"))
-
         # Branch, department and owner.
         branch_text = _text(cells.get("所属分公司"))
         branch = None
@@ -495,6 +485,19 @@ class Validator:
                 r.error("所属分公司", _("必填:您可向多个单位录入,请注明所属分公司"))
         d["branch_id"] = branch.pk if branch else None
         r.branch = str(branch) if branch else branch_text
+        grade_text = _text(cells.get("客户分级"))
+        d["grade"] = ""
+        if grade_text:
+            grade = _grade(grade_text)
+            if grade is None:
+                r.error("客户分级", _("应为 A、B 或 C"))
+            elif self.grades_everywhere or (
+                self.user.role == Role.MANAGER and branch is not None and branch.pk == self.user.branch_id
+            ):
+                d["grade"] = grade
+            else:
+                r.warn("客户分级", _("您无定级权限,分级未导入,请由经营部负责人或集团市场营销部定级(R7)"))
+
         dept_text = _text(cells.get("项目经理部"))
         d["department_id"] = None
         if dept_text and branch:
@@ -656,7 +659,7 @@ def clients_import(*, user, path, progress=None) -> list[int]:
     now = timezone.now()
     created = []
     total = len(report.rows)
-    from . import seed  # the need deadline rule shared with the demo data (R11)
+    from .services import need_due_at  # the archive's deadline rule (R11)
 
     for i, r in enumerate(report.rows):
         d = r.data
@@ -722,7 +725,7 @@ def clients_import(*, user, path, progress=None) -> list[int]:
             project.full_clean()
             project.save()
         for text in d["needs"]:
-            due, provisional = seed.need_due(now, Need.Urgency.GENERAL)
+            due, provisional = need_due_at(urgency=Need.Urgency.GENERAL, received_at=now)
             need = Need(
                 client=client,
                 category=Need.Category.OTHER,

@@ -21,7 +21,6 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from crm import calendar
 from crm.validators import CREDIT_CODE_CHARS, credit_code_check_char, normalize_name, normalize_phone
 
 from .models import (
@@ -457,12 +456,8 @@ STAGE_NOTES = {
 }
 STAGES = [s.value for s in Stage]
 
-# Response deadlines of needs (R11): urgent in working hours, the others in working days.
-NEED_RESPONSE = {
-    Need.Urgency.URGENT: ("hours", 4),
-    Need.Urgency.IMPORTANT: ("days", 2),
-    Need.Urgency.GENERAL: ("days", 5),
-}
+# Needs of every urgency, weighted as they come in (R11 deadlines: clients.services).
+URGENCIES = (Need.Urgency.URGENT, Need.Urgency.IMPORTANT, Need.Urgency.GENERAL)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -560,11 +555,10 @@ def respond_moment(rng: random.Random, received: dt.datetime, due: dt.datetime, 
 
 
 def need_due(received_at: dt.datetime, urgency: str) -> tuple[dt.datetime, bool]:
-    """The response deadline of a need (R11), from the working-day calendar."""
-    unit, amount = NEED_RESPONSE[urgency]
-    if unit == "hours":
-        return calendar.add_working_hours(received_at, amount)
-    return calendar.add_working_days(received_at, amount)
+    """The response deadline of a need (R11), by the archive's own rule."""
+    from .services import need_due_at
+
+    return need_due_at(urgency=urgency, received_at=received_at)
 
 
 @contextlib.contextmanager
@@ -798,7 +792,7 @@ def plan_client(
     # Needs: none to four over the year, of every urgency (R11).
     for _ in range(rng.choices((0, 1, 2, 3, 4), weights=(2, 3, 3, 2, 1))[0]):
         category = rng.choices(list(NEED_TEXTS), weights=(3, 4, 2, 1))[0]
-        urgency = rng.choices(list(NEED_RESPONSE), weights=(1, 2, 4))[0]
+        urgency = rng.choices(URGENCIES, weights=(1, 2, 4))[0]
         days_ago = rng.randint(0, 340)
         received = office_moment(rng, today - dt.timedelta(days=days_ago))
         due, provisional = need_due(received, urgency)

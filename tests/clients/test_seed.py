@@ -61,7 +61,9 @@ def test_data_is_valid(seeded):
 def test_need_deadlines_follow_the_calendar(seeded):
     """R11: urgent 4 working hours, important 2 and general 5 working days."""
     for need in Need.objects.all()[:60]:
-        unit, amount = demo.NEED_RESPONSE[need.urgency]
+        unit, amount = {"urgent": ("hours", 4), "important": ("days", 2), "general": ("days", 5)}[
+            need.urgency
+        ]
         expected = (
             calendar.add_working_hours(need.received_at, amount)
             if unit == "hours"
