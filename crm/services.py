@@ -44,8 +44,8 @@ def roles_sync() -> None:
                 continue
             if action == "view":
                 view_only.append(perm)
-            if model in (Branch,) and action != "view":
-                continue
+            # Branch rights matter as "branches one may record under" (restrict on Branch);
+            # the admin itself stays closed to marketing (not is_staff).
             everything.append(perm)
     marketing, _ = Group.objects.get_or_create(name=GROUP_ROLE_GROUPS[Role.MARKETING])
     marketing.permissions.add(*everything)
