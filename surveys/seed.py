@@ -38,27 +38,30 @@ COMMENTS_BAD = [
     "现场协调人员变动频繁,沟通效率不高。",
     "工程进度信息通报不及时。",
 ]
-# Per dimension code: weights of the scores 1..5 (engineering is the group's weak point,
-# as in the benchmark of seed 002).
-WEIGHTS = {
-    "engineering_quality": (6, 12, 30, 32, 20),
-    "engineering": (6, 12, 30, 32, 20),
-    "after_service": (5, 10, 25, 35, 25),
-    "customer_service": (3, 7, 25, 35, 30),
-    "service_quality": (2, 6, 22, 38, 32),
+# Weights of the scores 1..5 for a content client and for one with grievances, per dimension
+# code (engineering is the group's weak point, as in the benchmark of seed 002).
+CONTENT = {"engineering_quality": (0, 1, 30, 40, 29), "engineering": (0, 1, 30, 40, 29)}
+CONTENT_DEFAULT = (0, 1, 18, 41, 40)
+UNHAPPY = {
+    "engineering_quality": (10, 22, 35, 23, 10),
+    "engineering": (10, 22, 35, 23, 10),
+    "after_service": (8, 20, 35, 25, 12),
 }
-DEFAULT_WEIGHTS = (2, 5, 20, 38, 35)
+UNHAPPY_DEFAULT = (2, 8, 35, 35, 20)
 TEN = (0, 3, 5, 6, 7, 8, 9, 10)
-TEN_WEIGHTS = (1, 2, 4, 6, 10, 22, 25, 30)
+TEN_CONTENT = (0, 0, 1, 3, 10, 30, 28, 28)
+TEN_UNHAPPY = (3, 8, 15, 20, 20, 20, 8, 6)
 
 
 def _scores(rng: random.Random, template: SurveyTemplate) -> dict[int, int]:
+    unhappy = rng.random() < 0.3
+    weights, default = (UNHAPPY, UNHAPPY_DEFAULT) if unhappy else (CONTENT, CONTENT_DEFAULT)
     scores = {}
     for q in Question.objects.filter(dimension__template=template).select_related("dimension"):
         if q.scale == "ten":
-            scores[q.pk] = rng.choices(TEN, TEN_WEIGHTS)[0]
+            scores[q.pk] = rng.choices(TEN, TEN_UNHAPPY if unhappy else TEN_CONTENT)[0]
         else:
-            scores[q.pk] = rng.choices((1, 2, 3, 4, 5), WEIGHTS.get(q.dimension.code, DEFAULT_WEIGHTS))[0]
+            scores[q.pk] = rng.choices((1, 2, 3, 4, 5), weights.get(q.dimension.code, default))[0]
     return scores
 
 
@@ -140,7 +143,7 @@ def seed(org) -> str:
             "client", "branch"
         ):
             staff = org.users.get(f"{survey.branch.code}_staff") or survey.client.owner
-            services.survey_send(survey=survey, by=staff, email=survey.client.email)
+            services.survey_send(survey=survey, by=staff)
             if rng.random() < 0.5:
                 _answer(rng, survey, staff, today - dt.timedelta(days=rng.randint(0, 10)))
                 answered += 1

@@ -201,7 +201,7 @@ def _record(*, survey: Survey, scores: dict, respondent: str, comment: str, at: 
     survey.answered_at = at
     survey.respondent = respondent.strip()[:50]
     survey.comment = comment.strip()
-    survey.token_hash = ""  # the link is used up (R22)
+    # The hash stays so the used link answers "already submitted" (R22), never a second time.
     survey.full_clean()
     survey.save()
     if survey.unsatisfied_count:
@@ -218,8 +218,8 @@ def survey_answer_public(
     now = now or timezone.now()
     survey = survey_for_token(token)
     survey = Survey.objects.select_for_update().select_related("template").get(pk=survey.pk)
-    if survey.status != Survey.Status.SENT or not survey.token_hash:
-        raise LinkError("used")  # answered in a concurrent request
+    if survey.status != Survey.Status.SENT:
+        raise LinkError("used" if survey.status == Survey.Status.ANSWERED else "expired")
     if survey.expires_at <= now:
         raise LinkError("expired")
     return _record(survey=survey, scores=scores, respondent=respondent, comment=comment, at=now)
@@ -257,7 +257,7 @@ def surveys_expire(*, now: dt.datetime | None = None) -> int:
     """Sent surveys whose link has run out are marked expired (idempotent)."""
     now = now or timezone.now()
     return Survey.objects.filter(status=Survey.Status.SENT, expires_at__lte=now).update(
-        status=Survey.Status.EXPIRED, token_hash=""
+        status=Survey.Status.EXPIRED
     )
 
 
@@ -492,7 +492,7 @@ def campaign_close(*, campaign: Campaign, now: dt.datetime | None = None) -> Cam
     if campaign.status == Campaign.Status.CLOSED:
         return campaign
     Survey.objects.filter(campaign=campaign, status__in=[Survey.Status.DRAFT, Survey.Status.SENT]).update(
-        status=Survey.Status.EXPIRED, token_hash=""
+        status=Survey.Status.EXPIRED
     )
     surveys = Survey.objects.filter(campaign=campaign)
     branch_ids = surveys.values_list("branch_id", flat=True).distinct()

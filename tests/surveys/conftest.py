@@ -11,6 +11,22 @@ from surveys.models import SurveyTemplate
 from tests.clients.factories import ClientFactory, ProjectFactory
 
 
+def ensure_shipped_templates():
+    """The data migration's templates and targets; a transactional test (the browser journeys)
+    flushes them, so tests that need them put them back the way the migration does."""
+    import importlib
+
+    from django.apps import apps
+
+    if not SurveyTemplate.objects.filter(code="standard").exists():
+        importlib.import_module("surveys.migrations.0002_standard_templates").ship(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def shipped_templates(db):
+    ensure_shipped_templates()
+
+
 @pytest.fixture(autouse=True)
 def clean_cache():
     cache.clear()
