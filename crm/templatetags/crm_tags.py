@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from crm.access import can, check_in_scope
 
@@ -47,7 +48,7 @@ def wan(value):
 def grade_badge(grade):
     colors = {"A": "success", "B": "primary", "C": "secondary"}
     if not grade:
-        return format_html('<span class="badge text-bg-light border">未定级</span>')
+        return mark_safe('<span class="badge text-bg-light border">未定级</span>')
     return format_html(
         '<span class="badge text-bg-{} grade-badge">{}类</span>', colors.get(grade, "light"), grade
     )

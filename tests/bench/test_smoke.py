@@ -1,0 +1,54 @@
+"""A small smoke run of the benchmark's own code, so that `make bench` cannot rot: bulk data
+(a few hundred clients), the subjects, the EXPLAIN of the search, the query counts, and a short
+bounded load through the Django test client. Speed is not asserted here (style: tests assert
+behaviour and query budgets; `make bench` measures)."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import Client as WebClient
+
+from bench import run
+
+pytestmark = pytest.mark.django_db
+
+
+class TestClientSession:
+    """The benchmark's HttpSession interface over Django's test client."""
+
+    def __init__(self, user):
+        self.web = WebClient(HTTP_HOST="127.0.0.1")
+        self.web.force_login(user)
+
+    def get(self, path):
+        return self.web.get(path).status_code
+
+
+def test_bench_smoke(org, tmp_path, settings):
+    call_command("seed_bulk", clients=300, branches=3, users=12, verbosity=0)
+    staff, marketing, clients = run.pick_subjects()
+    assert staff.branch.code.startswith("b") and clients, "bulk branch user and clients"
+    term3, term2 = run.search_terms([name for _, name in clients])
+    assert len(term3) == 3 and len(term2) == 2
+    ms, _uses_index, plan = run.explain_search(staff, term3)
+    assert ms >= 0 and "Execution Time" in plan
+    counts = run.query_counts(staff, "/api/clients/?page_size={size}")
+    assert counts[0] == counts[1], f"API list queries grow with page size: {counts}"
+    counts = run.query_counts(staff, "/clients/?page_size={size}")
+    assert counts[0] == counts[1], f"list page queries grow with page size: {counts}"
+
+    paths = run.scenario_paths(clients, term3, term2)
+    rows = []
+    for name, path_list in paths.items():
+        result = run.run_load(lambda: TestClientSession(staff), path_list, concurrency=1, requests=4)
+        assert result.errors == 0, (name, path_list)
+        assert len(result.latencies) == 4
+        rows.append(run.row(f"{name}_p95_c4", result.p95))
+    rows.append(run.row("errors", 0))
+    out = tmp_path / "results.json"
+    out.write_text(json.dumps(rows))
+    data = json.loads(out.read_text())
+    assert all(set(r) == {"name", "value", "unit", "target", "pass"} for r in data)
+    assert run.row("restricted_over_unrestricted", 1.5)["pass"] is False
+    assert run.row("restricted_over_unrestricted", 1.1)["pass"] is True
