@@ -1,0 +1,19 @@
+"""What the surveys add to the archive (R8, R25): the client page's tab, read in scope."""
+
+import pytest
+from django.urls import reverse
+
+from tests.surveys.test_permissions import make_survey
+
+pytestmark = pytest.mark.django_db
+
+
+def test_client_page_shows_surveys_tab_with_satisfaction(org):
+    survey = make_survey(org, "east", answered=True, low=(0, 1))
+    url = reverse("clients:client-detail", kwargs={"pk": survey.client_id})
+    html = org.web("east_staff").get(url).content.decode()
+    assert 'data-testid="tab-surveys"' in html
+    assert "近12个月1份问卷" in html  # the client's evaluation of us (R25)
+    assert reverse("surveys:survey-detail", kwargs={"pk": survey.pk}) in html
+    assert "待跟进不满意项" in html
+    assert org.web("south_staff").get(url).status_code == 404
