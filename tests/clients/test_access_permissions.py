@@ -247,7 +247,22 @@ ROUTES_COVERED = [
     "clients:client-transfer",
     "clients:client-transfer-search",
     "client-transfer-list",
+    "client-transfer-detail",
 ]
+
+
+def test_transfer_detail_route_is_no_way_in(org):
+    """The router's detail route of client-transfers answers no GET, PATCH, PUT or DELETE."""
+    client = ClientFactory(branch=org.branches["east"], owner=org["east_staff"])
+    before = Client.objects.filter(pk=client.pk).values().get()
+    url = reverse("client-transfer-detail", kwargs={"pk": client.pk})
+    assert org.api(None).get(url).status_code in (401, 403)
+    for persona in ("norole", "east_staff", "south_staff", "marketing", "leader"):
+        api = org.api(persona)
+        assert api.get(url).status_code in (403, 405), persona
+        assert api.patch(url, {"branch": org.branches["south"].pk}, format="json").status_code in (403, 405)
+        assert api.delete(url).status_code in (403, 405)
+    assert Client.objects.filter(pk=client.pk).values().get() == before
 
 
 def test_client_scope_unchanged_by_requests_alone(org):
