@@ -682,11 +682,26 @@ def campaign_detail(request, pk):
             .exists()
         )
         progress.append(stats)
-    reports = (
+    reports = list(
         CampaignBranchReport.objects.restrict(request.user, "view")
         .filter(campaign=campaign)
         .select_related("branch")
     )
+    # The branches' reports side by side: one row per dimension, one column per branch.
+    names = {}
+    for r in reports:
+        for d in r.summary.get("dimensions", []):
+            names.setdefault(d["dimension"], d["name"])
+    report_rows = [
+        {
+            "name": name,
+            "cells": [
+                next((d for d in r.summary.get("dimensions", []) if d["dimension"] == dim), None)
+                for r in reports
+            ],
+        }
+        for dim, name in names.items()
+    ]
     return render(
         request,
         "surveys/campaign_detail.html",
@@ -694,6 +709,7 @@ def campaign_detail(request, pk):
             "campaign": campaign,
             "progress": progress,
             "reports": reports,
+            "report_rows": report_rows,
             "can_manage": has_global(request.user, Campaign, "change"),
             "group_summary": campaign.summary if has_global(request.user, Campaign, "view") else None,
         },

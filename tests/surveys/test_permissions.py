@@ -412,7 +412,7 @@ def test_campaign_pages(org, standard):
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.CLOSED
     assert CampaignBranchReport.objects.filter(campaign=campaign).count() == 2
-    assert org.web("east_staff").get(detail).context["reports"].count() == 1
+    assert len(org.web("east_staff").get(detail).context["reports"]) == 1
 
 
 def test_results_scope_and_figures(org, standard):
