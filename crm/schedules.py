@@ -48,8 +48,24 @@ def declare(*, name, task, minute, hour, day_of_month="*", month_of_year="*", da
 
 
 def ensure_declared():
-    from django.apps import apps
+    """Create the declared schedules. Task modules declare at import, so import them all first
+    (every app's ``tasks`` and the extra ``CELERY_IMPORTS``), as the worker would."""
+    from importlib import import_module
+    from importlib.util import find_spec
 
+    from django.apps import apps
+    from django.conf import settings
+
+    modules = [f"{app.name}.tasks" for app in apps.get_app_configs()] + list(
+        getattr(settings, "CELERY_IMPORTS", [])
+    )
+    for name in modules:
+        try:
+            if find_spec(name) is None:
+                continue
+        except ModuleNotFoundError:
+            continue
+        import_module(name)
     for spec in _declared:
         ensure_periodic_task(apps, **spec)
 
