@@ -202,3 +202,13 @@ class PublicQuestionSerializer(serializers.Serializer):
     scale = serializers.CharField()
     min = serializers.IntegerField()
     max = serializers.IntegerField()
+
+
+class PublicSurveySerializer(serializers.Serializer):
+    """What the public endpoint shows: the group's name and the questions, nothing else (R22)."""
+
+    group = serializers.CharField()
+    title = serializers.CharField()
+    title_en = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    questions = PublicQuestionSerializer(many=True)

@@ -33,6 +33,7 @@ from .serializers import (
     CloseSerializer,
     FollowUpSerializer,
     PaperSerializer,
+    PublicSurveySerializer,
     ScoresSerializer,
     SendResultSerializer,
     SendSerializer,
@@ -201,6 +202,7 @@ class PublicAnswerView(APIView):
         except services.LinkError as exc:
             raise _gone(exc.reason) from None
 
+    @extend_schema(responses={200: PublicSurveySerializer})
     def get(self, request, token):
         survey = self._survey(token)
         questions = Question.objects.filter(dimension__template=survey.template).select_related("dimension")
@@ -225,7 +227,7 @@ class PublicAnswerView(APIView):
             }
         )
 
-    @extend_schema(request=ScoresSerializer)
+    @extend_schema(request=ScoresSerializer, responses={201: None})
     def post(self, request, token):
         params = ScoresSerializer(data=request.data)
         params.is_valid(raise_exception=True)
