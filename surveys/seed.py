@@ -92,6 +92,13 @@ def seed(org) -> str:
         return "no clients"
     if Campaign.objects.filter(code__startswith="demo-").exists():
         return "already there"
+    if not SurveyTemplate.objects.filter(code="standard").exists():
+        # The shipped templates are data of a migration; a flushed database lost them.
+        import importlib
+
+        from django.apps import apps
+
+        importlib.import_module("surveys.migrations.0002_standard_templates").ship(apps, None)
     rng = random.Random(2026)
     marketing = org.users.get("marketing") or User.objects.filter(role=Role.MARKETING).first()
     standard = SurveyTemplate.objects.get(code="standard")

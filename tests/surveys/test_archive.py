@@ -17,3 +17,10 @@ def test_client_page_shows_surveys_tab_with_satisfaction(org):
     assert reverse("surveys:survey-detail", kwargs={"pk": survey.pk}) in html
     assert "待跟进不满意项" in html
     assert org.web("south_staff").get(url).status_code == 404
+
+
+def test_home_shows_the_owners_open_follow_ups(org):
+    survey = make_survey(org, "east", answered=True, low=(0,))
+    html = org.web("east_staff").get("/").content.decode()
+    assert "满意度调查不满意项待跟进" in html and survey.client.name in html
+    assert survey.client.name not in org.web("south_staff").get("/").content.decode()
