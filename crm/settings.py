@@ -211,7 +211,25 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Choice sets that share a field name across models get stable names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "BranchKindEnum": "crm.models.Branch.Kind",
+        "SuspensionKindEnum": "crm.models.Suspension.Kind",
+        "LevelEnum": "clients.models.SocialValue",
+        "NeedCategoryEnum": "clients.models.Need.Category",
+        "NeedStatusEnum": "clients.models.Need.Status",
+        "VisitChannelEnum": "clients.models.Visit.Channel",
+        "AccessRequestStatusEnum": "clients.models.AccessRequest.Status",
+        "ComplaintKindEnum": "complaints.models.Kind",
+        "ComplaintChannelEnum": "complaints.models.Channel",
+        "ComplaintCategoryEnum": "complaints.models.Category",
+        "ComplaintStatusEnum": "complaints.models.Status",
+        "ComplaintEventKindEnum": "complaints.models.Event.Kind",
+        "CampaignStatusEnum": "surveys.models.Campaign.Status",
+        "SurveyStatusEnum": "surveys.models.Survey.Status",
+        "SurveyChannelEnum": "surveys.models.Survey.Channel",
+        "FollowUpStatusEnum": "surveys.models.FollowUp.Status",
+    },
 }
 
 LOGGING = {
