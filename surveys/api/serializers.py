@@ -67,6 +67,9 @@ class AnswerSerializer(serializers.ModelSerializer):
 
 class SurveySerializer(serializers.ModelSerializer):
     answers = AnswerSerializer(many=True, read_only=True)
+    # Read-only codes, typed as strings so the schema's enum names stay those of other apps.
+    status = serializers.CharField(read_only=True, help_text="draft, sent, answered, expired")
+    channel = serializers.CharField(read_only=True, help_text="link, email, paper (empty before sending)")
 
     class Meta:
         model = Survey
@@ -148,6 +151,8 @@ class PaperSerializer(ScoresSerializer):
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True, help_text="open, done")
+
     class Meta:
         model = FollowUp
         fields = [
@@ -170,6 +175,8 @@ class CloseSerializer(serializers.Serializer):
 
 
 class CampaignSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True, help_text="open, closed")
+
     class Meta:
         model = Campaign
         fields = [
