@@ -24,7 +24,12 @@ class SurveyCreateForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = Client.objects.restrict(user, "change").order_by("name")
-        self.fields["project"].queryset = Project.objects.restrict(user, "view").select_related("client")
+        projects = Project.objects.restrict(user, "view").select_related("client")
+        chosen = str(self.data.get("client") or self.initial.get("client") or "")
+        if chosen.isdigit():
+            # With the client known, only its projects are offered (clean() re-checks anyway).
+            projects = projects.filter(client_id=chosen)
+        self.fields["project"].queryset = projects
         self.fields["template"].queryset = SurveyTemplate.objects.restrict(user, "view").filter(
             is_active=True
         )
