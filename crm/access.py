@@ -137,6 +137,24 @@ def scope_q(model, user, action: str) -> Q | None:
     return q
 
 
+def branch_codenames(user) -> set[str]:
+    """The branch-archive permissions the user holds on any branch, loaded once per user object
+    (one query; a request loads its user afresh, so this lives as long as the request)."""
+    cached = getattr(user, "_crm_branch_codenames", None)
+    if cached is None:
+        from .models import BranchGroupObjectPermission, BranchUserObjectPermission
+
+        via_groups = BranchGroupObjectPermission.objects.filter(group__user=user).values_list(
+            "permission__codename", flat=True
+        )
+        direct = BranchUserObjectPermission.objects.filter(user=user).values_list(
+            "permission__codename", flat=True
+        )
+        cached = set(via_groups.union(direct))
+        user._crm_branch_codenames = cached
+    return cached
+
+
 def can(user, action: str, model) -> bool:
     """Whether the user holds the role for ``action`` on ``model`` at all (else 403)."""
     if not user or not user.is_authenticated or not user.is_active:
@@ -145,12 +163,7 @@ def can(user, action: str, model) -> bool:
         return True
     if model.scope.branch is None:
         return False  # only the model-level holders may use this model at all (e.g. the access log)
-    from .models import BranchGroupObjectPermission, BranchUserObjectPermission
-
-    codename = BRANCH_PERMS[action]
-    if BranchGroupObjectPermission.objects.filter(group__user=user, permission__codename=codename).exists():
-        return True
-    if BranchUserObjectPermission.objects.filter(user=user, permission__codename=codename).exists():
+    if BRANCH_PERMS[action] in branch_codenames(user):
         return True
     # A user with an active grant and nothing else (rare) may still view what was granted.
     if action == "view" and model.scope.client is not None:
