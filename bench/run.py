@@ -381,6 +381,7 @@ def main(argv=None):
     )
 
     # Over HTTP: gunicorn with 3 sync workers, and a Celery worker, on loopback.
+    sh([python, "manage.py", "collectstatic", "--noinput", "-v0"], env)
     procs = [
         subprocess.Popen(
             [
