@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.models import Client
+from clients.models import Client, Project
 from crm.access import can
 from crm.exports import xlsx_response
 
@@ -153,8 +153,25 @@ def complaint_create(request):
                 )
                 return redirect("complaints:complaint-detail", pk=complaint.pk)
     else:
-        form = ComplaintForm(user=request.user, initial={"client": client.pk} if client else None)
+        form = ComplaintForm(user=request.user, initial=_prefill(request, client))
     return render(request, "complaints/complaint_form.html", {"form": form, "client": client})
+
+
+def _prefill(request, client):
+    """Initial values from the query string (e.g. the survey follow-up's "转为投诉" link):
+    the client, the complaint content, and a project of that client the user may see."""
+    initial = {}
+    if client:
+        initial["client"] = client.pk
+    content = request.GET.get("content", "").strip()
+    if content:
+        initial["content"] = content
+    raw = request.GET.get("project", "")
+    if client and raw.isdigit():
+        project = Project.objects.restrict(request.user, "view").filter(pk=int(raw), client=client).first()
+        if project:
+            initial["project"] = project.pk
+    return initial or None
 
 
 @login_required

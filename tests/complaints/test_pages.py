@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from clients.panels import tabs
 from complaints.models import Complaint
 from crm.dashboard import panels
+from tests.clients.factories import ProjectFactory
 
 from .conftest import make_client, make_complaint
 
@@ -137,6 +138,25 @@ def test_create_form_logs_and_redirects(org, east_client):
         "complaints:complaint-detail", kwargs={"pk": c.pk}
     )
     assert c.owner == org["east_staff"] and c.severity == "high"
+
+
+def test_create_form_prefills_client_project_and_content(org, east_client, key_project):
+    """The survey follow-up's "转为投诉" link passes client, project and content."""
+    web = org.web("east_staff")
+    response = web.get(
+        reverse("complaints:complaint-create"),
+        {"client": east_client.pk, "project": key_project.pk, "content": "满意度调查不满意项:工程质量(2分)"},
+    )
+    form = response.context["form"]
+    assert form.initial["client"] == east_client.pk
+    assert form.initial["project"] == key_project.pk
+    assert form.initial["content"] == "满意度调查不满意项:工程质量(2分)"
+    # A project of another client is not prefilled.
+    other = ProjectFactory(client=make_client(org, "east"))
+    response = web.get(
+        reverse("complaints:complaint-create"), {"client": east_client.pk, "project": other.pk}
+    )
+    assert "project" not in response.context["form"].initial
 
 
 def test_create_for_client_outside_scope_is_404(org):
