@@ -36,6 +36,9 @@ class SmallWidgets:
         form = super().form
         for field in form.fields.values():
             field.widget.attrs.setdefault("class", "form-select form-select-sm")
+            if getattr(field, "empty_label", None) == "---------":
+                field.empty_label = _("全部")
+                field.widget.choices = field.choices  # the widget keeps a copy of the choices
         return form
 
 

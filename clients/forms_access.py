@@ -136,6 +136,9 @@ class SmallWidgets:
                 else "form-control form-control-sm"
             )
             field.widget.attrs.setdefault("class", css)
+            if getattr(field, "empty_label", None) == "---------":
+                field.empty_label = _("全部")
+                field.widget.choices = field.choices  # the widget keeps a copy of the choices
         return form
 
 

@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from crm.access import can
@@ -45,10 +46,10 @@ def needs_due_panel(user):
         "url": reverse("clients:need-list") + "?status=received",
         "items": [
             {
-                "title": f"{n.client.name}:{n.description[:20]}",
+                "title": f"{n.client.name}:{Truncator(n.description).chars(20)}",
                 "subtitle": (_("已逾期") if n.response_due_at < now else _("期限"))
                 + " "
-                + timezone.localtime(n.response_due_at).strftime("%m-%d %H:%M"),
+                + timezone.localtime(n.response_due_at).strftime("%Y-%m-%d %H:%M"),
                 "url": reverse("clients:client-detail", kwargs={"pk": n.client_id}) + "#needs",
             }
             for n in needs

@@ -575,4 +575,7 @@ def visit_overdue_list(request):
         )
         return xlsx_response(_("逾期拜访"), _("逾期拜访"), headers, rows)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "clients/visit_overdue_list.html", {"page": page, "today": timezone.localdate()})
+    today = timezone.localdate()
+    for p in page.object_list:
+        p.days_overdue = (today - p.next_due_on).days
+    return render(request, "clients/visit_overdue_list.html", {"page": page, "today": today})
