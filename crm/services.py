@@ -95,7 +95,13 @@ def user_set_role(*, user: User, role: str, branch: Branch | None = None, depart
     elif role in BRANCH_ROLES:
         branch_ensure_groups(branch)
         user.groups.add(Group.objects.get(name=branch_group_name(branch, role)))
-    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "_crm_branch_codenames"):
+    for cache in (
+        "_perm_cache",
+        "_user_perm_cache",
+        "_group_perm_cache",
+        "_crm_branch_codenames",
+        "_crm_scope",
+    ):
         if hasattr(user, cache):
             delattr(user, cache)
     return user

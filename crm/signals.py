@@ -24,3 +24,25 @@ def branch_groups(sender, instance, created, raw=False, **kwargs):
         from .services import branch_ensure_groups
 
         branch_ensure_groups(instance)
+
+
+def _scope_sources():
+    from .models import BranchGroupObjectPermission, BranchUserObjectPermission, Suspension, User
+
+    return [Suspension, BranchGroupObjectPermission, BranchUserObjectPermission], User.groups.through
+
+
+def _connect_scope_invalidation():
+    """Access-control snapshots (crm.access.snapshot) are dropped when what they read changes."""
+    from django.db.models.signals import m2m_changed, post_delete
+
+    from .access import scope_changed
+
+    models, user_groups = _scope_sources()
+    for model in models:
+        post_save.connect(scope_changed, sender=model, dispatch_uid=f"scope-save-{model.__name__}")
+        post_delete.connect(scope_changed, sender=model, dispatch_uid=f"scope-delete-{model.__name__}")
+    m2m_changed.connect(scope_changed, sender=user_groups, dispatch_uid="scope-user-groups")
+
+
+_connect_scope_invalidation()

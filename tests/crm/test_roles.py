@@ -63,7 +63,7 @@ def test_archive_suspension_narrows_scope_to_own_clients(org):
     from clients.models import Client
 
     assert set(Client.objects.restrict(staff, "view")) == {mine, colleague}
-    Suspension.objects.create(
+    suspension = Suspension.objects.create(
         branch=org.branches["east"],
         kind=Suspension.Kind.ARCHIVE,
         reason="考核结果为差",
@@ -71,5 +71,6 @@ def test_archive_suspension_narrows_scope_to_own_clients(org):
     )
     assert set(Client.objects.restrict(staff, "view")) == {mine}
     assert list(Branch.objects.restrict(staff, "add")) == [org.branches["east"]]
-    Suspension.objects.update(ends_at=timezone.now())
+    suspension.ends_at = timezone.now()
+    suspension.save()
     assert set(Client.objects.restrict(staff, "view")) == {mine, colleague}
