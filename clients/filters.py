@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.access import has_global
 from crm.models import Branch
 
 from .models import Client, Contact, Grade, Need, OrgType, Project, Stage, Tag, Visit, VisitPlan
@@ -21,11 +22,18 @@ def _branches(request):
 
 
 def _owners(request):
-    """People who own a client the user may see."""
+    """Account owners to filter by: the people of the branches the user may see. For those who
+    see every branch the list would run to thousands, so it follows the chosen branch."""
+    User = get_user_model()
     if request is None:
-        return get_user_model().objects.none()
-    visible = Client.objects.restrict(request.user, "view").values("owner")
-    return get_user_model().objects.filter(pk__in=visible).order_by("username")
+        return User.objects.none()
+    branches = Branch.objects.restrict(request.user, "view")
+    if has_global(request.user, Client, "view"):
+        chosen = request.GET.get("branch", "")
+        if not chosen.isdigit():
+            return User.objects.filter(pk=request.user.pk)
+        branches = branches.filter(pk=int(chosen))
+    return User.objects.filter(branch__in=branches, is_active=True).order_by("username")
 
 
 class SmallWidgets:
