@@ -20,5 +20,9 @@ def panels(user):
     for _order, fn in _panels:
         panel = fn(user)
         if panel:
+            # Both keys always present: in a template ``panel.items`` would otherwise resolve
+            # to dict.items() and render empty rows.
+            panel.setdefault("items", [])
+            panel.setdefault("figures", [])
             out.append(panel)
     return out

@@ -66,7 +66,9 @@ def global_search(request):
 
 
 def error_403(request, exception=None):
-    return render(request, "403.html", {"exception": exception}, status=403)
+    # Views raise PermissionDenied with a message for the user (who may do this); show it.
+    message = str(exception) if exception is not None else ""
+    return render(request, "403.html", {"exception": exception, "message": message}, status=403)
 
 
 def error_404(request, exception=None):

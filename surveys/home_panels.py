@@ -2,6 +2,7 @@
 unsatisfied items (R21), read through restrict()."""
 
 from django.urls import reverse
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from crm.access import can
@@ -28,7 +29,7 @@ def survey_follow_ups_panel(user):
         "items": [
             {
                 "title": f.client.name,
-                "subtitle": f.items[:60],
+                "subtitle": Truncator(f.items).chars(60),
                 "url": reverse("surveys:survey-detail", kwargs={"pk": f.survey_id}),
             }
             for f in open_[:8]

@@ -25,6 +25,20 @@ def test_login_and_chinese_home(org):
     assert page.status_code == 200 and "工作台" in text and "华东区域分公司" in text
 
 
+def test_home_panel_with_figures_only_renders_no_empty_rows(org):
+    """A panel without "items" must not fall back to dict.items() in the template."""
+    client, _ = login("east_staff", PASSWORD)
+    text = client.get(reverse("home")).content.decode()
+    assert '<a href=""></a>' not in text
+
+
+def test_403_page_shows_the_reason_given_by_the_view(org):
+    client, _ = login("east_staff", PASSWORD)
+    response = client.get(reverse("clients:client-transfer-search"))
+    assert response.status_code == 403
+    assert "只有集团市场营销部可以转移客户。" in response.content.decode()
+
+
 def test_anonymous_home_redirects_to_login(org):
     response = DjangoClient().get(reverse("home"))
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
