@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from crm.access import can, check_in_scope
 
@@ -48,9 +48,11 @@ def wan(value):
 def grade_badge(grade):
     colors = {"A": "success", "B": "primary", "C": "secondary"}
     if not grade:
-        return mark_safe('<span class="badge text-bg-light border">未定级</span>')
+        return format_html('<span class="badge text-bg-light border">{}</span>', gettext("未定级"))
     return format_html(
-        '<span class="badge text-bg-{} grade-badge">{}类</span>', colors.get(grade, "light"), grade
+        '<span class="badge text-bg-{} grade-badge">{}</span>',
+        colors.get(grade, "light"),
+        gettext("%(grade)s类") % {"grade": grade},
     )
 
 
