@@ -231,6 +231,43 @@ class RestrictedManager(models.Manager.from_queryset(RestrictedQuerySet)):
     pass
 
 
+def _follow(obj, path: str):
+    """The id at the end of a scope path on an object ("client__branch" -> obj.client.branch_id)."""
+    if path == "pk":
+        return obj.pk
+    *hops, last = path.split("__")
+    for hop in hops:
+        obj = getattr(obj, hop)
+        if obj is None:
+            return None
+    return getattr(obj, f"{last}_id")
+
+
+def in_scope(user, action: str, obj) -> bool:
+    """Whether ``obj`` as it is in memory lies in ``restrict(user, action)``, decided from the
+    same snapshot without a query (templates ask this for every row of a page). Mirrors
+    ``scope_q``; ``tests/crm/test_roles.py`` checks the two agree."""
+    model = type(obj)
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    if has_global(user, model, action):
+        return True
+    scope: Scope = model.scope
+    if scope.branch is None:
+        return False
+    snap = snapshot(user)
+    if snap.suspended and action != "add" and scope.branch != "pk":
+        return scope.owner is not None and _follow(obj, scope.owner) == user.pk
+    if _follow(obj, scope.branch) in branch_ids(user, action):
+        return True
+    if action == "view" and scope.client is not None:
+        return _follow(obj, scope.client) in granted_client_ids(user, snap)
+    return False
+
+
 def check_in_scope(user, action: str, obj) -> bool:
-    """Re-check a saved object against the user's scope inside the write's transaction (style.md 3)."""
+    """Re-check a saved object against the user's scope inside the write's transaction
+    (style.md 3): the database's view of the row, not the object in memory."""
     return type(obj).objects.restrict(user, action).filter(pk=obj.pk).exists()

@@ -7,19 +7,19 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
-from crm.access import can, check_in_scope
+from crm.access import can, in_scope
 
 register = template.Library()
 
 
 @register.filter
 def can_change(user, obj):
-    return check_in_scope(user, "change", obj)
+    return in_scope(user, "change", obj)
 
 
 @register.filter
 def can_delete(user, obj):
-    return check_in_scope(user, "delete", obj)
+    return in_scope(user, "delete", obj)
 
 
 @register.filter

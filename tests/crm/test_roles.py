@@ -74,3 +74,40 @@ def test_archive_suspension_narrows_scope_to_own_clients(org):
     suspension.ends_at = timezone.now()
     suspension.save()
     assert set(Client.objects.restrict(staff, "view")) == {mine, colleague}
+
+
+def test_in_scope_agrees_with_restrict(org):
+    """The template filter's in-memory check and the SQL filter give the same answers."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from clients.models import Client, Contact
+    from crm.access import in_scope
+    from tests.clients.factories import ClientFactory, ContactFactory
+    from tests.clients.grants import make_grant
+
+    east = ClientFactory(branch=org.branches["east"], owner=org["east_staff"])
+    south = ClientFactory(branch=org.branches["south"], owner=org["south_staff"])
+    granted = ClientFactory(branch=org.branches["design"], owner=org["design_staff"])
+    rows = [east, south, granted] + [ContactFactory(client=c) for c in (east, south, granted)]
+    make_grant(org, org["east_staff"], granted, active=True)
+
+    def agree():
+        for username in ("east_staff", "east_manager", "south_staff", "leader", "marketing", "norole"):
+            user = org[username]
+            for action in ("view", "change", "delete"):
+                for obj in rows:
+                    expected = type(obj).objects.restrict(user, action).filter(pk=obj.pk).exists()
+                    assert in_scope(user, action, obj) == expected, (username, action, obj)
+
+    agree()
+    Suspension.objects.create(
+        branch=org.branches["east"],
+        kind=Suspension.Kind.ARCHIVE,
+        reason="考核结果为差",
+        ends_at=timezone.now() + dt.timedelta(days=30),
+    )
+    agree()
+    assert Client.objects.restrict(org["east_staff"], "view").count() == 1
+    assert Contact.objects.restrict(org["east_staff"], "view").count() == 1
