@@ -151,6 +151,8 @@ class Client(BusinessModel):
             )
         ]
         indexes = [
+            # The group roles' list is the whole archive sorted by name (R3).
+            models.Index(fields=["name"], name="client_name_idx"),
             models.Index(fields=["branch", "name"]),
             models.Index(fields=["branch", "grade"]),
             models.Index(fields=["owner"]),
