@@ -3,6 +3,8 @@ per persona, and the Celery plugin for real-worker tests."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.conf import settings
 from django.test import Client as DjangoClient
@@ -19,6 +21,8 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # whitenoise warns on every request when the collected-static folder is missing.
+    os.makedirs(settings.STATIC_ROOT, exist_ok=True)
 
 
 class Personas:
