@@ -107,17 +107,18 @@ def client_list(request):
             "filter": filterset,
             "sort": sort,
             "today": timezone.localdate(),
-            "overdue_needs_ids": _needs_overdue_ids(page.object_list),
+            "overdue_needs_ids": _needs_overdue_ids(request.user, page.object_list),
         },
     )
 
 
-def _needs_overdue_ids(clients):
+def _needs_overdue_ids(user, clients):
     ids = [c.pk for c in clients]
     if not ids:
         return set()
     return set(
-        Client.objects.filter(pk__in=ids)
+        Client.objects.restrict(user, "view")
+        .filter(pk__in=ids)
         .filter(selectors.needs_collection_overdue_q())
         .values_list("pk", flat=True)
     )
@@ -141,7 +142,12 @@ def client_export(request):
 def _detail_context(request, client):
     suggested, criteria = grading.suggest_grade(client)
     projects = list(client.projects.select_related("department"))
-    plan = VisitPlan.objects.filter(client=client).select_related("responsible").first()
+    plan = (
+        VisitPlan.objects.restrict(request.user, "view")
+        .filter(client=client)
+        .select_related("responsible")
+        .first()
+    )
     extra = []
     for tab in registered_tabs():
         ctx = tab.context(request, client) or {}
@@ -169,7 +175,8 @@ def _detail_context(request, client):
         "grade_changes": client.grade_changes.select_related("changed_by"),
         "stage_changes": client.stage_changes.select_related("changed_by"),
         "history": client.history.select_related("history_user")[:30],
-        "needs_overdue": Client.objects.filter(pk=client.pk)
+        "needs_overdue": Client.objects.restrict(request.user, "view")
+        .filter(pk=client.pk)
         .filter(selectors.needs_collection_overdue_q())
         .exists(),
         "extra_tabs": extra,
@@ -457,7 +464,9 @@ def _project_form(request, client, form):
 @require_http_methods(["GET", "POST"])
 def visit_plan_edit(request, pk):
     client = _get(request, Client, pk, "change")
-    plan = VisitPlan.objects.filter(client=client).first() or VisitPlan(client=client)
+    plan = VisitPlan.objects.restrict(request.user, "change").filter(client=client).first() or VisitPlan(
+        client=client
+    )
     form = VisitPlanForm(request.POST or None, instance=plan, client=client)
     if request.method == "POST" and form.is_valid():
         try:
