@@ -44,9 +44,10 @@ DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%
 
 def branch_choices(user, action: str = "add"):
     """Branches the user may put a client in: all for group marketing (R3), else their own."""
+    branches = Branch.objects.restrict(user, action).filter(is_active=True)
     if has_global(user, Client, action):
-        return Branch.objects.filter(is_active=True).exclude(kind=Branch.Kind.HQ)
-    return Branch.objects.restrict(user, action).filter(is_active=True)
+        branches = branches.exclude(kind=Branch.Kind.HQ)  # HQ keeps no archive of its own
+    return branches
 
 
 class ClientForm(BootstrapMixin, forms.ModelForm):

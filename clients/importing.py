@@ -339,11 +339,9 @@ class Validator:
 
     def __init__(self, user):
         self.user = user
-        # The branches this user may enter clients for: their own (restrict "add" on Branch is
-        # the branch-archive right), or every branch for whoever may add clients group-wide
-        # (group marketing, R3), who holds no per-branch rights and so needs the "view" scope.
-        scope = "view" if has_global(user, Client, "add") else "add"
-        self.branches = list(Branch.objects.restrict(user, scope).filter(is_active=True))
+        # The branches this user may enter clients for: their own, or every branch for group
+        # marketing (R3); restrict "add" on Branch answers both.
+        self.branches = list(Branch.objects.restrict(user, "add").filter(is_active=True))
         self.allowed = {b.pk for b in self.branches}
         self.by_label = {}
         for b in self.branches:

@@ -134,7 +134,12 @@ def survey_detail(request, pk):
     answers = survey.answers.select_related("question", "dimension").order_by(
         "dimension__order", "question__order"
     )
-    follow_up = FollowUp.objects.filter(survey=survey).select_related("owner", "done_by").first()
+    follow_up = (
+        FollowUp.objects.restrict(request.user, "view")
+        .filter(survey=survey)
+        .select_related("owner", "done_by")
+        .first()
+    )
     link = request.session.pop(f"survey-link-{survey.pk}", None)
     return render(
         request,
