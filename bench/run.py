@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -79,6 +80,56 @@ class LoadResult:
     @property
     def rps(self):
         return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    @property
+    def count(self):
+        return len(self.latencies)
+
+
+@dataclass
+class WrkResult:
+    """Figures of one wrk run (bench/load.lua prints them as a JSON line)."""
+
+    count: int
+    seconds: float
+    p50: float
+    p95: float
+    errors: int
+
+    @property
+    def rps(self):
+        return self.count / self.seconds if self.seconds else 0.0
+
+
+def run_wrk(port, headers, paths, *, concurrency, seconds) -> WrkResult:
+    """A bounded wrk run (``seconds`` long) against 127.0.0.1: ``concurrency`` keep-alive
+    connections on 2 threads, cycling through ``paths``. wrk is a C load generator, so the
+    load costs the two cores far less than Python threads would."""
+    cmd = [
+        "wrk",
+        "-t",
+        str(min(2, concurrency)),
+        "-c",
+        str(concurrency),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+    ]
+    for key, value in headers.items():
+        cmd += ["-H", f"{key}: {value}"]
+    cmd += ["-s", str(ROOT / "bench" / "load.lua"), f"http://{HOST}:{port}"]
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, check=True, env={**os.environ, "BENCH_PATHS": "\n".join(paths)}
+    ).stdout
+    data = json.loads(out.split("BENCH ", 1)[1].splitlines()[0])
+    return WrkResult(
+        count=data["requests"],
+        seconds=data["seconds"],
+        p50=data["p50_ms"],
+        p95=data["p95_ms"],
+        errors=data["non2xx"] + data["socket_errors"],
+    )
 
 
 class HttpSession:
@@ -301,7 +352,8 @@ def main(argv=None):
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--db", default="crm_bench")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--requests", type=int, default=400, help="requests per load run")
+    parser.add_argument("--requests", type=int, default=400, help="requests per load run (Python load only)")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--reuse", action="store_true", help="keep the database of an earlier run")
     args = parser.parse_args(argv)
 
@@ -422,6 +474,10 @@ def main(argv=None):
         paths = scenario_paths(clients, term3, term2)
         total_errors = 0
 
+        wrk = shutil.which("wrk")
+        if not wrk:
+            print("wrk not found: measuring with Python threads, which compete with the server", flush=True)
+
         def load(name, headers, concurrency, n=args.requests, path_list=None):
             nonlocal total_errors
             run_load(
@@ -430,15 +486,24 @@ def main(argv=None):
                 concurrency=2,
                 requests=10,
             )  # warm-up
-            result = run_load(
-                lambda: HttpSession(args.port, headers),
-                path_list or paths[name],
-                concurrency=concurrency,
-                requests=n,
-            )
+            if wrk:
+                result = run_wrk(
+                    args.port,
+                    headers,
+                    path_list or paths[name],
+                    concurrency=concurrency,
+                    seconds=args.seconds,
+                )
+            else:
+                result = run_load(
+                    lambda: HttpSession(args.port, headers),
+                    path_list or paths[name],
+                    concurrency=concurrency,
+                    requests=n,
+                )
             total_errors += result.errors
             print(
-                f"  {name:18} c={concurrency:<3} n={len(result.latencies):<5} p50={result.p50:7.1f} ms  "
+                f"  {name:18} c={concurrency:<3} n={result.count:<5} p50={result.p50:7.1f} ms  "
                 f"p95={result.p95:7.1f} ms  {result.rps:6.1f} req/s  errors={result.errors}",
                 flush=True,
             )
@@ -480,6 +545,7 @@ def main(argv=None):
         "clients": args.clients,
         "branches": args.branches,
         "users": args.users,
+        "load_tool": "wrk" if shutil.which("wrk") else "python threads",
         "machine": f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB",
     }
     RESULTS.write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")

@@ -75,6 +75,37 @@ class Tag(models.Model):
         return self.name
 
 
+SEARCH_SEPARATOR = "\n"  # never typed into a search box, so no match spans two parts
+
+
+def compose_search_text(name: str, phone_normalized: str, contacts) -> str:
+    """What the archive search reads (R36's find-and-filter; domain.md section 2): the client's
+    name and phone, then each contact's name and phone, one per line. ``contacts`` are
+    ``(name, phone_normalized)`` pairs in contact order."""
+    parts = [name, phone_normalized]
+    for contact_name, contact_phone in contacts:
+        parts += [contact_name, contact_phone]
+    return SEARCH_SEPARATOR.join(p for p in parts if p)
+
+
+def refresh_search_text(client_ids) -> None:
+    """Recompute ``Client.search_text`` of these clients from the database: after a contact is
+    saved or deleted, or after rows went in through ``bulk_create``. A plain UPDATE: the
+    client's ``updated_at`` and history are left alone, since nothing the user typed changed."""
+    ids = list(client_ids)
+    if not ids:
+        return
+    contacts: dict[int, list] = {pk: [] for pk in ids}
+    for client_id, name, phone in (
+        Contact.objects.filter(client_id__in=ids)
+        .order_by("pk")
+        .values_list("client_id", "name", "phone_normalized")
+    ):
+        contacts[client_id].append((name, phone))
+    for pk, name, phone in Client.objects.filter(pk__in=ids).values_list("pk", "name", "phone_normalized"):
+        Client.objects.filter(pk=pk).update(search_text=compose_search_text(name, phone, contacts[pk]))
+
+
 class Client(BusinessModel):
     """A client (客户/业主/甲方/建设单位): the archive form (客户档案表) of domain.md section 2.
     The record belongs to the group (R1); ``branch`` is the branch that collected it (R2)."""
@@ -139,6 +170,11 @@ class Client(BusinessModel):
     needs_collected_on = models.DateField(_("最近需求收集日期"), null=True, blank=True)
     remarks = models.TextField(_("备注"), blank=True)
 
+    # Derived: name, phone and the contacts' names and phones (compose_search_text), so that a
+    # search is one condition on the client row. A 2-character Chinese term cannot use a
+    # trigram index; within a branch the covering index below answers it without the table.
+    search_text = models.TextField(blank=True, default="", editable=False)
+
     scope = Scope(branch="branch", client="pk", owner="owner")
 
     class Meta:
@@ -156,6 +192,8 @@ class Client(BusinessModel):
             models.Index(fields=["branch", "name"]),
             models.Index(fields=["branch", "grade"]),
             models.Index(fields=["owner"]),
+            # A branch's search reads this index alone (PostgreSQL; a plain index elsewhere).
+            models.Index(fields=["branch"], include=["search_text"], name="client_branch_search_idx"),
         ]
 
     def __str__(self):
@@ -182,6 +220,15 @@ class Client(BusinessModel):
             self.phone_normalized = normalize_phone(self.phone)
         except ValidationError:
             self.phone_normalized = ""
+        contacts = (
+            Contact.objects.filter(client_id=self.pk).order_by("pk").values_list("name", "phone_normalized")
+            if self.pk
+            else ()
+        )
+        self.search_text = compose_search_text(self.name, self.phone_normalized, contacts)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"name", "phone"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_text", "name_normalized", "phone_normalized"}
         super().save(*args, **kwargs)
 
 
@@ -226,6 +273,13 @@ class Contact(BusinessModel):
         except ValidationError:
             self.phone_normalized = ""
         super().save(*args, **kwargs)
+        refresh_search_text([self.client_id])
+
+    def delete(self, *args, **kwargs):
+        client_id = self.client_id
+        result = super().delete(*args, **kwargs)
+        refresh_search_text([client_id])
+        return result
 
 
 class ProjectType(models.TextChoices):

@@ -39,6 +39,7 @@ from .models import (
     Tag,
     Visit,
     VisitPlan,
+    compose_search_text,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -989,6 +990,10 @@ class _Recorder:
 def save_plans(plans: list[Plan], *, with_history: bool = True, batch_size: int = 1000) -> dict[str, int]:
     """Insert planned clients and everything that hangs off them, in bulk."""
     clients = [p.client for p in plans]
+    for p in plans:  # bulk_create skips save(), which derives it
+        p.client.search_text = compose_search_text(
+            p.client.name, p.client.phone_normalized, [(c.name, c.phone_normalized) for c in p.contacts]
+        )
     with keep_timestamps(Client, Contact, Project, Need, Visit, VisitPlan, GradeChange, StageChange):
         if with_history:
             bulk_create_with_history(clients, Client, batch_size=batch_size)

@@ -27,21 +27,23 @@ def _contains(field: str, value: str) -> Q:
 
 
 def search_q(query: str) -> Q:
-    """R-list search: a Chinese substring of the name, a contact's name, a phone or a credit code."""
+    """R-list search: a Chinese substring of the name, a contact's name, a phone or a credit code.
+    Names and phones are read from ``Client.search_text`` (one condition on the client row: a
+    trigram index serves 3+ characters, and a branch's rows are few enough for 2)."""
     query = (query or "").strip()
     if not query:
         return Q()
-    q = _contains("name", query)
+    q = _contains("search_text", query)
     code = query.upper().replace(" ", "")
     if re.fullmatch(r"[0-9A-Z]{6,18}", code):
         q |= Q(credit_code__startswith=code) if len(code) < 18 else Q(credit_code=code)
     digits = re.sub(r"\D", "", query)
-    contacts = Contact.objects.filter(client=OuterRef("pk"))
-    contact_q = _contains("name", query)
-    if len(digits) >= 4 and len(digits) >= len(query.replace("-", "").replace(" ", "")) - 1:
-        q |= Q(phone_normalized__contains=digits)
-        contact_q |= Q(phone_normalized__contains=digits)
-    q |= Exists(contacts.filter(contact_q))
+    if (
+        len(digits) >= 4
+        and len(digits) >= len(query.replace("-", "").replace(" ", "")) - 1
+        and digits != query
+    ):
+        q |= Q(search_text__contains=digits)
     return q
 
 
