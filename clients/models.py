@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -104,6 +104,26 @@ def refresh_search_text(client_ids) -> None:
         contacts[client_id].append((name, phone))
     for pk, name, phone in Client.objects.filter(pk__in=ids).values_list("pk", "name", "phone_normalized"):
         Client.objects.filter(pk=pk).update(search_text=compose_search_text(name, phone, contacts[pk]))
+
+
+def store_search_texts(texts: dict[int, str]) -> None:
+    """Write precomputed search texts (client pk -> text) for a bulk load: one statement per
+    thousand rows on PostgreSQL, ``bulk_update`` elsewhere."""
+    items = list(texts.items())
+    if connection.vendor != "postgresql":
+        Client.objects.bulk_update(
+            [Client(pk=pk, search_text=t) for pk, t in items], ["search_text"], batch_size=500
+        )
+        return
+    table = connection.ops.quote_name(Client._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), 1000):
+            batch = items[start : start + 1000]
+            values = ", ".join(["(%s, %s)"] * len(batch))
+            cursor.execute(
+                f"UPDATE {table} AS c SET search_text = v.t FROM (VALUES {values}) AS v(id, t) WHERE c.id = v.id",
+                [x for pair in batch for x in pair],
+            )
 
 
 class Client(BusinessModel):

@@ -1,12 +1,22 @@
-"""``seed_bulk``: the benchmark's volume, in the expected proportions, once per database."""
+"""``seed_bulk``: the benchmark's volume, in the expected proportions, once per database; its
+complaints (R14-R18) and surveys (R20-R25a) as the apps' own services would have made them."""
+
+import datetime as dt
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
+from django.test import Client as WebClient
+from django.utils import timezone
 
-from clients.models import Client, Contact, GradeChange, Need, Project, Visit, VisitPlan
+from clients.models import Client, Contact, GradeChange, Need, Project, Visit, VisitPlan, refresh_search_text
+from clients.selectors import search_q
+from complaints import services as complaint_services
+from complaints.models import Complaint, Event, HandOver, ReturnVisit, Status
 from crm.models import Branch, Role, User
 from crm.validators import normalize_phone, validate_credit_code
+from surveys import services as survey_services
+from surveys.models import Answer, Campaign, CampaignBranchReport, FollowUp, Question, Survey
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +58,12 @@ def test_seed_bulk_proportions(org):
         validate_credit_code(client.credit_code)
         normalize_phone(client.phone)
     assert len(set(Client.objects.values_list("name_normalized", flat=True))) == 300
+    # The search text is derived as Client.save() would (bulk_create skips save()).
+    stored = dict(Client.objects.values_list("pk", "search_text"))
+    refresh_search_text(stored)
+    assert dict(Client.objects.values_list("pk", "search_text")) == stored
+    some = Contact.objects.order_by("pk").first()
+    assert some.client_id in set(Client.objects.filter(search_q(some.name)).values_list("pk", flat=True))
     # A year of history, not "now" for everything.
     oldest = Visit.objects.order_by("visited_at").first().visited_at
     newest = Client.objects.order_by("-created_at").first().created_at
@@ -63,3 +79,140 @@ def test_seed_bulk_refuses_a_second_run_unless_forced(org):
     run(force=True)
     assert Client.objects.count() == 600
     assert User.objects.filter(branch__code__startswith="b0").count() == 12  # users not duplicated
+    assert Campaign.objects.count() == 4  # the quarters' campaigns are reused
+    assert Survey.objects.filter(campaign__isnull=False).values("campaign").distinct().count() <= 4
+
+
+STEPS = {
+    Status.RECEIVED: ["received"],
+    Status.ACKNOWLEDGED: ["received", "acknowledged"],
+    Status.INVESTIGATING: ["received", "acknowledged", "investigating"],
+    Status.RESOLVED: ["received", "acknowledged", "investigating", "resolved"],
+    Status.RETURN_VISIT: ["received", "acknowledged", "investigating", "resolved", "return_visit"],
+    Status.CLOSED: ["received", "acknowledged", "investigating", "resolved", "return_visit", "closed"],
+}
+
+
+def test_seed_bulk_complaints(org):
+    run()
+    now = timezone.now()
+    complaints = list(Complaint.objects.select_related("client").prefetch_related("events", "return_visits"))
+    assert 10 <= len(complaints) <= 50, len(complaints)  # about one client in twelve
+    assert not Complaint.objects.exclude(client__branch__code__startswith="b").exists()
+    assert not Complaint.history.exists()  # bulk rows skip simple-history, like the clients
+    received = [c.received_at for c in complaints]
+    assert (max(received) - min(received)).days > 100  # a year of history
+    closed = 0
+    for c in complaints:
+        assert c.client.created_at <= c.received_at <= now
+        # R16: the deadlines are the service's, from the moment the complaint was received.
+        ack, ack_provisional = complaint_services.acknowledge_deadline(c.received_at, c.severity)
+        resolve, resolve_provisional = complaint_services.resolve_deadline(c.received_at, c.severity)
+        assert (c.acknowledge_due_at, c.resolve_due_at) == (ack, resolve), c.pk
+        assert c.due_provisional == (ack_provisional or resolve_provisional)
+        events = list(c.events.all())
+        assert [e.at for e in events] == sorted(e.at for e in events)
+        assert all(e.at <= now for e in events)
+        visits = list(c.return_visits.all())
+        steps = [e.kind for e in events if e.kind in ("received", "acknowledged", "investigating", "resolved",
+                                                       "return_visit", "closed")]  # fmt: skip
+        done_visits = [v for v in visits if v.visited_at]
+        expected = STEPS[c.status][:5] + ["return_visit"] * (len(done_visits) - 1) + STEPS[c.status][5:]
+        assert steps == (expected if done_visits else STEPS[c.status]), (c.pk, c.status, steps)
+        assert events[0].kind == "received" and events[0].by == c.received_by
+        if c.status in (Status.RESOLVED, Status.RETURN_VISIT, Status.CLOSED):
+            assert c.finding and c.resolution and c.resolved_at and visits  # R17, R18
+            assert visits[0].due_at == c.resolved_at + dt.timedelta(hours=24)
+        else:
+            assert not c.finding and not visits
+        if c.status == Status.CLOSED:
+            closed += 1
+            # R18: a complaint closes only after its return visit(s), each recorded.
+            assert visits and all(v.visited_at and v.satisfaction for v in visits)
+            assert c.resolved_at < visits[0].visited_at <= visits[-1].visited_at < c.closed_at <= now
+            assert c.acknowledged_at < c.investigating_at < c.resolved_at
+        handovers = list(HandOver.objects.filter(complaint=c))
+        assert c.owner == (handovers[-1].to_user if handovers else c.received_by)  # R15
+    assert closed > len(complaints) / 2  # most of a year's complaints are closed
+    assert Event.objects.filter(complaint__in=complaints).count() >= 5 * closed
+    assert ReturnVisit.objects.filter(visited_at__isnull=False).count() >= closed
+    # The breach flags are there already: the overdue job finds nothing new to report (R16, R18).
+    counts = complaint_services.complaints_flag_overdue()
+    assert (counts["acknowledge"], counts["resolve"], counts["visits_overdue"]) == (0, 0, 0), counts
+    for c in Complaint.objects.overdue(now):
+        assert c.resolve_breached_at or c.acknowledge_breached_at
+
+    staff = User.objects.filter(branch__code="b01", role=Role.STAFF).first()
+    web = WebClient()
+    web.force_login(staff)
+    page = web.get("/complaints/")
+    assert page.status_code == 200
+    mine = Complaint.objects.restrict(staff, "view").order_by("-received_at").first()
+    if mine:
+        assert mine.code in page.content.decode()
+
+
+def test_seed_bulk_surveys(org):
+    run()
+    now = timezone.now()
+    surveys = list(Survey.objects.select_related("client", "campaign", "template"))
+    assert 15 <= len(surveys) <= 75, len(surveys)  # about one client in eight
+    assert not Survey.objects.exclude(client__branch__code__startswith="b").exists()
+    assert sum(s.client.grade in "AB" for s in surveys) >= 0.8 * len(surveys)
+    assert not Survey.history.exists()
+
+    # R25a: the last four quarters' campaigns on the default template, the past ones closed
+    # with a report per branch that reads the answered surveys.
+    campaigns = list(Campaign.objects.order_by("opens_on"))
+    assert len(campaigns) == 4 and all(c.template.is_default for c in campaigns)
+    assert [c.status for c in campaigns] == ["closed"] * 3 + ["open"]
+    assert campaigns[-1].opens_on <= timezone.localdate() <= campaigns[-1].deadline
+    for c in campaigns[:3]:
+        answered = Survey.objects.filter(campaign=c, status=Survey.Status.ANSWERED).count()
+        assert c.summary["answered"] == answered
+        reports = CampaignBranchReport.objects.filter(campaign=c)
+        assert sum(r.summary["answered"] for r in reports) == answered
+        assert not Survey.objects.filter(campaign=c, status__in=["draft", "sent"]).exists()
+    for s in surveys:
+        if s.campaign:
+            assert s.client.grade in s.campaign.grades and s.client.created_at < s.created_at
+
+    answered = [s for s in surveys if s.status == Survey.Status.ANSWERED]
+    assert len(answered) >= 0.6 * len(surveys)
+    assert (max(s.answered_at for s in answered) - min(s.answered_at for s in answered)).days > 60
+    five = list(Answer.objects.filter(question__scale="five").values_list("score", flat=True))
+    assert sum(score >= 4 for score in five) >= 0.6 * len(five)  # mostly 4-5
+    assert sum(score <= 2 for score in five) <= 0.1 * len(five)  # rarely 1-2
+    for s in answered:
+        assert s.client.created_at <= s.sent_at < s.answered_at <= now
+        scores = dict(Answer.objects.filter(survey=s).values_list("question_id", "score"))
+        assert set(scores) == set(
+            Question.objects.filter(dimension__template=s.template).values_list("pk", flat=True)
+        )
+        # The app's own recording of the same scores gives the same rate, count and follow-up.
+        twin = survey_services.survey_create(by=s.client.owner, client=s.client, template=s.template)
+        twin = survey_services.survey_enter_paper(
+            survey=twin, by=s.client.owner, scores=scores, respondent="核对"
+        )
+        assert (s.satisfaction_rate, s.unsatisfied_count) == (twin.satisfaction_rate, twin.unsatisfied_count)
+        theirs = FollowUp.objects.filter(survey=twin).first()
+        ours = FollowUp.objects.filter(survey=s).first()
+        assert (ours and ours.items) == (theirs and theirs.items)
+        if ours:
+            assert (ours.owner, ours.branch_id, ours.client) == (s.client.owner, s.branch_id, s.client)
+    for s in surveys:
+        if s.status != Survey.Status.ANSWERED:
+            assert s.answered_at is None and s.satisfaction_rate is None and not s.answers.exists()
+
+    bulk = Survey.objects.filter(pk__in=[s.pk for s in surveys])
+    unsatisfied = set(
+        Answer.objects.filter(survey__in=bulk, unsatisfied=True).values_list("survey", flat=True)
+    )
+    assert set(FollowUp.objects.filter(survey__in=bulk).values_list("survey", flat=True)) == unsatisfied
+    assert set(bulk.filter(unsatisfied_count__gt=0).values_list("pk", flat=True)) == unsatisfied
+
+    staff = User.objects.filter(branch__code="b01", role=Role.STAFF).first()
+    web = WebClient()
+    web.force_login(staff)
+    assert web.get("/surveys/results/").status_code == 200
+    assert web.get("/surveys/").status_code == 200

@@ -1,11 +1,17 @@
 """``python manage.py seed_bulk --clients 100000 [--branches 50 --users 2000]``: the benchmark's
 volume (design.md; the benchmark issue). Branches ``b01``..``bNN`` beside the demo ones (which
 are left as they are), branch users with their roles, and per client about 3 contacts, 2
-projects, 5 visits and 2 needs over the last year, plus its grade and stage history.
+projects, 5 visits and 2 needs over the last year, plus its grade and stage history; and a year
+of complaints and satisfaction surveys: about one client in twelve has a complaint with its
+timeline, hand-overs and return visits (R14-R18, ``complaints.bulk``), about one in eight (mostly
+A and B) an answered survey with its answers and follow-ups, in the last four quarterly
+campaigns (R20-R25a, ``surveys.bulk``; the campaigns are made before the chunks, the past ones
+closed with their branch reports after them).
 
 Everything goes in through ``bulk_create`` in chunks (one transaction per chunk, so memory stays
-flat); simple-history is skipped for these rows. Refuses to run into a database that already
-holds bulk data unless ``--force`` (which adds another batch of clients).
+flat); simple-history is skipped for these rows, and no notifications are made. Deadlines use
+the apps' own rules on a calendar loaded once. Refuses to run into a database that already holds
+bulk data unless ``--force`` (which adds another batch of clients).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import functools
 import os
 import random
 import time
+from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
@@ -39,11 +46,15 @@ from clients.models import (
     StageChange,
     Visit,
     VisitPlan,
+    compose_search_text,
+    store_search_texts,
 )
+from complaints.bulk import ComplaintBulk
 from crm import calendar
 from crm.models import Branch, HolidayOverride, ProjectDepartment, Role, User
 from crm.services import user_set_role
 from crm.validators import credit_code_check_char, normalize_name, normalize_phone
+from surveys.bulk import SurveyBulk
 
 # Fifty cities: name, telephone area code, administrative division code of a central district.
 BULK_CITIES = (
@@ -163,9 +174,15 @@ class Command(BaseCommand):
         taken = set(Client.objects.values_list("name_normalized", flat=True))
         codes = set(Client.objects.exclude(credit_code="").values_list("credit_code", flat=True))
         context = self.branch_context(branch_rows)
+        # Complaints and surveys draw from their own streams: the archive rows stay as they were.
+        self.complaint_rng = random.Random(f"{seed}-{already}-complaints")
+        self.survey_rng = random.Random(f"{seed}-{already}-surveys")
+        self.complaints = ComplaintBulk(now=self.now, branch_ids=[b.pk for b, *_rest in branch_rows])
+        self.surveys = SurveyBulk(now=self.now)
+        archive = (Client, Contact, Project, Need, Visit, VisitPlan, GradeChange, StageChange)
         with (
             preloaded_calendar(),
-            vocab.keep_timestamps(Client, Contact, Project, Need, Visit, VisitPlan, GradeChange, StageChange),
+            vocab.keep_timestamps(*archive, *ComplaintBulk.models, *SurveyBulk.models),
         ):
             index = already
             done = 0
@@ -180,6 +197,7 @@ class Command(BaseCommand):
                 if self.verbosity > 1 or (self.verbosity and done % 20_000 == 0):
                     rate = done / (time.perf_counter() - t)
                     self.log(f"  {done}/{clients} clients ({rate:.0f}/s)")
+            totals["campaign reports"] = self.surveys.finish()
         seconds = time.perf_counter() - t
         self.log(
             "rows: "
@@ -481,4 +499,18 @@ class Command(BaseCommand):
         ):
             model.objects.bulk_create(objs, batch_size=CHUNK)
             rows[label] = len(objs)
+        # bulk_create skips Client.save(), which derives the search text from name and contacts.
+        contacts_of = defaultdict(list)
+        for contact in contacts:
+            contacts_of[contact.client_id].append((contact.name, contact.phone_normalized))
+        store_search_texts(
+            {c.pk: compose_search_text(c.name, c.phone_normalized, contacts_of[c.pk]) for c in made_clients}
+        )
+        by_client = defaultdict(list)
+        for project in projects:
+            by_client[project.client_id].append(project)
+        for maker, stream in ((self.complaints, self.complaint_rng), (self.surveys, self.survey_rng)):
+            for label, model, objs in maker.build(made_clients, stream, by_client):
+                model.objects.bulk_create(objs, batch_size=CHUNK)
+                rows[label] = len(objs)
         return rows
