@@ -16,5 +16,21 @@ def register_fact(name: str, fn: Callable) -> Callable:
 
 
 def fact(name: str, client):
+    """The fact ``name`` of ``client``. A page that reads a fact in several places (the client
+    page: the quadrant and the surveys tab) opts in to reading it once by giving the instance a
+    ``fact_memo`` dict (``remember_facts``)."""
     fn = _facts.get(name)
-    return None if fn is None else fn(client)
+    if fn is None:
+        return None
+    memo = getattr(client, "fact_memo", None)
+    if memo is None:
+        return fn(client)
+    if name not in memo:
+        memo[name] = fn(client)
+    return memo[name]
+
+
+def remember_facts(client):
+    """Read each fact of this client instance at most once from now on (one request's view)."""
+    client.fact_memo = {}
+    return client

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from crm.access import can
@@ -18,6 +19,7 @@ from crm.exports import xlsx_response
 
 from . import grading, selectors, services
 from .accesslog import record_reads
+from .facts import remember_facts
 from .filters import ClientFilter, NeedFilter
 from .forms import (
     ClientForm,
@@ -140,8 +142,10 @@ def client_export(request):
 
 
 def _detail_context(request, client):
-    suggested, criteria = grading.suggest_grade(client)
     projects = list(client.projects.select_related("department"))
+    client.project_count = len(projects)  # what grading would count again
+    remember_facts(client)  # the quadrant and the surveys tab read the same satisfaction
+    suggested, criteria = grading.suggest_grade(client)
     plan = (
         VisitPlan.objects.restrict(request.user, "view")
         .filter(client=client)
@@ -180,9 +184,6 @@ def _detail_context(request, client):
         .filter(selectors.needs_collection_overdue_q())
         .exists(),
         "extra_tabs": extra,
-        "contact_form": ContactForm(),
-        "visit_form": VisitForm(initial={"visited_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}),
-        "need_form": NeedForm(client=client),
         "now": timezone.now(),
         "today": timezone.localdate(),
     }
@@ -295,9 +296,19 @@ def client_set_grade(request, pk):
 # ----------------------------------------------------------------------------- inline adds (htmx)
 
 
-def _inline(request, client, *, tab, form, save, success):
+ADD_TITLES = {
+    "contacts": gettext_lazy("添加联系人"),
+    "visits": gettext_lazy("记录拜访"),
+    "needs": gettext_lazy("登记客户需求(响应期限按紧急程度自动计算)"),
+}
+
+
+def _inline(request, client, *, tab, form, save, success, blank=None):
     """An htmx inline add/edit: on success the refreshed tab (or a redirect without htmx); on
-    error the form again with its field errors and everything typed."""
+    error the form again with its field errors and everything typed. The client page shows
+    only an add button per tab and loads the form on demand (a GET here); after an add
+    (``blank`` given) the refreshed tab holds a fresh form, so that the next entry is one
+    step away."""
     if request.method == "POST" and form.is_valid():
         try:
             save(form)
@@ -307,6 +318,8 @@ def _inline(request, client, *, tab, form, save, success):
             if request.htmx:
                 ctx = _detail_context(request, client)
                 ctx["flash"] = success
+                if blank is not None:
+                    ctx["open_form"] = blank()
                 response = render(request, f"clients/_tab_{tab}.html", ctx)
                 response["HX-Retarget"] = f"#tab-body-{tab}"
                 response["HX-Reswap"] = "outerHTML"
@@ -317,7 +330,13 @@ def _inline(request, client, *, tab, form, save, success):
     return render(
         request,
         template,
-        {"client": client, "form": form, "tab": tab, "action": request.path},
+        {
+            "client": client,
+            "form": form,
+            "tab": tab,
+            "action": request.path,
+            "title": ADD_TITLES[tab] if blank is not None else None,
+        },
     )
 
 
@@ -333,6 +352,7 @@ def contact_add(request, pk):
         form=form,
         save=lambda f: services.contact_save(contact=f.instance, by=request.user),
         success=_("联系人已添加。"),
+        blank=ContactForm,
     )
 
 
@@ -355,7 +375,9 @@ def contact_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def visit_add(request, pk):
     client = _get(request, Client, pk, "change")
-    form = VisitForm(request.POST or None, instance=Visit(client=client, recorded_by=request.user))
+    initial = {"visited_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
+    visit = Visit(client=client, recorded_by=request.user)
+    form = VisitForm(request.POST or None, instance=visit, initial=initial)
     return _inline(
         request,
         client,
@@ -363,6 +385,7 @@ def visit_add(request, pk):
         form=form,
         save=lambda f: services.visit_record(visit=f.instance, by=request.user),
         success=_("拜访记录已保存。"),
+        blank=lambda: VisitForm(initial=initial),
     )
 
 
@@ -393,6 +416,7 @@ def need_add(request, pk):
         form=form,
         save=lambda f: services.need_create(need=f.instance, by=request.user),
         success=_("客户需求已登记。"),
+        blank=lambda: NeedForm(client=client),
     )
 
 

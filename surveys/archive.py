@@ -3,7 +3,7 @@ satisfaction fact the quadrant reads. Registered from SurveysConfig.ready()."""
 
 from django.utils.translation import gettext_lazy as _
 
-from clients.facts import register_fact
+from clients.facts import fact, register_fact
 from clients.panels import register_tab
 
 from .models import FollowUp, Survey
@@ -25,7 +25,7 @@ def tab_context(request, client):
         "surveys": rows,
         "count": len(rows),
         "survey_follow_ups": follow_ups,
-        "satisfaction": client_satisfaction(client),
+        "satisfaction": fact("satisfaction", client),
     }
 
 

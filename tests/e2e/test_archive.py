@@ -36,8 +36,9 @@ def test_archive_journey(org, journey):
     client = Client.objects.get(name=NAME)
     journey.shot("client_created")
 
-    # Two contacts through the inline (htmx) form.
+    # Two contacts through the inline (htmx) form: loaded on demand, and open again after a save.
     page.click("[data-testid=tab-contacts]")
+    page.click("[data-testid=open-form-contacts]")
     for name, position, phone in (
         ("周建华", "总经理", "13962601234"),
         ("沈丽", "工程部经理", "0512-57605678"),
@@ -54,6 +55,7 @@ def test_archive_journey(org, journey):
 
     # A visit.
     page.click("[data-testid=tab-visits]")
+    page.click("[data-testid=open-form-visits]")
     form = page.locator("[data-testid=form-visits]")
     form.locator("input[name=our_people]").fill("陈志强")
     form.locator("input[name=client_people]").fill("周建华")
@@ -65,6 +67,7 @@ def test_archive_journey(org, journey):
 
     # An urgent need; its deadline is shown.
     page.click("[data-testid=tab-needs]")
+    page.click("[data-testid=open-form-needs]")
     form = page.locator("[data-testid=form-needs]")
     form.locator("textarea[name=description]").fill("二期商务楼需在两周内提供概念方案")
     form.locator("select[name=category]").select_option("product")
