@@ -468,6 +468,12 @@ def main(argv=None):
                 break
             except OSError:
                 time.sleep(0.5)
+        # The worker's start-up costs CPU too: measure only once it answers.
+        from crm.celery import app as celery_app
+
+        for _ in range(30):
+            if celery_app.control.ping(timeout=1.0):
+                break
         staff_cookie = login_cookie(args.port, staff.username)
         all_cookie = login_cookie(args.port, marketing.username)
         staff_token = api_token(args.port, staff.username)
@@ -487,6 +493,8 @@ def main(argv=None):
                 requests=10,
             )  # warm-up
             if wrk:
+                # Warm-up at the same concurrency (caches, connections), then the measured run.
+                run_wrk(args.port, headers, path_list or paths[name], concurrency=concurrency, seconds=2)
                 result = run_wrk(
                     args.port,
                     headers,
