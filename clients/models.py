@@ -212,8 +212,8 @@ class Client(BusinessModel):
             models.Index(fields=["branch", "name"]),
             models.Index(fields=["branch", "grade"]),
             models.Index(fields=["owner"]),
-            # A branch's search reads this index alone (PostgreSQL; a plain index elsewhere).
-            models.Index(fields=["branch"], include=["search_text"], name="client_branch_search_idx"),
+            # A branch's ids and search read this index alone (PostgreSQL; a plain index elsewhere).
+            models.Index(fields=["branch"], include=["id", "search_text"], name="client_branch_search_idx"),
         ]
 
     def __str__(self):

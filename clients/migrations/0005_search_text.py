@@ -1,7 +1,7 @@
 """Client.search_text: name, phone and the contacts' names and phones on the client row, so that
 the archive search is one condition (see clients.models.compose_search_text). Filled from the
 existing rows; on PostgreSQL a pg_trgm GIN index serves 3+ character terms, and a covering
-(branch) INCLUDE (search_text) index serves a branch's 2-character terms without the table."""
+(branch) INCLUDE (id, search_text) index serves a branch's 2-character terms without the table."""
 
 from django.conf import settings
 from django.db import migrations, models
@@ -70,6 +70,6 @@ class Migration(migrations.Migration):
         migrations.RunPython(trigram_index, drop_trigram_index),
         migrations.AddIndex(
             model_name="client",
-            index=models.Index(fields=["branch"], include=("search_text",), name="client_branch_search_idx"),
+            index=models.Index(fields=["branch"], include=("id", "search_text"), name="client_branch_search_idx"),
         ),
     ]

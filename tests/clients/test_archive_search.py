@@ -35,7 +35,7 @@ def test_trigram_indexes_exist(db):
         )
         rows = dict(cursor.fetchall())
     assert "gin_trgm_ops" in rows["clients_client_search_trgm"]
-    assert "INCLUDE (search_text)" in rows["client_branch_search_idx"]
+    assert "INCLUDE (id, search_text)" in rows["client_branch_search_idx"]
 
 
 def test_search_text_follows_contacts_and_renames(org):
