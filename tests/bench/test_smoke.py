@@ -14,7 +14,7 @@ from bench import run
 pytestmark = pytest.mark.django_db
 
 
-class TestClientSession:
+class SmokeSession:
     """The benchmark's HttpSession interface over Django's test client."""
 
     def __init__(self, user):
@@ -41,7 +41,7 @@ def test_bench_smoke(org, tmp_path, settings):
     paths = run.scenario_paths(clients, term3, term2)
     rows = []
     for name, path_list in paths.items():
-        result = run.run_load(lambda: TestClientSession(staff), path_list, concurrency=1, requests=4)
+        result = run.run_load(lambda: SmokeSession(staff), path_list, concurrency=1, requests=4)
         assert result.errors == 0, (name, path_list)
         assert len(result.latencies) == 4
         rows.append(run.row(f"{name}_p95_c4", result.p95))
