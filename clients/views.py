@@ -319,7 +319,7 @@ def _inline(request, client, *, tab, form, save, success, blank=None):
                 ctx = _detail_context(request, client)
                 ctx["flash"] = success
                 if blank is not None:
-                    ctx["open_form"] = blank()
+                    ctx["open_form"], ctx["title"] = blank(), ADD_TITLES[tab]
                 response = render(request, f"clients/_tab_{tab}.html", ctx)
                 response["HX-Retarget"] = f"#tab-body-{tab}"
                 response["HX-Reswap"] = "outerHTML"
