@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "axes",
+    "django.forms",  # the form renderer below finds Django's widget templates here
     "crm",
     "clients",
     "complaints",
@@ -88,6 +89,10 @@ TEMPLATES = [
         },
     }
 ]
+
+# Widgets render through the project's templates, so that templates/django/forms/ can say
+# 请选择 where Django would show "---------" for an empty choice.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # Database: PostgreSQL in production and CI; a SQLite file is the embedded default.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}

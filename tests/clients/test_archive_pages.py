@@ -135,7 +135,7 @@ def test_detail_shows_suggestion_criteria_quadrant_and_tabs(org, django_assert_m
     make_need(org, client=c)
     web = org.web("east_staff")
     web.get(reverse("clients:client-detail", kwargs={"pk": c.pk}))
-    with django_assert_max_num_queries(60):
+    with django_assert_max_num_queries(26):
         response = web.get(reverse("clients:client-detail", kwargs={"pk": c.pk}))
     html = response.content.decode()
     assert response.context["suggested"] == "B"
@@ -143,6 +143,19 @@ def test_detail_shows_suggestion_criteria_quadrant_and_tabs(org, django_assert_m
     for label in ("联系人", "合作历史", "客户需求", "拜访", "变更历史"):
         assert label in html
     assert "投诉" in html  # a tab registered by the complaints app
+
+
+def test_detail_add_forms_load_on_demand(org):
+    """The page carries an add button per tab, not the forms; the button's GET (htmx) returns
+    the form, with 请选择 for an empty choice instead of Django's dashes."""
+    c = make_client(org)
+    web = org.web("east_staff")
+    html = web.get(reverse("clients:client-detail", kwargs={"pk": c.pk})).content.decode()
+    for tab in ("contacts", "visits", "needs"):
+        assert f'data-testid="open-form-{tab}"' in html and f'data-testid="save-{tab}"' not in html
+    form = web.get(reverse("clients:need-add", kwargs={"pk": c.pk}), HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="save-needs"' in form and "登记客户需求" in form
+    assert "请选择" in form and "---------" not in form
 
 
 def test_detail_read_of_other_branch_is_logged_only_under_grant(org):
