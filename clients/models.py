@@ -90,7 +90,7 @@ def compose_search_text(name: str, phone_normalized: str, contacts) -> str:
 
 def refresh_search_text(client_ids) -> None:
     """Recompute ``Client.search_text`` of these clients from the database: after a contact is
-    saved or deleted, or after rows went in through ``bulk_create``. A plain UPDATE: the
+    saved or deleted (clients.signals), or after rows went in through ``bulk_create``. A plain UPDATE: the
     client's ``updated_at`` and history are left alone, since nothing the user typed changed."""
     ids = list(client_ids)
     if not ids:
@@ -292,14 +292,7 @@ class Contact(BusinessModel):
             self.phone_normalized = normalize_phone(self.phone)
         except ValidationError:
             self.phone_normalized = ""
-        super().save(*args, **kwargs)
-        refresh_search_text([self.client_id])
-
-    def delete(self, *args, **kwargs):
-        client_id = self.client_id
-        result = super().delete(*args, **kwargs)
-        refresh_search_text([client_id])
-        return result
+        super().save(*args, **kwargs)  # clients.signals then rebuilds the client's search text
 
 
 class ProjectType(models.TextChoices):

@@ -34,3 +34,23 @@ def _connect_scope_invalidation():
 
 
 _connect_scope_invalidation()
+
+
+def _contact_changed(sender, instance, **kwargs):
+    from .models import refresh_search_text
+
+    refresh_search_text([instance.client_id])
+
+
+def _connect_search_text():
+    """A contact saved or deleted, one at a time or through a queryset (the admin's bulk delete),
+    rebuilds its client's search text (derived data; see ``Client.search_text``)."""
+    from django.db.models.signals import post_delete, post_save
+
+    from .models import Contact
+
+    post_save.connect(_contact_changed, sender=Contact, dispatch_uid="search-text-contact-save")
+    post_delete.connect(_contact_changed, sender=Contact, dispatch_uid="search-text-contact-delete")
+
+
+_connect_search_text()

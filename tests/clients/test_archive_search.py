@@ -58,6 +58,11 @@ def test_search_text_follows_contacts_and_renames(org):
     contact.delete()
     assert found("司马") == set()
 
+    Contact.objects.create(client=client, name="上官婉", phone="")
+    assert found("上官") == {client.pk}
+    Contact.objects.filter(client=client).delete()  # a queryset delete, as the admin's bulk action
+    assert found("上官") == set()
+
     client.name = "成都锦程天府置业有限公司"
     client.save()
     assert found("天府") == {client.pk} and found("瑞丰") == {other.pk}
