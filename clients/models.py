@@ -240,15 +240,25 @@ class Client(BusinessModel):
             self.phone_normalized = normalize_phone(self.phone)
         except ValidationError:
             self.phone_normalized = ""
-        contacts = (
-            Contact.objects.filter(client_id=self.pk).order_by("pk").values_list("name", "phone_normalized")
-            if self.pk
-            else ()
-        )
-        self.search_text = compose_search_text(self.name, self.phone_normalized, contacts)
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and {"name", "phone"} & set(update_fields):
-            kwargs["update_fields"] = {*update_fields, "search_text", "name_normalized", "phone_normalized"}
+        if update_fields is None or {"name", "phone"} & set(update_fields):
+            # Only a save that can change the name or phone rebuilds the search text (a grade or
+            # stage change saves its own fields and reads no contacts).
+            contacts = (
+                Contact.objects.filter(client_id=self.pk)
+                .order_by("pk")
+                .values_list("name", "phone_normalized")
+                if self.pk
+                else ()
+            )
+            self.search_text = compose_search_text(self.name, self.phone_normalized, contacts)
+            if update_fields is not None:
+                kwargs["update_fields"] = {
+                    *update_fields,
+                    "search_text",
+                    "name_normalized",
+                    "phone_normalized",
+                }
         super().save(*args, **kwargs)
 
 
