@@ -1050,11 +1050,11 @@ def seed(org) -> str:
     existing_codes = set(Client.objects.exclude(credit_code="").values_list("credit_code", flat=True))
     plans: list[Plan] = []
     skipped = 0
+    planned_names: set[str] = set()  # names planned in this run, across branches: re-drawn, not lost
     for code, count in BRANCH_CLIENT_COUNTS.items():
         branch = org.branches.get(code)
         if branch is None:
             continue
-        rng = random.Random(f"clients-demo-{code}")
         if code == "hq":
             owners = [u for u in (marketing,) if u]
         else:
@@ -1066,23 +1066,30 @@ def seed(org) -> str:
         if not owners:
             continue
         departments = [d for (b, _), d in org.departments.items() if b == code]
-        recorder = _Recorder(rng, list(set(owners)), marketing)
+        recorder = _Recorder(None, list(set(owners)), marketing)  # each client sets its own rng
         cities = [CITIES[c] for c in BRANCH_CITIES[code]]
-        # Names already taken are re-planned by the same rng stream, so the plan is stable.
-        local_taken = set()
-        for _ in range(count):
+        # Each client draws from a stream of its own (seeded by branch and number), so what one
+        # client's dates consume (they follow today and the calendar) cannot shift the next
+        # client's name or grade: the branch has the same clients whatever day it is seeded on.
+        made = 0
+        for number in range(count * 3):
+            if made == count:
+                break
+            client_rng = random.Random(f"clients-demo-{code}-{number}")
+            recorder.rng = client_rng
             plan = plan_client(
-                rng,
+                client_rng,
                 branch=branch,
                 departments=departments,
                 owners=owners,
-                city=rng.choice(cities),
+                city=client_rng.choice(cities),
                 now=now,
-                taken=local_taken,
+                taken=planned_names,
                 recorder=recorder,
             )
             if plan is None:
                 continue
+            made += 1
             c = plan.client
             if c.credit_code in existing_codes or c.name_normalized in taken:
                 skipped += 1

@@ -105,9 +105,9 @@ def seed(org) -> str:
     benchmark = SurveyTemplate.objects.get(code="real-estate-benchmark")
     today = timezone.localdate()
     this_q = _quarter_start(today)
+    # Last quarter's campaign is closed, this quarter's is under way: in January the closed one
+    # is last year's fourth quarter, and this year's figures start with the campaign under way.
     last_q = _quarter_start(this_q - dt.timedelta(days=1))
-    if last_q.year != today.year:  # keep the demo's answers in the current year's figures
-        last_q = this_q
 
     # Last quarter: opened, sent by every branch, mostly answered, closed with reports (R25a).
     past = services.campaign_open(
@@ -116,7 +116,7 @@ def seed(org) -> str:
         name=f"{last_q.year}年第{(last_q.month - 1) // 3 + 1}季度客户满意度调查",
         code=f"demo-{last_q:%Y%m}",
         opens_on=last_q,
-        deadline=min(last_q + dt.timedelta(days=45), today - dt.timedelta(days=1)),
+        deadline=last_q + dt.timedelta(days=45),
     )
     answered = 0
     for survey in past.surveys.select_related("client", "branch"):
@@ -136,24 +136,22 @@ def seed(org) -> str:
     services.campaign_close(campaign=past)
 
     # This quarter: under way; east has sent and some answers are in, others have not sent yet.
-    current = None
-    if this_q != last_q:
-        current = services.campaign_open(
-            by=marketing,
-            template=standard,
-            name=f"{this_q.year}年第{(this_q.month - 1) // 3 + 1}季度客户满意度调查",
-            code=f"demo-{this_q:%Y%m}",
-            opens_on=this_q,
-            deadline=today + dt.timedelta(days=21),
-        )
-        for survey in current.surveys.filter(branch__code__in=["east", "design"]).select_related(
-            "client", "branch"
-        ):
-            staff = org.users.get(f"{survey.branch.code}_staff") or survey.client.owner
-            services.survey_send(survey=survey, by=staff)
-            if rng.random() < 0.5:
-                _answer(rng, survey, staff, today - dt.timedelta(days=rng.randint(0, 10)))
-                answered += 1
+    current = services.campaign_open(
+        by=marketing,
+        template=standard,
+        name=f"{this_q.year}年第{(this_q.month - 1) // 3 + 1}季度客户满意度调查",
+        code=f"demo-{this_q:%Y%m}",
+        opens_on=this_q,
+        deadline=today + dt.timedelta(days=21),
+    )
+    for survey in current.surveys.filter(branch__code__in=["east", "design"]).select_related(
+        "client", "branch"
+    ):
+        staff = org.users.get(f"{survey.branch.code}_staff") or survey.client.owner
+        services.survey_send(survey=survey, by=staff)
+        if rng.random() < 0.5:
+            _answer(rng, survey, staff, max(this_q, today - dt.timedelta(days=rng.randint(0, 10))))
+            answered += 1
 
     # Benchmark questionnaire (seed 002) for real-estate developers, about their latest project.
     bench = 0
@@ -167,5 +165,4 @@ def seed(org) -> str:
     return (
         f"{Campaign.objects.filter(code__startswith='demo-').count()} campaigns, {answered} campaign answers, "
         f"{bench} benchmark surveys, {follow_ups} with unsatisfied items"
-        + ("" if current else " (no current campaign)")
     )

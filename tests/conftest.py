@@ -18,11 +18,29 @@ PASSWORD = "test-pass-2026"
 
 
 def pytest_configure(config):
+    _move_the_clock()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # whitenoise warns on every request when the collected-static folder is missing.
     os.makedirs(settings.STATIC_ROOT, exist_ok=True)
+
+
+def _move_the_clock():
+    """``CRM_TEST_CLOCK=2027-01-01`` (or ``2027-01-01T09:30``, Asia/Shanghai) runs the whole suite
+    with the clock at that moment, ticking from there: ``make test-dates`` runs it at the dates
+    where a test that depends on today would break (a 25th, 31 December, 1 January, a Spring
+    Festival day). The browser's and the worker's own processes keep the real clock."""
+    moment = os.environ.get("CRM_TEST_CLOCK")
+    if not moment:
+        return
+    import datetime as dt
+    import zoneinfo
+
+    import time_machine
+
+    at = dt.datetime.fromisoformat(moment if "T" in moment else f"{moment}T10:00")
+    time_machine.travel(at.replace(tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai")), tick=True).start()
 
 
 class Personas:

@@ -1,6 +1,7 @@
 """The archive's demo data: believable, valid, deterministic and idempotent."""
 
 import pytest
+from django.db import transaction
 from django.db.models import Count
 
 from clients import seed as demo
@@ -32,15 +33,47 @@ def test_seed_is_idempotent(seeded):
 
 
 def test_every_branch_has_a_year_of_clients(seeded):
+    """Every branch gets the clients its plan names, all three grades, a year of visits and
+    needs of every urgency: a demo with no empty page, whatever day it is built on."""
     per_branch = dict(Client.objects.values_list("branch__code").annotate(n=Count("id")))
+    assert per_branch == demo.BRANCH_CLIENT_COUNTS
     for code in ("east", "south", "design", "install"):
-        assert 25 <= per_branch[code] <= 40, per_branch
-    assert 1 <= per_branch["hq"] <= 10
-    assert set(Client.objects.values_list("grade", flat=True)) == {"A", "B", "C"}
+        grades = set(Client.objects.filter(branch__code=code).values_list("grade", flat=True))
+        assert grades == {"A", "B", "C"}, (code, grades)
     # Visits spread over the last twelve months, needs of every urgency.
     months = {v.strftime("%Y-%m") for v in Visit.objects.values_list("visited_at", flat=True)}
     assert len(months) >= 11
     assert set(Need.objects.values_list("urgency", flat=True)) == {"urgent", "important", "general"}
+
+
+@pytest.mark.parametrize("first, second", [("2026-12-02", "2027-01-25"), ("2026-12-31", "2027-02-06")])
+def test_the_same_clients_whatever_the_date(org, first, second):
+    """The demo's clients (names, codes, grades, stages, branches) do not depend on the day it is
+    built: only their dates follow today. Built at a 25th, 31 December and a Spring Festival
+    day."""
+    import datetime as dt
+    import zoneinfo
+
+    import time_machine
+
+    class Undo(Exception):
+        pass
+
+    def build(day):
+        at = dt.datetime.fromisoformat(f"{day}T10:00").replace(tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
+        try:
+            with transaction.atomic(), time_machine.travel(at, tick=False):
+                demo.seed(org.org)
+                rows = set(Client.objects.values_list("name", "credit_code", "grade", "stage", "branch__code"))
+                newest = Client.objects.order_by("-created_at").values_list("created_at", flat=True).first()
+                raise Undo
+        except Undo:
+            return rows, newest
+
+    rows_first, newest_first = build(first)
+    rows_second, newest_second = build(second)
+    assert rows_first == rows_second and len(rows_first) == sum(demo.BRANCH_CLIENT_COUNTS.values())
+    assert newest_first < newest_second  # the dates did follow the clock
 
 
 def test_data_is_valid(seeded):
