@@ -8,8 +8,11 @@ PORT ?= 8000
 # Tests run on the real parts: PostgreSQL and Redis on this machine unless told otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+# `make test-dates` runs the suite with the clock at each: days a test that reads today could
+# break on (a 25th, 31 December, 1 January, a Spring Festival day).
+TEST_DATES ?= 2026-12-25 2026-12-31 2027-01-01 2027-02-07
 
-.PHONY: install install-test run web worker beat migrate seed test test-fast lint format check bench bench-smoke clean
+.PHONY: install install-test run web worker beat migrate seed provision test test-fast test-dates lint format check bench bench-smoke clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,15 +43,32 @@ run: seed
 		--loglevel=INFO --concurrency=2 & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install-test
+# PostgreSQL, Redis, chromium and its fonts, wrk: as root, started or installed when missing;
+# otherwise a message says what to do (scripts/provision-test).
+provision:
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		scripts/provision-test
+
+test: provision install-test
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(BIN)/pytest -p no:cacheprovider
 
-test-fast: install-test
+test-fast: provision install-test
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(BIN)/pytest -p no:cacheprovider -m "not e2e" -x -q
+
+# The suite without the browser once per date in TEST_DATES (CRM_TEST_CLOCK moves the clock);
+# every date runs, and the target fails if any of them failed.
+test-dates: provision install-test
+	@failed=""; for d in $(TEST_DATES); do \
+		echo "== CRM_TEST_CLOCK=$$d"; \
+		CRM_TEST_CLOCK=$$d DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+		REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+			$(BIN)/pytest -p no:cacheprovider -q -n 2 -m "not e2e" || failed="$$failed $$d"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "failed at:$$failed"; exit 1; fi
 
 lint: install-test
 	$(BIN)/ruff check .
