@@ -1,11 +1,31 @@
-"""Pages of the archive; each part keeps its own URL module."""
+"""Pages of the archive; the import and access parts keep their URL modules in their packages."""
 
 from django.urls import include, path
+
+from . import views
 
 app_name = "clients"
 
 urlpatterns = [
-    path("", include("clients.urls_archive")),
-    path("import/", include("clients.urls_import")),
-    path("access/", include("clients.urls_access")),
+    path("", views.client_list, name="client-list"),
+    path("export/", views.client_export, name="client-export"),
+    path("new/", views.client_create, name="client-create"),
+    path("<int:pk>/", views.client_detail, name="client-detail"),
+    path("<int:pk>/edit/", views.client_edit, name="client-edit"),
+    path("<int:pk>/grade/", views.client_set_grade, name="client-set-grade"),
+    path("<int:pk>/contacts/add/", views.contact_add, name="contact-add"),
+    path("contacts/<int:pk>/edit/", views.contact_edit, name="contact-edit"),
+    path("<int:pk>/visits/add/", views.visit_add, name="visit-add"),
+    path("visits/<int:pk>/edit/", views.visit_edit, name="visit-edit"),
+    path("<int:pk>/needs/add/", views.need_add, name="need-add"),
+    path("needs/<int:pk>/edit/", views.need_edit, name="need-edit"),
+    path("needs/<int:pk>/respond/", views.need_respond, name="need-respond"),
+    path("<int:pk>/projects/add/", views.project_create, name="project-create"),
+    path("projects/<int:pk>/edit/", views.project_edit, name="project-edit"),
+    path("<int:pk>/visit-plan/", views.visit_plan_edit, name="visit-plan-edit"),
+    path("needs/", views.need_list, name="need-list"),
+    path("needs/export/", views.need_export, name="need-export"),
+    path("visits/overdue/", views.visit_overdue_list, name="visit-overdue-list"),
+    path("import/", include("clients.imports.urls")),
+    path("access/", include("clients.access.urls")),
 ]

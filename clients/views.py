@@ -18,7 +18,7 @@ from crm.access import can
 from crm.exports import xlsx_response
 
 from . import grading, selectors, services
-from .accesslog import record_reads
+from .access.log import record_reads
 from .facts import remember_facts
 from .filters import ClientFilter, NeedFilter
 from .forms import (
@@ -31,9 +31,9 @@ from .forms import (
     VisitForm,
     VisitPlanForm,
 )
+from .imports.spreadsheet import COLUMNS, export_rows
 from .models import Client, Contact, Need, Project, Visit, VisitPlan
 from .panels import tabs as registered_tabs
-from .spreadsheet import COLUMNS, export_rows
 
 PAGE_SIZE = 25
 CLIENT_SORTS = {

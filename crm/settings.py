@@ -180,7 +180,7 @@ else:
     }
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules beside the autodiscovered <app>.tasks (parts of the archive keep their own).
-CELERY_IMPORTS = ["clients.tasks_import", "clients.tasks_access"]
+CELERY_IMPORTS = ["clients.imports.tasks", "clients.access.tasks"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from clients.accesslog import record_reads
+from clients.access.log import record_reads
 from crm.access import can, has_global
 from crm.exports import xlsx_response
 from crm.models import Branch

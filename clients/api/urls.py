@@ -1,6 +1,16 @@
-"""API routes of the archive: each part registers on its own router module."""
+"""API routes of the archive; cross-branch access registers on its own router (clients/access/api)."""
 
-from .access_urls import router as access_router
-from .archive_urls import router as archive_router
+from rest_framework.routers import SimpleRouter
 
-urlpatterns = archive_router.urls + access_router.urls
+from ..access.api.urls import router as access_router
+from .views import ClientViewSet, ContactViewSet, NeedViewSet, ProjectViewSet, VisitPlanViewSet, VisitViewSet
+
+router = SimpleRouter()
+router.register("clients", ClientViewSet, basename="client")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("projects", ProjectViewSet, basename="project")
+router.register("needs", NeedViewSet, basename="need")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("visit-plans", VisitPlanViewSet, basename="visitplan")
+
+urlpatterns = router.urls + access_router.urls

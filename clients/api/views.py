@@ -16,7 +16,7 @@ from crm.access import check_in_scope
 from crm.api.base import RestrictedViewSet
 
 from .. import services
-from ..accesslog import record_reads
+from ..access.log import record_reads
 from ..filters import ClientFilter, ContactFilter, NeedFilter, ProjectFilter, VisitFilter, VisitPlanFilter
 from ..models import Client, Contact, Need, Project, Visit, VisitPlan
 from ..selectors import with_grading_facts

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from clients.access import access_request_approve, access_request_create, access_request_forward
+from clients.access.services import access_request_approve, access_request_create, access_request_forward
 from clients.models import AccessGrant, Client
 
 

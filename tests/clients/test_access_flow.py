@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from clients import access as svc
-from clients.accesslog import record_reads
+from clients.access import services as svc
+from clients.access.log import record_reads
 from clients.models import AccessGrant, AccessLog, AccessRequest, Client
 from tests.clients.factories import ClientFactory
 from tests.clients.grants import make_grant

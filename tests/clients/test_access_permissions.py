@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from clients import access as svc
+from clients.access import services as svc
 from clients.models import AccessLog, AccessRequest, Client
 from tests.clients.factories import ClientFactory
 from tests.clients.grants import make_grant

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from clients import access as svc
+from clients.access import services as svc
 from clients.models import AccessGrant, AccessRequest, Client, ClientUserObjectPermission, Project
 from crm.access import check_in_scope
 from crm.models import Notification, Suspension
@@ -307,10 +307,10 @@ def test_transfer_refusals(org):
 def test_revoke_schedule_declared_hourly_at_minute_5(org):
     from django_celery_beat.models import PeriodicTask
 
-    import clients.tasks_access  # noqa: F401  (declares the schedule)
+    import clients.access.tasks  # noqa: F401  (declares the schedule)
     from crm.schedules import ensure_declared
 
     ensure_declared()
-    task = PeriodicTask.objects.get(task="clients.tasks_access.revoke_expired_grants")
+    task = PeriodicTask.objects.get(task="clients.access.tasks.revoke_expired_grants")
     assert (task.crontab.minute, task.crontab.hour) == ("5", "*")
     assert str(task.crontab.timezone) == "Asia/Shanghai"

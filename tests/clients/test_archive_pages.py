@@ -11,8 +11,8 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from clients import services
+from clients.imports.spreadsheet import COLUMNS
 from clients.models import AccessLog, Client, Contact, GradeChange, Need, Project, Tag, Visit, VisitPlan
-from clients.spreadsheet import COLUMNS
 from tests.clients.factories import ContactFactory, ProjectFactory, make_credit_code
 
 from .archive_helpers import make_client, make_need

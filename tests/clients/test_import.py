@@ -12,9 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from clients import importing
+from clients.imports import services as importing
+from clients.imports.spreadsheet import COLUMNS
 from clients.models import Client, Contact, GradeChange, Need, Project
-from clients.spreadsheet import COLUMNS
 from crm.celery import app as celery_app
 from tests.clients.factories import ClientFactory, make_credit_code
 

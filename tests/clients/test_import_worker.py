@@ -7,10 +7,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
-from clients import importing
+from clients.imports import services as importing
+from clients.imports.spreadsheet import COLUMNS
+from clients.imports.tasks import import_commit, import_validate
 from clients.models import Client, Contact
-from clients.spreadsheet import COLUMNS
-from clients.tasks_import import import_commit, import_validate
 from tests.clients.factories import make_credit_code
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -64,7 +64,9 @@ def test_the_same_clients_whatever_the_date(org, first, second):
         try:
             with transaction.atomic(), time_machine.travel(at, tick=False):
                 demo.seed(org.org)
-                rows = set(Client.objects.values_list("name", "credit_code", "grade", "stage", "branch__code"))
+                rows = set(
+                    Client.objects.values_list("name", "credit_code", "grade", "stage", "branch__code")
+                )
                 newest = Client.objects.order_by("-created_at").values_list("created_at", flat=True).first()
                 raise Undo
         except Undo:

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from clients.access import grant_revoke_expired
+from clients.access.services import grant_revoke_expired
 from clients.models import AccessGrant, AccessLog, AccessRequest
 from tests.clients.factories import ClientFactory
 

@@ -6,8 +6,8 @@ import io
 import pytest
 from openpyxl import Workbook
 
+from clients.imports.spreadsheet import COLUMNS
 from clients.models import Client
-from clients.spreadsheet import COLUMNS
 from tests.clients.factories import make_credit_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -19,8 +19,9 @@ from crm.access import active_suspension, can, has_global
 from crm.exports import xlsx_response
 from crm.models import Suspension
 
-from . import access as services
-from .forms_access import (
+from ..models import AccessGrant, AccessLog, AccessRequest, Client
+from . import services
+from .forms import (
     AccessLogFilter,
     AccessRequestFilter,
     AccessRequestForm,
@@ -28,7 +29,6 @@ from .forms_access import (
     StepForm,
     TransferForm,
 )
-from .models import AccessGrant, AccessLog, AccessRequest, Client
 
 PAGE_SIZE = 25
 TARGET_LIMIT = 20

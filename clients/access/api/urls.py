@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from .access_views import AccessLogViewSet, AccessRequestViewSet, ClientTransferViewSet
+from .views import AccessLogViewSet, AccessRequestViewSet, ClientTransferViewSet
 
 router = SimpleRouter()
 router.register("access-requests", AccessRequestViewSet, basename="access-request")

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import importing
+from . import services as importing
 
 
 @shared_task(name="clients.import_validate")

@@ -6,7 +6,7 @@ from crm.schedules import declare
 
 declare(
     name="clients: revoke expired access grants (R5)",
-    task="clients.tasks_access.revoke_expired_grants",
+    task="clients.access.tasks.revoke_expired_grants",
     minute=5,
     hour="*",
 )
@@ -15,6 +15,6 @@ declare(
 @shared_task
 def revoke_expired_grants() -> int:
     """Every hour at minute 5 (Asia/Shanghai). Idempotent: a second run revokes nothing."""
-    from .access import grant_revoke_expired
+    from .services import grant_revoke_expired
 
     return grant_revoke_expired()

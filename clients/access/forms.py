@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Branch
 
-from .access import request_target_clients
-from .models import AccessLog, AccessRequest, Client
+from ..models import AccessLog, AccessRequest, Client
+from .services import request_target_clients
 
 
 class DateInput(forms.DateInput):

@@ -15,10 +15,10 @@ from rest_framework.response import Response
 from crm.access import has_global
 from crm.api.base import RestrictedReadOnlyViewSet, RestrictedViewSet
 
-from .. import access as services
-from ..forms_access import AccessLogFilter, AccessRequestFilter
-from ..models import AccessLog, AccessRequest, Client
-from . import access_serializers as s
+from ...models import AccessLog, AccessRequest, Client
+from .. import services
+from ..forms import AccessLogFilter, AccessRequestFilter
+from . import serializers as s
 
 
 def _refused(exc: ValidationError) -> Response:

@@ -19,8 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm.access import can
 
-from . import importing, tasks_import
-from .models import Client
+from ..models import Client
+from . import services as importing
+from . import tasks as tasks_import
 from .spreadsheet import COLUMNS
 
 MAX_UPLOAD = 10 * 1024 * 1024

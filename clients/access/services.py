@@ -30,7 +30,7 @@ from crm.access import active_suspension, is_archive_suspended
 from crm.models import BRANCH_ROLES, Branch, Role, Suspension, User
 from crm.services import managers_of, notify
 
-from .models import AccessGrant, AccessRequest, Client, ClientUserObjectPermission
+from ..models import AccessGrant, AccessRequest, Client, ClientUserObjectPermission
 
 Status = AccessRequest.Status
 OPEN_STATUSES = (Status.SUBMITTED, Status.FORWARDED)

@@ -8,8 +8,8 @@ from rest_framework import serializers
 
 from crm.models import Branch
 
-from ..access import request_target_clients
-from ..models import AccessGrant, AccessLog, AccessRequest, Client
+from ...models import AccessGrant, AccessLog, AccessRequest, Client
+from ..services import request_target_clients
 
 
 class TargetClientSerializer(serializers.ModelSerializer):

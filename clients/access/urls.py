@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_access as v
+from . import views as v
 
 urlpatterns = [
     path("requests/", v.access_request_list, name="access-request-list"),

@@ -35,7 +35,7 @@ from crm.access import check_in_scope, has_global
 from crm.models import Branch, ProjectDepartment, Role, User
 from crm.validators import normalize_credit_code, normalize_name, normalize_phone, validate_credit_code
 
-from .models import (
+from ..models import (
     Client,
     Contact,
     Grade,
@@ -657,7 +657,7 @@ def clients_import(*, user, path, progress=None) -> list[int]:
     now = timezone.now()
     created = []
     total = len(report.rows)
-    from .services import need_due_at  # the archive's deadline rule (R11)
+    from ..services import need_due_at  # the archive's deadline rule (R11)
 
     for i, r in enumerate(report.rows):
         d = r.data

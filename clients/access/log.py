@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from crm.access import has_global
 
-from .models import AccessGrant, AccessLog, Client
+from ..models import AccessGrant, AccessLog, Client
 
 
 def record_reads(user, clients, *, via: str, path: str = "") -> int:

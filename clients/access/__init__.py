@@ -1,0 +1,1 @@
+"""Cross-branch access (R4, R5): requests, grants, the access log and client transfers."""

@@ -1,0 +1,1 @@
+"""API of cross-branch access: requests, the access log and client transfers."""
