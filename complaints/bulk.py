@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import random
 from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils import timezone, translation
 
-from clients.seed import mobile, office_moment, respond_moment
+from clients.seed import keep_timestamps, mobile, office_moment, respond_moment
 from crm.models import Role, User
 
 from . import services
@@ -102,15 +103,29 @@ def _local(moment: dt.datetime) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
 
+def start(run) -> ComplaintBulk:
+    """``seed_bulk``'s entry point for complaints (the contract is crm's ``seed_bulk``
+    command's): the bulk branches' complaints, from their own random stream."""
+    return ComplaintBulk(
+        now=run.now,
+        branch_ids=[place.branch.pk for place in run.branches],
+        rng=random.Random(f"{run.seed}-complaints"),
+        batch_size=run.batch_size,
+    )
+
+
 class ComplaintBulk:
     """Prepared once per ``seed_bulk`` run (the policy, the branches' people, the labels);
-    ``build()`` is then called per chunk and returns ``[(label, model, rows), ...]`` in the
-    order they must be bulk-created (complaints first: the others point at them)."""
+    ``create(chunk)`` is then called per chunk: ``build()`` returns ``[(label, model, rows),
+    ...]`` in the order they must be bulk-created (complaints first: the others point at
+    them), and ``create`` creates them."""
 
     models = (Complaint, HandOver, Event, ReturnVisit)
 
-    def __init__(self, *, now: dt.datetime, branch_ids):
+    def __init__(self, *, now: dt.datetime, branch_ids, rng: random.Random, batch_size: int = 2000):
         self.now = now
+        self.rng = rng
+        self.batch_size = batch_size
         self.policy = DeadlinePolicy.current()
         self.people = defaultdict(list)
         self.managers = {}
@@ -143,6 +158,18 @@ class ComplaintBulk:
             if created < at <= self.now:
                 return at
         return created + (self.now - created) * rng.uniform(0.2, 0.9)
+
+    def create(self, chunk) -> dict[str, int]:
+        """The complaints of the chunk's clients, bulk-created: ``{label: rows made}``."""
+        made = {}
+        with keep_timestamps(*self.models):
+            for label, model, rows in self.build(chunk.clients, self.rng, chunk.projects):
+                model.objects.bulk_create(rows, batch_size=self.batch_size)
+                made[label] = len(rows)
+        return made
+
+    def finish(self) -> dict[str, int]:
+        return {}
 
     def build(self, clients, rng, projects=None) -> list[tuple[str, type, list]]:
         """Complaints of the chunk's ``clients`` (saved: they have pks), with ``projects``

@@ -1,7 +1,11 @@
-"""``seed_bulk``: the benchmark's volume, in the expected proportions, once per database; its
-complaints (R14-R18) and surveys (R20-R25a) as the apps' own services would have made them."""
+"""``seed_bulk`` (crm's command; each app's rows come from its ``bulk`` module): the benchmark's
+volume, in the expected proportions, once per database; its complaints (R14-R18) and surveys
+(R20-R25a) as the apps' own services would have made them."""
 
 import datetime as dt
+import importlib
+import io
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,6 +17,7 @@ from clients.models import Client, Contact, GradeChange, Need, Project, Visit, V
 from clients.selectors import search_q
 from complaints import services as complaint_services
 from complaints.models import Complaint, Event, HandOver, ReturnVisit, Status
+from crm.management.commands import seed_bulk
 from crm.models import Branch, Role, User
 from crm.validators import normalize_phone, validate_credit_code
 from surveys import services as survey_services
@@ -22,7 +27,46 @@ pytestmark = pytest.mark.django_db
 
 
 def run(**kwargs):
-    call_command("seed_bulk", clients=300, branches=3, users=12, verbosity=0, **kwargs)
+    call_command("seed_bulk", **{"clients": 300, "branches": 3, "users": 12, "verbosity": 0, **kwargs})
+
+
+def test_seed_bulk_takes_each_apps_contribution_in_layer_order(org, monkeypatch):
+    """As ``seed_demo`` does: each app's ``bulk`` module found by name, in layer order; an app
+    without one (assessments, today) is skipped."""
+    asked = []
+
+    def import_module(name):
+        asked.append(name)
+        return importlib.import_module(name)
+
+    monkeypatch.setattr(seed_bulk, "importlib", SimpleNamespace(import_module=import_module))
+    out = io.StringIO()
+    run(verbosity=1, stdout=out)
+    assert asked == ["clients.bulk", "complaints.bulk", "surveys.bulk", "assessments.bulk"]
+    reports = [line.split(":")[0] for line in out.getvalue().splitlines()]
+    assert [app for app in reports if app in seed_bulk.APPS_WITH_BULK] == ["clients", "complaints", "surveys"]
+    assert Client.objects.count() == 300
+    assert Complaint.objects.exists() and Survey.objects.exists() and Contact.objects.exists()
+
+
+def test_seed_bulk_skips_only_a_missing_bulk_module(org, monkeypatch):
+    def without(missing):
+        def import_module(name):
+            if name == "surveys.bulk":
+                raise ModuleNotFoundError(f"No module named {missing!r}", name=missing)
+            return importlib.import_module(name)
+
+        return import_module
+
+    # surveys.bulk itself missing: surveys contribute nothing, the others still do.
+    monkeypatch.setattr(seed_bulk, "importlib", SimpleNamespace(import_module=without("surveys.bulk")))
+    run()
+    assert Client.objects.count() == 300 and Complaint.objects.exists()
+    assert not Survey.objects.exists() and not Campaign.objects.exists()
+    # A module that surveys.bulk needs is missing: that is an error, not an app without bulk data.
+    monkeypatch.setattr(seed_bulk, "importlib", SimpleNamespace(import_module=without("openpyxl")))
+    with pytest.raises(ModuleNotFoundError):
+        run(force=True)
 
 
 def test_seed_bulk_proportions(org):
