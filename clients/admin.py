@@ -8,6 +8,7 @@ from .models import (
     AccessRequest,
     Client,
     Contact,
+    ImportJob,
     Need,
     Project,
     Tag,
@@ -45,3 +46,13 @@ class AccessLogAdmin(ReadOnlyAdmin):
     list_display = ["at", "user", "user_branch", "client", "grant", "via"]
     list_filter = ["via", "user_branch"]
     search_fields = ["user__username", "client__name"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    """Import jobs are written by their workflow only; administrators look them up here."""
+
+    list_display = ["created_at", "filename", "created_by", "state", "phase", "done", "total", "finished_at"]
+    list_filter = ["state", "phase"]
+    search_fields = ["filename", "created_by__username"]
+    exclude = ["report"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
 
 from crm.access import RestrictedManager, Scope
 from crm.models import Branch, BusinessModel, ProjectDepartment, Role
@@ -756,3 +758,66 @@ class AccessLog(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} → {self.client}"
+
+
+def _import_upload_to(job, filename: str) -> str:
+    return f"imports/{job.pk}/upload.xlsx"
+
+
+class ImportJob(models.Model):
+    """A spreadsheet import (R36) that a user started and waits for (design.md: such work is a
+    database row that pages, the API and the worker all read). The worker validates the upload
+    (``queued`` -> ``running`` -> ``validated``), the user looks at the row report and confirms,
+    and the worker saves every row in one transaction (-> ``imported``) or none (-> back to
+    ``validated`` with the new report, or ``failed``). Each state change is kept in history;
+    progress ticks are not. Uploads are deleted by a daily job after ``IMPORT_KEEP_DAYS``."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        VALIDATED = "validated", _("已校验")
+        IMPORTED = "imported", _("已导入")
+        FAILED = "failed", _("失败")
+
+    class Phase(models.TextChoices):
+        VALIDATE = "validate", _("校验")
+        COMMIT = "commit", _("导入")
+
+    RUNNING_STATES = (State.QUEUED, State.RUNNING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("导入人")
+    )
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    file = models.FileField(_("文件"), upload_to=_import_upload_to, max_length=200, blank=True)
+    filename = models.CharField(_("文件名"), max_length=120)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.QUEUED)
+    phase = models.CharField(_("阶段"), max_length=10, choices=Phase.choices, default=Phase.VALIDATE)
+    done = models.PositiveIntegerField(_("已处理行数"), default=0)
+    total = models.PositiveIntegerField(_("总行数"), default=0)
+    summary = models.JSONField(_("校验结果"), default=dict, blank=True)
+    report = models.JSONField(_("逐行报告"), default=dict, blank=True)
+    created = models.JSONField(_("新建的客户"), default=list, blank=True)  # client ids
+    error = models.TextField(_("错误"), blank=True)
+    attempt = models.UUIDField(null=True, blank=True, editable=False)  # the worker run that holds the commit
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    file_removed_at = models.DateTimeField(_("文件清理时间"), null=True, blank=True)
+
+    objects = RestrictedManager()
+    history = HistoricalRecords(excluded_fields=["report", "done", "total", "updated_at"])
+    # Each user sees the jobs they started; administrators see every job.
+    scope = Scope(branch=None, owner="created_by", personal=True)
+
+    class Meta:
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.filename} ({self.get_state_display()})"
+
+    @property
+    def running(self) -> bool:
+        return self.state in self.RUNNING_STATES

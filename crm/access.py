@@ -47,11 +47,14 @@ class Scope:
     branch: the owning branch ("pk" for Branch itself).
     client: the client, for per-client grants ("pk" for Client; None: grants do not apply).
     owner:  the account owner, for suspensions (None: nobody owns rows of this model).
+    personal: the rows are their owner's alone (work a user started, such as an import job):
+            each user acts on the rows they own, model-level holders on every row.
     """
 
     branch: str | None
     client: str | None = None
     owner: str | None = None
+    personal: bool = False
 
 
 # Callables (user, now) -> an iterable (e.g. values_list flat) of the ids of the clients the
@@ -179,6 +182,8 @@ def scope_q(model, user, action: str) -> Q | None:
     if has_global(user, model, action):
         return None
     scope: Scope = model.scope
+    if scope.personal:
+        return Q(**{f"{scope.owner}_id": user.pk})
     if scope.branch is None:
         return Q(pk__in=[])  # only the model-level holders see this model
     snap = snapshot(user)
@@ -210,6 +215,8 @@ def can(user, action: str, model) -> bool:
         return False
     if has_global(user, model, action):
         return True
+    if model.scope.personal:
+        return True  # everyone may have rows of their own; restrict() shows them only those
     if model.scope.branch is None:
         return False  # only the model-level holders may use this model at all (e.g. the access log)
     if BRANCH_PERMS[action] in branch_codenames(user):
@@ -255,6 +262,8 @@ def in_scope(user, action: str, obj) -> bool:
     if has_global(user, model, action):
         return True
     scope: Scope = model.scope
+    if scope.personal:
+        return _follow(obj, scope.owner) == user.pk
     if scope.branch is None:
         return False
     snap = snapshot(user)

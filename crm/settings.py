@@ -41,7 +41,6 @@ INSTALLED_APPS = [
     "django_filters",
     "guardian",
     "simple_history",
-    "import_export",
     "django_celery_beat",
     "django_htmx",
     "axes",
@@ -158,23 +157,37 @@ STORAGES = {
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Uploaded import files are deleted this many days after the upload (the job rows stay).
+IMPORT_KEEP_DAYS = env.int("IMPORT_KEEP_DAYS", default=30)
 
-# Redis: broker and cache where REDIS_URL is set; otherwise the embedded defaults.
+# Redis: broker and cache where REDIS_URL is set; otherwise the embedded defaults. Either way
+# the cache is one that every process shares (design.md, "Time and schedules"): the web server
+# and the worker must read the same figures, so never a per-process memory cache.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env.str("CRM_CACHE_DIR", default=str(BASE_DIR / "var" / "cache")),
+            "OPTIONS": {"MAX_ENTRIES": 10000},
+        }
+    }
+    # Everything the filesystem broker writes stays under its own folder, the broadcast
+    # folder of remote control ("control") included: kombu puts that one in the working
+    # directory unless told otherwise.
     _broker_dir = Path(env.str("CELERY_FS_BROKER_DIR", default=str(BASE_DIR / "var" / "broker")))
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "crmfs://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
         "polling_interval": 0.1,
     }
@@ -227,6 +240,8 @@ SPECTACULAR_SETTINGS = {
         "NeedStatusEnum": "clients.models.Need.Status",
         "VisitChannelEnum": "clients.models.Visit.Channel",
         "AccessRequestStatusEnum": "clients.models.AccessRequest.Status",
+        "ImportJobStateEnum": "clients.models.ImportJob.State",
+        "ImportJobPhaseEnum": "clients.models.ImportJob.Phase",
         "ComplaintKindEnum": "complaints.models.Kind",
         "ComplaintChannelEnum": "complaints.models.Channel",
         "ComplaintCategoryEnum": "complaints.models.Category",

@@ -3,6 +3,7 @@
 from rest_framework.routers import SimpleRouter
 
 from ..access.api.urls import router as access_router
+from ..imports.api import ImportJobViewSet
 from .views import ClientViewSet, ContactViewSet, NeedViewSet, ProjectViewSet, VisitPlanViewSet, VisitViewSet
 
 router = SimpleRouter()
@@ -12,5 +13,6 @@ router.register("projects", ProjectViewSet, basename="project")
 router.register("needs", NeedViewSet, basename="need")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("visit-plans", VisitPlanViewSet, basename="visitplan")
+router.register("import-jobs", ImportJobViewSet, basename="import-job")
 
 urlpatterns = router.urls + access_router.urls

@@ -1,22 +1,19 @@
 """Import of the group's spreadsheet, 客户信息统计表 (R36).
 
-The flow: an upload is saved under ``MEDIA_ROOT/imports/<job id>/``; a Celery task validates
-every row and stores the report (``validate_job``); the user looks at the preview with
-row-by-row errors; on confirmation a second task validates again against the database as it is
-then and saves everything in one transaction (``commit_job``), or nothing.
-
-A job's state lives in a small JSON file beside the upload and is mirrored in the cache: the
-embedded default runs web and worker as separate processes with a per-process cache, so the
-file is what both can see; with Redis the cache answers first.
+The flow: an upload becomes an ``ImportJob`` row with its file; a Celery task validates every
+row and stores the row report on the job (``import_validate``); the user looks at the preview
+with row-by-row errors; on confirmation a second task validates again against the database as
+it is then and saves everything in one transaction (``import_commit``), or nothing. Pages, the
+API and the worker all read the job row, so they agree on every deployment (design.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import os
 import re
+import shutil
 import unicodedata
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -24,7 +21,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -40,6 +36,7 @@ from ..models import (
     Contact,
     Grade,
     GradeChange,
+    ImportJob,
     Need,
     OrgType,
     Phase,
@@ -107,64 +104,32 @@ class ImportFileError(Exception):
 
 
 # ---------------------------------------------------------------------------------------------
-# Job state (file + cache)
+# The job row
 # ---------------------------------------------------------------------------------------------
 
 
-def jobs_root() -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports"
+def import_job_create(*, user, upload) -> ImportJob:
+    """Save an uploaded file as a new job (state ``queued``, phase ``validate``)."""
+    job = ImportJob(created_by=user, filename=os.path.basename(upload.name or "upload.xlsx")[:120])
+    job.file.save("upload.xlsx", upload, save=False)
+    job.save()
+    return job
 
 
-def job_dir(job_id: str) -> Path:
-    return jobs_root() / str(uuid.UUID(str(job_id)))
+def _tick(job: ImportJob, **changes) -> None:
+    """Progress and other passing details: written without a history row."""
+    changes["updated_at"] = timezone.now()
+    ImportJob.objects.filter(pk=job.pk).update(**changes)
+    for k, v in changes.items():
+        setattr(job, k, v)
 
 
-def _cache_key(job_id: str) -> str:
-    return f"clients:import:{job_id}"
-
-
-def job_write(job_id: str, **changes) -> dict:
-    """Update a job's state: merged, written atomically, mirrored in the cache."""
-    state = job_read(job_id) or {}
-    state.update(changes, updated_at=timezone.now().isoformat())
-    path = job_dir(job_id) / "status.json"
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, path)
-    cache.set(_cache_key(job_id), state, timeout=24 * 3600)
-    return state
-
-
-def job_read(job_id: str) -> dict | None:
-    state = cache.get(_cache_key(job_id))
-    if state is not None:
-        return state
-    path = job_dir(job_id) / "status.json"
-    if not path.exists():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def job_create(*, user, upload) -> str:
-    """Save an uploaded file as a new job (state ``queued``) and return its id."""
-    job_id = str(uuid.uuid4())
-    folder = job_dir(job_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "upload.xlsx", "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    job_write(
-        job_id,
-        id=job_id,
-        user_id=user.pk,
-        filename=os.path.basename(upload.name or "upload.xlsx")[:120],
-        state="queued",
-        phase="validate",
-        done=0,
-        total=0,
-        created_at=timezone.now().isoformat(),
-    )
-    return job_id
+def _move(job: ImportJob, **changes) -> ImportJob:
+    """A change of state: saved through the model, so that history keeps it."""
+    for k, v in changes.items():
+        setattr(job, k, v)
+    job.save()
+    return job
 
 
 # ---------------------------------------------------------------------------------------------
@@ -745,65 +710,129 @@ def clients_import(*, user, path, progress=None) -> list[int]:
 
 
 # ---------------------------------------------------------------------------------------------
-# The two jobs (called by the thin tasks in tasks_import.py)
+# The two jobs (called by the thin tasks in tasks.py)
 # ---------------------------------------------------------------------------------------------
 
-
-def _progress(job_id, phase):
-    def report(done, total):
-        job_write(job_id, state="running", phase=phase, done=done, total=total)
-
-    return report
+# A commit that has not written a tick for this long is taken to have lost its worker: another
+# delivery of the task may take it over (its transaction was rolled back with the worker).
+STALE_AFTER = dt.timedelta(minutes=10)
 
 
-def validate_job(job_id: str) -> dict:
-    state = job_read(job_id)
-    if state is None:
-        return {}
-    user = User.objects.get(pk=state["user_id"])
-    job_write(job_id, state="running", phase="validate", done=0)
-    report = validate_file(job_dir(job_id) / "upload.xlsx", user=user, progress=_progress(job_id, "validate"))
-    (job_dir(job_id) / "report.json").write_text(
-        json.dumps(report.as_json(), ensure_ascii=False), encoding="utf-8"
-    )
+def import_validate(*, job: ImportJob) -> ImportJob:
+    """Read and check every row of the job's file; nothing is saved but the job's report.
+    Running it twice gives the same report."""
+    if job.phase != ImportJob.Phase.VALIDATE or job.state not in ImportJob.RUNNING_STATES:
+        return job  # a second delivery after the job moved on
+    _move(job, state=ImportJob.State.RUNNING, done=0)
+
+    def progress(done, total):
+        _tick(job, done=done, total=total)
+
+    report = validate_file(job.file.path, user=job.created_by, progress=progress)
     summary = report.summary()
-    return job_write(
-        job_id,
-        state="validated",
-        phase="validate",
+    return _move(
+        job,
+        state=ImportJob.State.VALIDATED,
         done=summary["rows"],
         total=summary["rows"],
         summary=summary,
+        report=report.as_json(),
+        finished_at=timezone.now(),
     )
 
 
-def commit_job(job_id: str) -> dict:
-    state = job_read(job_id)
-    if state is None or state.get("state") == "imported":
-        return state or {}  # at-least-once delivery: a second run does nothing
-    user = User.objects.get(pk=state["user_id"])
-    job_write(job_id, state="running", phase="commit", done=0)
+def import_confirm(*, job: ImportJob) -> ImportJob:
+    """The user confirms a validated job: it is queued for saving. Refused unless every row
+    passed (``ImportRefused``-free) and the job is not already on its way."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.state != ImportJob.State.VALIDATED or not job.summary.get("ok"):
+            raise ValidationError(_("该文件尚未通过校验,不能导入。请修改后重新上传。"))
+        return _move(
+            job, state=ImportJob.State.QUEUED, phase=ImportJob.Phase.COMMIT, done=0, finished_at=None
+        )
+
+
+def import_commit(*, job_id) -> ImportJob | None:
+    """Save every row of a confirmed job in one transaction, or none (R36).
+
+    At-least-once delivery: the job row is locked to claim the commit, so a second delivery
+    finds it imported (or held by a live run) and does nothing; a run whose worker died is taken
+    over once it is ``STALE_AFTER`` old. The clients and the job's ``imported`` state are saved
+    in the same transaction, which also re-checks the claim."""
+    attempt = uuid.uuid4()
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.phase != ImportJob.Phase.COMMIT:
+            return job
+        held = job.state == ImportJob.State.RUNNING and job.updated_at > timezone.now() - STALE_AFTER
+        if job.state not in ImportJob.RUNNING_STATES or held:
+            return job
+        _move(job, state=ImportJob.State.RUNNING, attempt=attempt, done=0)
     try:
-        created = clients_import(
-            user=user, path=job_dir(job_id) / "upload.xlsx", progress=_progress(job_id, "commit")
-        )
+        with transaction.atomic():
+            created = clients_import(user=job.created_by, path=job.file.path)
+            locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+            if locked.attempt != attempt or locked.state != ImportJob.State.RUNNING:
+                raise _LostClaim
+            return _move(
+                job,
+                state=ImportJob.State.IMPORTED,
+                done=len(created),
+                total=len(created),
+                created=created,
+                finished_at=timezone.now(),
+            )
+    except _LostClaim:
+        return ImportJob.objects.get(pk=job.pk)
     except ImportRefused as exc:
-        (job_dir(job_id) / "report.json").write_text(
-            json.dumps(exc.report.as_json(), ensure_ascii=False), encoding="utf-8"
+        # The archive changed since the preview (a credit code taken meanwhile): back to the
+        # preview with the new report; nothing was saved.
+        summary = exc.report.summary()
+        return _move(
+            job,
+            state=ImportJob.State.VALIDATED,
+            phase=ImportJob.Phase.VALIDATE,
+            summary=summary,
+            report=exc.report.as_json(),
+            done=summary["rows"],
+            total=summary["rows"],
+            finished_at=timezone.now(),
         )
-        return job_write(job_id, state="validated", phase="validate", summary=exc.report.summary())
     except Exception as exc:  # noqa: BLE001 - the job must end in a state the page can show
-        return job_write(job_id, state="failed", phase="commit", error=str(exc)[:300])
-    return job_write(
-        job_id, state="imported", phase="commit", done=len(created), total=len(created), created=created
-    )
+        return _move(job, state=ImportJob.State.FAILED, error=str(exc)[:300], finished_at=timezone.now())
 
 
-def load_report(job_id: str) -> dict | None:
-    path = job_dir(job_id) / "report.json"
-    if not path.exists():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
+class _LostClaim(Exception):
+    """Another delivery took the commit over: roll this one back."""
+
+
+def import_uploads_purge(*, now=None) -> int:
+    """Delete the uploaded files of jobs older than ``IMPORT_KEEP_DAYS`` (the rows, their
+    reports and history stay), and folders under ``imports/`` that no job knows. Idempotent."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.IMPORT_KEEP_DAYS)
+    removed = 0
+    for job in ImportJob.objects.filter(created_at__lt=cutoff, file_removed_at__isnull=True).exclude(
+        state__in=ImportJob.RUNNING_STATES
+    ):
+        if job.file:
+            job.file.delete(save=False)
+            folder = Path(settings.MEDIA_ROOT) / "imports" / str(job.pk)
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        _move(job, file="", file_removed_at=now)
+        removed += 1
+    root = Path(settings.MEDIA_ROOT) / "imports"
+    if root.is_dir():
+        known = {str(pk) for pk in ImportJob.objects.values_list("pk", flat=True)}
+        for folder in root.iterdir():
+            if folder.name in known or not folder.is_dir():
+                continue
+            if dt.datetime.fromtimestamp(folder.stat().st_mtime, dt.UTC) < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+    return removed
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,17 +1,17 @@
 """Pages of the spreadsheet import (R36): upload, preview with row-by-row errors, confirm,
-progress. Thin: the reading, checking and saving live in ``clients.importing``; the work runs
-in Celery tasks, and the pages poll the job's status with htmx."""
+progress. Thin: the reading, checking and saving live in ``clients.imports.services``; the work
+runs in Celery tasks, and the pages poll the job row (``ImportJob``) with htmx."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,13 +19,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm.access import can
 
-from ..models import Client
+from ..models import Client, ImportJob
 from . import services as importing
 from . import tasks as tasks_import
 from .spreadsheet import COLUMNS
 
 MAX_UPLOAD = 10 * 1024 * 1024
-RUNNING = ("queued", "running")
 
 
 class UploadForm(forms.Form):
@@ -48,12 +47,23 @@ def _require_add(request):
         raise PermissionDenied(_("您没有录入客户的权限。"))
 
 
-def _job(request, job) -> dict:
-    """The job, if it is this user's; anyone else's job does not exist for them (404)."""
-    state = importing.job_read(str(job))
-    if state is None or state.get("user_id") != request.user.pk:
-        raise Http404
-    return state
+def _job(request, job) -> ImportJob:
+    """The job, if it is in the user's scope (their own); anyone else's does not exist (404)."""
+    return get_object_or_404(ImportJob.objects.restrict(request.user, "view"), pk=job)
+
+
+def job_status(job: ImportJob) -> dict:
+    """What the status endpoint and the API tell of a job."""
+    return {
+        "id": str(job.pk),
+        "state": job.state,
+        "phase": job.phase,
+        "done": job.done,
+        "total": job.total,
+        "summary": job.summary or None,
+        "error": job.error,
+        "created": job.created,
+    }
 
 
 @login_required
@@ -62,11 +72,13 @@ def import_start(request):
     _require_add(request)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job_id = importing.job_create(user=request.user, upload=form.cleaned_data["file"])
+        job = importing.import_job_create(user=request.user, upload=form.cleaned_data["file"])
+        job_id = str(job.pk)
         transaction.on_commit(lambda: tasks_import.import_validate.delay(job_id))
-        return redirect("clients:import-preview", job=job_id)
+        return redirect("clients:import-preview", job=job.pk)
     rules = [(c, importing.COLUMN_RULES[c], c in importing.REQUIRED) for c in COLUMNS]
-    return render(request, "clients/import_start.html", {"form": form, "rules": rules})
+    jobs = ImportJob.objects.restrict(request.user, "view").defer("report")[:10]
+    return render(request, "clients/import_start.html", {"form": form, "rules": rules, "jobs": jobs})
 
 
 @login_required
@@ -87,9 +99,8 @@ def import_template(request):
 @require_GET
 def import_preview(request, job):
     _require_add(request)
-    state = _job(request, job)
-    report = None if state["state"] in RUNNING else importing.load_report(str(job))
-    rows = report["rows"] if report else []
+    job = _job(request, job)
+    rows = [] if job.running else (job.report or {}).get("rows", [])
     only_errors = request.GET.get("errors") == "1"
     if only_errors:
         rows = [r for r in rows if r["errors"]]
@@ -98,12 +109,12 @@ def import_preview(request, job):
         request,
         "clients/import_preview.html",
         {
-            "job": state,
-            "job_id": str(job),
-            "summary": (report or {}).get("summary") or state.get("summary"),
+            "job": job,
+            "job_id": str(job.pk),
+            "summary": job.summary,
             "page": page,
             "only_errors": only_errors,
-            "running": state["state"] in RUNNING,
+            "running": job.running,
         },
     )
 
@@ -112,15 +123,15 @@ def import_preview(request, job):
 @require_POST
 def import_confirm(request, job):
     _require_add(request)
-    state = _job(request, job)
-    summary = state.get("summary") or {}
-    if state["state"] != "validated" or not summary.get("ok"):
-        messages.error(request, _("该文件尚未通过校验,不能导入。请修改后重新上传。"))
-        return redirect("clients:import-preview", job=job)
-    importing.job_write(str(job), state="queued", phase="commit", done=0)
-    job_id = str(job)
+    job = _job(request, job)
+    try:
+        importing.import_confirm(job=job)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("clients:import-preview", job=job.pk)
+    job_id = str(job.pk)
     transaction.on_commit(lambda: tasks_import.import_commit.delay(job_id))
-    return redirect("clients:import-preview", job=job)
+    return redirect("clients:import-preview", job=job.pk)
 
 
 @login_required
@@ -129,15 +140,14 @@ def import_status(request, job):
     """The job's progress: a fragment for htmx polling (which reloads the page once the job
     has finished), JSON otherwise."""
     _require_add(request)
-    state = _job(request, job)
-    public = {k: state.get(k) for k in ("state", "phase", "done", "total", "summary", "error")}
+    job = _job(request, job)
     if not request.headers.get("HX-Request"):
-        return JsonResponse(public)
+        return JsonResponse(job_status(job))
     response = render(
         request,
         "clients/import_status.html",
-        {"job": state, "job_id": str(job), "running": state["state"] in RUNNING},
+        {"job": job, "job_id": str(job.pk), "running": job.running},
     )
-    if state["state"] not in RUNNING:
-        response["HX-Redirect"] = reverse("clients:import-preview", kwargs={"job": job})
+    if not job.running:
+        response["HX-Redirect"] = reverse("clients:import-preview", kwargs={"job": job.pk})
     return response

@@ -14,7 +14,7 @@ from openpyxl import Workbook, load_workbook
 
 from clients.imports import services as importing
 from clients.imports.spreadsheet import COLUMNS
-from clients.models import Client, Contact, GradeChange, Need, Project
+from clients.models import Client, Contact, GradeChange, ImportJob, Need, Project
 from crm.celery import app as celery_app
 from tests.clients.factories import ClientFactory, make_credit_code
 
@@ -26,6 +26,9 @@ ROUTES_COVERED = [
     "clients:import-preview",
     "clients:import-confirm",
     "clients:import-status",
+    "import-job-list",
+    "import-job-detail",
+    "import-job-confirm",
 ]
 
 CODE_1 = make_credit_code(910_001)
@@ -114,7 +117,11 @@ def confirm(web, job, capture):
 
 
 def report(job):
-    return importing.load_report(job)
+    return ImportJob.objects.get(pk=job).report
+
+
+def job_row(job) -> ImportJob:
+    return ImportJob.objects.get(pk=job)
 
 
 def test_good_file_is_previewed_then_saved_completely(org, eager, django_capture_on_commit_callbacks):
@@ -131,7 +138,7 @@ def test_good_file_is_previewed_then_saved_completely(org, eager, django_capture
     assert rows[0]["warnings"][0]["column"] == "客户分级"
 
     assert confirm(web, job, django_capture_on_commit_callbacks).status_code == 302
-    assert importing.job_read(job)["state"] == "imported"
+    assert job_row(job).state == "imported"
     assert Client.objects.count() == 2
     client = Client.objects.get(credit_code=CODE_1)
     assert client.branch == org.branches["east"] and client.department.name == "虹桥商务区项目经理部"
@@ -155,7 +162,7 @@ def test_good_file_is_previewed_then_saved_completely(org, eager, django_capture
     done = web.get(reverse("clients:import-preview", kwargs={"job": job})).content.decode()
     assert "已导入 2 个客户" in done
     # A second commit of the same job (at-least-once delivery) creates nothing.
-    importing.commit_job(job)
+    importing.import_commit(job_id=job)
     assert Client.objects.count() == 2
 
 
@@ -193,9 +200,9 @@ def test_bad_row_saves_nothing_and_names_row_and_column(org, eager, django_captu
     assert 'data-row="3"' in html and "统一社会信用代码" in html
     # Confirming anyway is refused; nothing at all is saved (not even the good row).
     confirm(web, job, django_capture_on_commit_callbacks)
-    assert importing.job_read(job)["state"] == "validated"
+    assert job_row(job).state == "validated"
     with pytest.raises(importing.ImportRefused):
-        importing.clients_import(user=org["east_staff"], path=importing.job_dir(job) / "upload.xlsx")
+        importing.clients_import(user=org["east_staff"], path=job_row(job).file.path)
     assert (
         Client.objects.count()
         == Contact.objects.count()
@@ -211,7 +218,7 @@ def test_wrong_columns_are_reported(org, eager, django_capture_on_commit_callbac
     job = upload(
         web, xlsx([[1, "某某公司", CODE_1, "wx123"]], headers=headers), django_capture_on_commit_callbacks
     )
-    state = importing.job_read(job)
+    state = {"summary": job_row(job).summary}
     errors = " ".join(state["summary"]["file_errors"])
     assert "客户单位名称" in errors  # the required column is missing
     html = web.get(reverse("clients:import-preview", kwargs={"job": job})).content.decode()
@@ -222,7 +229,7 @@ def test_wrong_columns_are_reported(org, eager, django_capture_on_commit_callbac
         xlsx([row(客户单位名称="某某公司") + ["wx123"]], headers=[*COLUMNS, "微信号"]),
         django_capture_on_commit_callbacks,
     )
-    summary = importing.job_read(job)["summary"]
+    summary = job_row(job).summary
     assert not summary["ok"] and any("微信号" in e for e in summary["file_errors"])
     assert Client.objects.count() == 0
 
@@ -230,7 +237,7 @@ def test_wrong_columns_are_reported(org, eager, django_capture_on_commit_callbac
 def test_unreadable_file_is_a_clear_error(org, eager, django_capture_on_commit_callbacks):
     web = org.web("east_staff")
     job = upload(web, b"this is not a workbook", django_capture_on_commit_callbacks)
-    summary = importing.job_read(job)["summary"]
+    summary = job_row(job).summary
     assert not summary["ok"] and "xlsx" in summary["file_errors"][0]
     response = web.post(reverse("clients:import-start"), {"file": SimpleUploadedFile("clients.csv", b"a,b")})
     assert response.status_code == 200 and ".xlsx" in response.content.decode()
@@ -301,7 +308,7 @@ def test_template_download_explains_columns_and_validates(org, eager, django_cap
     assert set(documented) == set(COLUMNS) and all(documented.values())
     # The template's own example row passes for a user of 华东 (it names 李娜 of that branch).
     job = upload(web, response.content, django_capture_on_commit_callbacks)
-    assert importing.job_read(job)["summary"]["ok"] is True
+    assert job_row(job).summary["ok"] is True
 
 
 def test_status_endpoint_and_preview_queries(
@@ -314,10 +321,10 @@ def test_status_endpoint_and_preview_queries(
     htmx = web.get(reverse("clients:import-status", kwargs={"job": job}), HTTP_HX_REQUEST="true")
     assert htmx["HX-Redirect"] == reverse("clients:import-preview", kwargs={"job": job})
     # While running, the page polls the status endpoint.
-    importing.job_write(job, state="running", phase="validate", done=50, total=200)
+    ImportJob.objects.filter(pk=job).update(state="running", phase="validate", done=50, total=200)
     html = web.get(reverse("clients:import-preview", kwargs={"job": job})).content.decode()
     assert 'hx-trigger="every 1s"' in html and "50 / 200" in html
-    importing.job_write(job, state="validated")
+    ImportJob.objects.filter(pk=job).update(state="validated")
     with django_assert_max_num_queries(20):
         assert web.get(reverse("clients:import-preview", kwargs={"job": job})).status_code == 200
 
@@ -371,3 +378,169 @@ def test_someone_elses_job_is_404(org, job_of_east_staff):
         for method, url in routes(job_of_east_staff)[2:]:
             assert getattr(web, method)(url).status_code == 404, (username, url)
     assert Client.objects.count() == 0
+
+
+# -- the job row: API, at-least-once delivery, a dead worker, old uploads ---------------------
+
+
+def test_api_starts_reads_and_confirms_a_job(org, eager, django_capture_on_commit_callbacks):
+    api = org.api("east_staff")
+    with django_capture_on_commit_callbacks(execute=True):
+        created = api.post(
+            reverse("import-job-list"),
+            {"file": SimpleUploadedFile("客户信息统计表.xlsx", xlsx(GOOD))},
+            format="multipart",
+        )
+    assert created.status_code == 201, created.content
+    job = created.json()["id"]
+    detail = api.get(reverse("import-job-detail", kwargs={"pk": job})).json()
+    assert detail["state"] == "validated" and detail["summary"]["ok"] and len(detail["report"]["rows"]) == 2
+    assert [j["id"] for j in api.get(reverse("import-job-list")).json()["results"]] == [job]
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = api.post(reverse("import-job-confirm", kwargs={"pk": job}))
+    assert confirmed.status_code == 202
+    after = api.get(reverse("import-job-detail", kwargs={"pk": job})).json()
+    assert after["state"] == "imported" and len(after["created"]) == 2 == Client.objects.count()
+    # Confirming again is refused with a message, and imports nothing more.
+    again = api.post(reverse("import-job-confirm", kwargs={"pk": job}))
+    assert again.status_code == 400 and "尚未通过校验" in str(again.json())
+    assert Client.objects.count() == 2
+
+
+def test_api_refuses_a_file_that_is_not_a_workbook(org):
+    api = org.api("east_staff")
+    response = api.post(
+        reverse("import-job-list"), {"file": SimpleUploadedFile("clients.csv", b"a,b")}, format="multipart"
+    )
+    assert response.status_code == 400 and "xlsx" in str(response.json())
+    assert not ImportJob.objects.exists()
+
+
+def test_api_permissions(org, job_of_east_staff):
+    routes = [
+        ("get", reverse("import-job-list")),
+        ("get", reverse("import-job-detail", kwargs={"pk": job_of_east_staff})),
+        ("post", reverse("import-job-confirm", kwargs={"pk": job_of_east_staff})),
+    ]
+    for method, url in routes:
+        assert getattr(org.api(None), method)(url).status_code in (401, 403), url
+        for username in ("norole", "leader", "auditor"):
+            assert getattr(org.api(username), method)(url).status_code == 403, (username, url)
+    # Someone else's job does not exist for them, and their list does not show it.
+    for username in ("south_staff", "east_manager", "marketing"):
+        api = org.api(username)
+        assert api.get(routes[0][1]).json()["count"] == 0
+        for method, url in routes[1:]:
+            assert getattr(api, method)(url).status_code == 404, (username, url)
+    assert Client.objects.count() == 0
+
+
+def test_a_second_delivery_of_a_commit_imports_nothing(org, eager, django_capture_on_commit_callbacks):
+    """R36 with at-least-once delivery: the commit claims the job row; a delivery that finds it
+    imported, or held by a live run, does nothing."""
+    web = org.web("east_staff")
+    job = upload(web, xlsx(GOOD), django_capture_on_commit_callbacks)
+    importing.import_confirm(job=job_row(job))
+    # A live run holds the job: a second delivery leaves it alone.
+    ImportJob.objects.filter(pk=job).update(state="running")
+    importing.import_commit(job_id=job)
+    assert job_row(job).state == "running" and Client.objects.count() == 0
+    # The holder's worker died ten minutes ago: the next delivery takes it over, once.
+    from django.utils import timezone
+
+    stale = timezone.now() - importing.STALE_AFTER - timezone.timedelta(seconds=1)
+    ImportJob.objects.filter(pk=job).update(updated_at=stale)
+    importing.import_commit(job_id=job)
+    importing.import_commit(job_id=job)
+    assert job_row(job).state == "imported" and Client.objects.count() == 2
+
+
+def test_validation_of_a_job_that_moved_on_changes_nothing(org, eager, django_capture_on_commit_callbacks):
+    web = org.web("east_staff")
+    job = upload(web, xlsx(GOOD), django_capture_on_commit_callbacks)
+    confirm(web, job, django_capture_on_commit_callbacks)
+    before = job_row(job).history.count()
+    importing.import_validate(job=job_row(job))  # a late second delivery of the validation
+    assert job_row(job).state == "imported" and job_row(job).history.count() == before
+
+
+def test_old_uploads_are_deleted_and_the_jobs_kept(
+    org, eager, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    import datetime as dt
+    from pathlib import Path
+
+    from django.utils import timezone
+
+    settings.MEDIA_ROOT = tmp_path
+    web = org.web("east_staff")
+    old = upload(web, xlsx(GOOD), django_capture_on_commit_callbacks)
+    new = upload(web, xlsx(GOOD[:1]), django_capture_on_commit_callbacks)
+    old_file = Path(job_row(old).file.path)
+    ImportJob.objects.filter(pk=old).update(created_at=timezone.now() - dt.timedelta(days=31))
+    # A folder of the earlier file-based jobs, that no row knows.
+    orphan = tmp_path / "imports" / "3f1c0a52-0000-4000-8000-000000000000"
+    orphan.mkdir(parents=True)
+    (orphan / "status.json").write_text("{}")
+    month_ago = (timezone.now() - dt.timedelta(days=40)).timestamp()
+    import os
+
+    os.utime(orphan, (month_ago, month_ago))
+
+    assert importing.import_uploads_purge() == 2
+    assert not old_file.exists() and not orphan.exists()
+    assert job_row(old).file_removed_at is not None and job_row(old).summary["ok"]
+    assert Path(job_row(new).file.path).exists()
+    assert importing.import_uploads_purge() == 0  # idempotent
+    # The page of a job whose file is gone still shows its report.
+    assert "确认导入" in web.get(reverse("clients:import-preview", kwargs={"job": old})).content.decode()
+
+
+def test_the_purge_is_scheduled(db):
+    from django_celery_beat.models import PeriodicTask
+
+    from crm.schedules import ensure_declared
+
+    ensure_declared()
+    task = PeriodicTask.objects.select_related("crontab").get(task="clients.import_uploads_purge")
+    assert (task.crontab.hour, task.crontab.minute, str(task.crontab.timezone)) == (
+        "2",
+        "40",
+        "Asia/Shanghai",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_deliveries_import_once(org, eager, django_capture_on_commit_callbacks):
+    """Two workers receive the same commit at once (PostgreSQL row lock): one imports."""
+    import threading
+
+    from django.db import connection
+
+    web = org.web("east_staff")
+    job = upload(web, xlsx(GOOD), django_capture_on_commit_callbacks)
+    importing.import_confirm(job=job_row(job))
+    barrier = threading.Barrier(2)
+
+    def deliver():
+        barrier.wait()
+        try:
+            importing.import_commit(job_id=job)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert job_row(job).state == "imported" and Client.objects.count() == 2
+
+
+def test_the_upload_page_lists_the_users_own_jobs(org, eager, django_capture_on_commit_callbacks):
+    web = org.web("east_staff")
+    upload(web, xlsx(GOOD), django_capture_on_commit_callbacks, name="华东三季度客户.xlsx")
+    mine = web.get(reverse("clients:import-start")).content.decode()
+    assert "华东三季度客户.xlsx" in mine and "已校验" in mine
+    theirs = org.web("east_manager").get(reverse("clients:import-start")).content.decode()
+    assert "华东三季度客户.xlsx" not in theirs and "还没有导入过文件" in theirs

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from clients.imports import services as importing
 from clients.imports.spreadsheet import COLUMNS
 from clients.imports.tasks import import_commit, import_validate
-from clients.models import Client, Contact
+from clients.models import Client, Contact, ImportJob
 from tests.clients.factories import make_credit_code
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -37,22 +37,33 @@ def workbook(n: int) -> bytes:
     return buf.getvalue()
 
 
+def row(job) -> ImportJob:
+    return ImportJob.objects.get(pk=job.pk)
+
+
 def test_real_worker_validates_then_imports(org, celery_worker, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     user = org["install_staff"]
-    job = importing.job_create(user=user, upload=SimpleUploadedFile("clients.xlsx", workbook(120)))
-    state = import_validate.delay(job).get(timeout=30)
-    assert state["state"] == "validated" and state["summary"]["ok"] and state["summary"]["rows"] == 120
-    assert importing.job_read(job)["done"] == 120
+    job = importing.import_job_create(user=user, upload=SimpleUploadedFile("clients.xlsx", workbook(120)))
+    import_validate.delay(str(job.pk)).get(timeout=30)
+    done = row(job)
+    assert done.state == "validated" and done.summary["ok"] and done.summary["rows"] == 120
+    assert done.done == 120 and len(done.report["rows"]) == 120
     assert Client.objects.count() == 0
 
-    state = import_commit.delay(job).get(timeout=60)
-    assert state["state"] == "imported" and len(state["created"]) == 120
+    importing.import_confirm(job=done)
+    import_commit.delay(str(job.pk)).get(timeout=60)
+    done = row(job)
+    assert done.state == "imported" and len(done.created) == 120
     assert Client.objects.filter(branch=org.branches["install"], owner=user).count() == 120
     assert Contact.objects.count() == 120
     # At-least-once delivery: the same message again imports nothing more.
-    assert import_commit.delay(job).get(timeout=30)["state"] == "imported"
+    import_commit.delay(str(job.pk)).get(timeout=30)
+    assert row(job).state == "imported"
     assert Client.objects.count() == 120
+    # Every state the job went through is in its history, oldest first.
+    states = [h.state for h in done.history.order_by("history_date")]
+    assert states == ["queued", "running", "validated", "queued", "running", "imported"]
 
 
 def test_real_worker_saves_nothing_when_a_row_turned_bad(org, celery_worker, settings, tmp_path):
@@ -60,13 +71,16 @@ def test_real_worker_saves_nothing_when_a_row_turned_bad(org, celery_worker, set
     and saves none of the rows."""
     settings.MEDIA_ROOT = tmp_path
     user = org["install_staff"]
-    job = importing.job_create(user=user, upload=SimpleUploadedFile("clients.xlsx", workbook(30)))
-    assert import_validate.delay(job).get(timeout=30)["summary"]["ok"]
+    job = importing.import_job_create(user=user, upload=SimpleUploadedFile("clients.xlsx", workbook(30)))
+    import_validate.delay(str(job.pk)).get(timeout=30)
+    assert row(job).summary["ok"]
+    importing.import_confirm(job=row(job))
     Client.objects.create(
         name="另一家公司", credit_code=make_credit_code(920_007), branch=org.branches["install"], owner=user
     )
-    state = import_commit.delay(job).get(timeout=30)
-    assert state["state"] == "validated" and not state["summary"]["ok"]
+    import_commit.delay(str(job.pk)).get(timeout=30)
+    after = row(job)
+    assert after.state == "validated" and not after.summary["ok"]
     assert Client.objects.count() == 1
-    bad = [r for r in importing.load_report(job)["rows"] if r["errors"]]
+    bad = [r for r in after.report["rows"] if r["errors"]]
     assert [(r["row"], r["errors"][0]["column"]) for r in bad] == [(9, "统一社会信用代码")]
