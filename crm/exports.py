@@ -1,4 +1,14 @@
-"""Excel export (R36): every table a manager looks at can be exported as shown."""
+"""Excel export (R36): every table a manager looks at can be exported as shown.
+
+Every export goes through :func:`workbook` (or :func:`append_row` for a sheet built by hand), so
+every export is safe from formula injection (OWASP "CSV injection"): a text value that begins
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written as a plain string cell with
+Excel's "quote prefix" style, which is what Excel itself stores when a person types
+``'=1+1``. The cell shows and holds the original text exactly (no ``'`` is added to the value,
+so a re-import reads back what was exported), Excel and LibreOffice never evaluate it, and
+editing it in Excel keeps it text. Numbers and dates are not text and stay numbers and dates
+(-5 is a number, not an injection).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +23,34 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# What a spreadsheet may read as the start of a formula (OWASP CSV injection guidance).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(value) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
+
+
+def as_text(cell) -> None:
+    """Make a formula-looking text cell a plain string cell (openpyxl reads a str beginning with
+    ``=`` as a formula and would write it as one)."""
+    if is_formula_like(cell.value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def append_row(ws: Worksheet, values: Sequence) -> None:
+    """``ws.append(values)`` with every formula-looking text written as text."""
+    values = list(values)
+    ws.append(values)
+    row = ws.max_row
+    for column, value in enumerate(values, start=1):
+        if is_formula_like(value):
+            as_text(ws.cell(row=row, column=column))
 
 
 def _cell(value):
@@ -31,7 +67,7 @@ def workbook(title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> Wo
     wb = Workbook()
     ws = wb.active
     ws.title = title[:31]
-    ws.append(list(headers))
+    append_row(ws, headers)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE6F0")
@@ -39,7 +75,7 @@ def workbook(title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> Wo
     widths = [max(6, len(str(h)) * 2 + 2) for h in headers]
     for row in rows:
         values = [_cell(v) for v in row]
-        ws.append(values)
+        append_row(ws, values)
         for i, v in enumerate(values[: len(widths)]):
             widths[i] = min(60, max(widths[i], len(str(v)) + 2 if v != "" else 0))
     for i, w in enumerate(widths, start=1):
