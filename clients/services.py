@@ -15,6 +15,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
 
 from crm.access import check_in_scope, has_global
 from crm.calendar import Deadline, add_working_days, add_working_hours
@@ -251,7 +252,13 @@ def contact_save(*, contact: Contact, by) -> Contact:
     contact.full_clean()
     contact.save()
     if contact.is_primary:
-        Contact.objects.filter(client=contact.client_id).exclude(pk=contact.pk).update(is_primary=False)
+        # One primary per client; the others lose the mark with a history row each (audit).
+        others = list(
+            Contact.objects.filter(client=contact.client_id, is_primary=True).exclude(pk=contact.pk)
+        )
+        for other in others:
+            other.is_primary = False
+        bulk_update_with_history(others, Contact, ["is_primary"])
     _ensure_in_scope(by, action, contact)
     return contact
 
@@ -310,8 +317,9 @@ def need_create(*, need: Need, by) -> Need:
     received_on = timezone.localtime(need.received_at).date()
     client = need.client
     if client.needs_collected_on is None or client.needs_collected_on < received_on:
-        Client.objects.filter(pk=client.pk).update(needs_collected_on=received_on)
         client.needs_collected_on = received_on
+        # One column, without save()'s signals and search-text refresh, but with history (audit).
+        bulk_update_with_history([client], Client, ["needs_collected_on"])
     return need
 
 

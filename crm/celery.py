@@ -4,7 +4,10 @@ migration in crm/migrations), so that edits made in the admin survive a restart.
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 from kombu.transport import TRANSPORT_ALIASES
+
+from crm import request_id
 
 # The embedded default broker of `make run` (see crm/fs_transport.py).
 TRANSPORT_ALIASES.setdefault("crmfs", "crm.fs_transport:Transport")
@@ -14,3 +17,21 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
 app = Celery("crm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+# A job's writes carry ``job:<task id>`` in their history rows, as a request's carry its
+# X-Request-ID (crm/request_id.py). Tokens are kept per task so that a task run eagerly inside
+# a request gives the request its own id back afterwards.
+_request_id_tokens: dict[str, object] = {}
+
+
+@task_prerun.connect
+def _bind_job_id(task_id=None, **kwargs):
+    _request_id_tokens[task_id] = request_id.set_id(f"job:{task_id}"[: request_id.MAX_LENGTH])
+
+
+@task_postrun.connect
+def _unbind_job_id(task_id=None, **kwargs):
+    token = _request_id_tokens.pop(task_id, None)
+    if token is not None:
+        request_id.reset(token)

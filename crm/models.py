@@ -9,7 +9,19 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from . import request_id
 from .access import RestrictedManager, Scope
+
+
+class HistoryContext(models.Model):
+    """Abstract base of every historical record: the request, or ``job:<task id>``, that made
+    the change (crm/request_id.py). A default rather than a signal, so that the rows written
+    by ``bulk_create_with_history`` / ``bulk_update_with_history`` carry it too."""
+
+    request_id = models.CharField(_("请求编号"), max_length=64, blank=True, default=request_id.get)
+
+    class Meta:
+        abstract = True
 
 
 class BusinessModel(models.Model):
@@ -23,7 +35,7 @@ class BusinessModel(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = RestrictedManager()
-    history = HistoricalRecords(inherit=True)
+    history = HistoricalRecords(inherit=True, bases=[HistoryContext])
     scope = Scope(branch="branch")
 
     class Meta:

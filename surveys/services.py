@@ -17,6 +17,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from clients.models import Client, Grade, Project
 from crm.access import check_in_scope, has_global
@@ -193,7 +194,7 @@ def _record(*, survey: Survey, scores: dict, respondent: str, comment: str, at: 
         )
         for q, score in rows
     ]
-    Answer.objects.bulk_create(answers)
+    bulk_create_with_history(answers, Answer)  # history, like every write (hardening: audit)
     survey.unsatisfied_count = sum(a.unsatisfied for a in answers)
     survey.satisfaction_rate = Decimal(sum(a.positive for a in answers)) / len(answers)
     survey.satisfaction_rate = survey.satisfaction_rate.quantize(Decimal("0.001"))
@@ -256,9 +257,16 @@ def survey_enter_paper(
 def surveys_expire(*, now: dt.datetime | None = None) -> int:
     """Sent surveys whose link has run out are marked expired (idempotent)."""
     now = now or timezone.now()
-    return Survey.objects.filter(status=Survey.Status.SENT, expires_at__lte=now).update(
-        status=Survey.Status.EXPIRED
-    )
+    return _expire(Survey.objects.filter(status=Survey.Status.SENT, expires_at__lte=now))
+
+
+def _expire(surveys) -> int:
+    """Mark surveys expired in bulk, each with its history row (hardening: audit)."""
+    rows = list(surveys.select_for_update())
+    for survey in rows:
+        survey.status = Survey.Status.EXPIRED
+    bulk_update_with_history(rows, Survey, ["status"], batch_size=500)
+    return len(rows)
 
 
 # -- unsatisfied items and their follow-up (R21) --------------------------------------------
@@ -404,7 +412,7 @@ def campaign_open(
                 created_by=creator or client.owner,
             )
         )
-    Survey.objects.bulk_create(surveys)
+    bulk_create_with_history(surveys, Survey)
     branch_ids = {s.branch_id for s in surveys}
     url = reverse("surveys:campaign-detail", kwargs={"pk": campaign.pk})
     for branch in Branch.objects.filter(pk__in=branch_ids):
@@ -491,9 +499,7 @@ def campaign_close(*, campaign: Campaign, now: dt.datetime | None = None) -> Cam
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status == Campaign.Status.CLOSED:
         return campaign
-    Survey.objects.filter(campaign=campaign, status__in=[Survey.Status.DRAFT, Survey.Status.SENT]).update(
-        status=Survey.Status.EXPIRED
-    )
+    _expire(Survey.objects.filter(campaign=campaign, status__in=[Survey.Status.DRAFT, Survey.Status.SENT]))
     surveys = Survey.objects.filter(campaign=campaign)
     branch_ids = surveys.values_list("branch_id", flat=True).distinct()
     reports = []
