@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from decimal import Decimal
 
@@ -784,6 +785,11 @@ class ImportJob(models.Model):
         COMMIT = "commit", _("导入")
 
     RUNNING_STATES = (State.QUEUED, State.RUNNING)
+    # A job that has not moved for this long has lost its worker (killed, or its message lost
+    # on a broker without redelivery): it is shown as stopped and its user may run it again.
+    # Longer than the longest step (a 10,000-row commit takes under a minute), shorter than
+    # the broker's visibility timeout (settings), so a redelivered message finds it stopped.
+    STALE_AFTER = dt.timedelta(minutes=5)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_by = models.ForeignKey(
@@ -820,4 +826,9 @@ class ImportJob(models.Model):
 
     @property
     def running(self) -> bool:
-        return self.state in self.RUNNING_STATES
+        """Queued or running, and still moving (see ``stalled``)."""
+        return self.state in self.RUNNING_STATES and not self.stalled
+
+    @property
+    def stalled(self) -> bool:
+        return self.state in self.RUNNING_STATES and self.updated_at < timezone.now() - self.STALE_AFTER

@@ -713,9 +713,9 @@ def clients_import(*, user, path, progress=None) -> list[int]:
 # The two jobs (called by the thin tasks in tasks.py)
 # ---------------------------------------------------------------------------------------------
 
-# A commit that has not written a tick for this long is taken to have lost its worker: another
-# delivery of the task may take it over (its transaction was rolled back with the worker).
-STALE_AFTER = dt.timedelta(minutes=10)
+# A commit that has not moved for this long has lost its worker: another delivery of the task
+# (or the user's retry) may take it over; its transaction was rolled back with the worker.
+STALE_AFTER = ImportJob.STALE_AFTER
 
 
 def import_validate(*, job: ImportJob) -> ImportJob:
@@ -801,6 +801,17 @@ def import_commit(*, job_id) -> ImportJob | None:
         )
     except Exception as exc:  # noqa: BLE001 - the job must end in a state the page can show
         return _move(job, state=ImportJob.State.FAILED, error=str(exc)[:300], finished_at=timezone.now())
+
+
+def import_retry(*, job: ImportJob, by) -> ImportJob:
+    """Run a stopped job's step again (its worker died or its message was lost). Only a job
+    that has stopped moving; a step that is still running is left alone. Returns the job,
+    queued again; the caller enqueues the task of its phase."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if not job.stalled:
+            raise ValidationError(_("该导入任务仍在进行或已经结束,无需重新执行。"))
+        return _move(job, state=ImportJob.State.QUEUED, attempt=None, done=0)
 
 
 class _LostClaim(Exception):

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<uuid:job>/", views.import_preview, name="import-preview"),
     path("<uuid:job>/confirm/", views.import_confirm, name="import-confirm"),
     path("<uuid:job>/status/", views.import_status, name="import-status"),
+    path("<uuid:job>/retry/", views.import_retry, name="import-retry"),
 ]

@@ -63,6 +63,7 @@ def job_status(job: ImportJob) -> dict:
         "summary": job.summary or None,
         "error": job.error,
         "created": job.created,
+        "stalled": job.stalled,
     }
 
 
@@ -73,8 +74,7 @@ def import_start(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         job = importing.import_job_create(user=request.user, upload=form.cleaned_data["file"])
-        job_id = str(job.pk)
-        transaction.on_commit(lambda: tasks_import.import_validate.delay(job_id))
+        enqueue(job)
         return redirect("clients:import-preview", job=job.pk)
     rules = [(c, importing.COLUMN_RULES[c], c in importing.REQUIRED) for c in COLUMNS]
     jobs = ImportJob.objects.restrict(request.user, "view").defer("report")[:10]
@@ -125,12 +125,34 @@ def import_confirm(request, job):
     _require_add(request)
     job = _job(request, job)
     try:
-        importing.import_confirm(job=job)
+        job = importing.import_confirm(job=job)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return redirect("clients:import-preview", job=job.pk)
+    enqueue(job)
+    return redirect("clients:import-preview", job=job.pk)
+
+
+def enqueue(job: ImportJob) -> None:
+    """Queue the task of the job's phase once the transaction commits."""
     job_id = str(job.pk)
-    transaction.on_commit(lambda: tasks_import.import_commit.delay(job_id))
+    task = tasks_import.import_commit if job.phase == ImportJob.Phase.COMMIT else tasks_import.import_validate
+    transaction.on_commit(lambda: task.delay(job_id))
+
+
+@login_required
+@require_POST
+def import_retry(request, job):
+    """Run a stopped job's step again (its worker was lost)."""
+    _require_add(request)
+    job = _job(request, job)
+    try:
+        job = importing.import_retry(job=job, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("clients:import-preview", job=job.pk)
+    enqueue(job)
+    messages.info(request, _("已重新执行该导入任务。"))
     return redirect("clients:import-preview", job=job.pk)
 
 

@@ -29,6 +29,8 @@ ROUTES_COVERED = [
     "import-job-list",
     "import-job-detail",
     "import-job-confirm",
+    "import-job-retry",
+    "clients:import-retry",
 ]
 
 CODE_1 = make_credit_code(910_001)
@@ -344,6 +346,7 @@ def routes(job):
         ("get", reverse("clients:import-preview", kwargs={"job": job})),
         ("post", reverse("clients:import-confirm", kwargs={"job": job})),
         ("get", reverse("clients:import-status", kwargs={"job": job})),
+        ("post", reverse("clients:import-retry", kwargs={"job": job})),
     ]
 
 
@@ -421,6 +424,7 @@ def test_api_permissions(org, job_of_east_staff):
         ("get", reverse("import-job-list")),
         ("get", reverse("import-job-detail", kwargs={"pk": job_of_east_staff})),
         ("post", reverse("import-job-confirm", kwargs={"pk": job_of_east_staff})),
+        ("post", reverse("import-job-retry", kwargs={"pk": job_of_east_staff})),
     ]
     for method, url in routes:
         assert getattr(org.api(None), method)(url).status_code in (401, 403), url
@@ -544,3 +548,66 @@ def test_the_upload_page_lists_the_users_own_jobs(org, eager, django_capture_on_
     assert "华东三季度客户.xlsx" in mine and "已校验" in mine
     theirs = org.web("east_manager").get(reverse("clients:import-start")).content.decode()
     assert "华东三季度客户.xlsx" not in theirs and "还没有导入过文件" in theirs
+
+
+def test_a_job_whose_worker_died_shows_as_stopped_and_can_be_run_again(
+    org, eager, django_capture_on_commit_callbacks
+):
+    """The worker was killed mid-commit: its transaction rolled back, the row still says
+    running. Once it has not moved for STALE_AFTER the page says so and offers a retry."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    web = org.web("east_staff")
+    job = upload(web, xlsx(GOOD), django_capture_on_commit_callbacks)
+    importing.import_confirm(job=job_row(job))
+    ImportJob.objects.filter(pk=job).update(state="running")
+    url = reverse("clients:import-preview", kwargs={"job": job})
+    assert 'hx-trigger="every 1s"' in web.get(url).content.decode()  # still moving: polled
+    # A retry of a job that is still moving is refused.
+    web.post(reverse("clients:import-retry", kwargs={"job": job}))
+    assert job_row(job).state == "running" and Client.objects.count() == 0
+
+    ImportJob.objects.filter(pk=job).update(
+        updated_at=timezone.now() - ImportJob.STALE_AFTER - dt.timedelta(seconds=5)
+    )
+    html = web.get(url).content.decode()
+    assert "导入已中断" in html and "重新执行" in html and 'hx-trigger="every 1s"' not in html
+    assert "已中断" in web.get(reverse("clients:import-start")).content.decode()
+    status = org.api("east_staff").get(reverse("import-job-detail", kwargs={"pk": job})).json()
+    assert status["stalled"] is True
+    with django_capture_on_commit_callbacks(execute=True):
+        web.post(reverse("clients:import-retry", kwargs={"job": job}))
+    assert job_row(job).state == "imported" and Client.objects.count() == 2
+    states = [h.state for h in job_row(job).history.order_by("history_date")]
+    assert states[-3:] == ["queued", "running", "imported"]  # the retry is in the history
+
+
+def test_api_retry_of_a_stopped_validation(org, eager, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    api = org.api("east_staff")
+    job = ImportJob.objects.create(created_by=org["east_staff"], filename="a.xlsx", state="running")
+    job.file.save("upload.xlsx", SimpleUploadedFile("a.xlsx", xlsx(GOOD)), save=True)
+    url = reverse("import-job-retry", kwargs={"pk": job.pk})
+    assert api.post(url).status_code == 400  # still moving
+    ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - dt.timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post(url).status_code == 202
+    assert job_row(job.pk).state == "validated" and job_row(job.pk).summary["ok"]
+
+
+def test_redelivered_messages_come_back_after_the_stale_mark(settings):
+    """With Redis, a message of a dead worker comes back after the visibility timeout: later
+    than a job is taken as stopped, so the redelivery may take the job over."""
+    from crm.celery import app
+
+    timeout = app.conf.broker_transport_options.get("visibility_timeout")
+    if settings.REDIS_URL:
+        assert timeout > ImportJob.STALE_AFTER.total_seconds()
+    for name in ("clients.import_validate", "clients.import_commit"):
+        task = app.tasks[name]
+        assert task.acks_late and task.reject_on_worker_lost
