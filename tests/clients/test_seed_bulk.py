@@ -222,7 +222,10 @@ def test_seed_bulk_surveys(org):
             assert s.client.grade in s.campaign.grades and s.client.created_at < s.created_at
 
     answered = [s for s in surveys if s.status == Survey.Status.ANSWERED]
-    assert len(answered) >= 0.6 * len(surveys)
+    # Most surveys of the closed campaigns came back; the open one may have opened today (on
+    # 1 January, say), so it is not counted.
+    closed = [s for s in surveys if s.campaign is None or s.campaign.status == "closed"]
+    assert sum(s.status == Survey.Status.ANSWERED for s in closed) >= 0.6 * len(closed)
     assert (max(s.answered_at for s in answered) - min(s.answered_at for s in answered)).days > 60
     five = list(Answer.objects.filter(question__scale="five").values_list("score", flat=True))
     assert sum(score >= 4 for score in five) >= 0.6 * len(five)  # mostly 4-5
