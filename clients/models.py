@@ -15,6 +15,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from crm.access import RestrictedManager, Scope
+from crm.fields import LimitedTextField, NameField
 from crm.models import Branch, BusinessModel, ProjectDepartment, Role
 from crm.validators import (
     normalize_credit_code,
@@ -133,7 +134,7 @@ class Client(BusinessModel):
     """A client (客户/业主/甲方/建设单位): the archive form (客户档案表) of domain.md section 2.
     The record belongs to the group (R1); ``branch`` is the branch that collected it (R2)."""
 
-    name = models.CharField(_("客户单位名称"), max_length=200)
+    name = NameField(_("客户单位名称"), max_length=200)
     name_normalized = models.CharField(max_length=200, editable=False, db_index=True)
     credit_code = models.CharField(
         _("统一社会信用代码"), max_length=18, blank=True, validators=[validate_credit_code]
@@ -184,14 +185,14 @@ class Client(BusinessModel):
     under_observation = models.BooleanField(_("观察中,加大开发力度"), default=False)
 
     # Client value (R9) and the evaluations of the archive form.
-    design_value = models.TextField(_("设计产品价值"), blank=True)
-    time_value = models.TextField(_("时间价值"), blank=True)
-    service_value = models.TextField(_("服务价值"), blank=True)
-    evaluation_of_us = models.TextField(_("客户对我方的评价"), blank=True)
-    our_evaluation = models.TextField(_("我方对客户的评价"), blank=True)
-    assessment_result = models.TextField(_("考核结果"), blank=True)
+    design_value = LimitedTextField(_("设计产品价值"), blank=True)
+    time_value = LimitedTextField(_("时间价值"), blank=True)
+    service_value = LimitedTextField(_("服务价值"), blank=True)
+    evaluation_of_us = LimitedTextField(_("客户对我方的评价"), blank=True)
+    our_evaluation = LimitedTextField(_("我方对客户的评价"), blank=True)
+    assessment_result = LimitedTextField(_("考核结果"), blank=True)
     needs_collected_on = models.DateField(_("最近需求收集日期"), null=True, blank=True)
-    remarks = models.TextField(_("备注"), blank=True)
+    remarks = LimitedTextField(_("备注"), blank=True)
 
     # Derived: name, phone and the contacts' names and phones (compose_search_text), so that a
     # search is one condition on the client row. A 2-character Chinese term cannot use a
@@ -281,14 +282,14 @@ class Contact(BusinessModel):
     client = models.ForeignKey(
         Client, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("客户")
     )
-    name = models.CharField(_("姓名"), max_length=50)
+    name = NameField(_("姓名"), max_length=50)
     position = models.CharField(_("职务"), max_length=50, blank=True)
     phone = models.CharField(_("联系电话"), max_length=40, blank=True, validators=[validate_phone])
     phone_normalized = models.CharField(max_length=40, blank=True, editable=False, db_index=True)
     email = models.EmailField(_("电子邮箱"), blank=True)
-    social_relations = models.TextField(_("社会关系"), blank=True)
+    social_relations = LimitedTextField(_("社会关系"), blank=True)
     is_primary = models.BooleanField(_("主要联系人"), default=False)
-    notes = models.TextField(_("备注"), blank=True)
+    notes = LimitedTextField(_("备注"), blank=True)
 
     scope = Scope(branch="client__branch", client="client", owner="client__owner")
 
@@ -343,7 +344,7 @@ class Project(BusinessModel):
         related_name="projects",
         verbose_name=_("项目经理部"),
     )
-    name = models.CharField(_("项目名称"), max_length=200)
+    name = NameField(_("项目名称"), max_length=200)
     code = models.CharField(_("项目编号"), max_length=40, blank=True)
     project_type = models.CharField(_("项目类型"), max_length=20, choices=ProjectType.choices)
     phase = models.CharField(_("项目阶段"), max_length=20, choices=Phase.choices, default=Phase.BIDDING)
@@ -431,7 +432,7 @@ class Need(BusinessModel):
     urgency = models.CharField(_("紧急程度"), max_length=20, choices=Urgency.choices, default=Urgency.GENERAL)
     is_functional = models.BooleanField(_("功能性需求"), default=True)
     source_channel = models.CharField(_("获取渠道"), max_length=50, blank=True)
-    description = models.TextField(_("需求内容"))
+    description = LimitedTextField(_("需求内容"))
     feasibility = models.CharField(_("可行性"), max_length=10, choices=Level.choices, blank=True)
     value_assessment = models.CharField(_("价值评估"), max_length=10, choices=Level.choices, blank=True)
     owner = models.ForeignKey(
@@ -446,7 +447,7 @@ class Need(BusinessModel):
     due_provisional = models.BooleanField(_("期限为暂定(无节假日数据)"), default=False, editable=False)
     responded_at = models.DateTimeField(_("响应时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
-    response_note = models.TextField(_("处理意见"), blank=True)
+    response_note = LimitedTextField(_("处理意见"), blank=True)
 
     scope = Scope(branch="client__branch", client="client", owner="client__owner")
 
@@ -495,8 +496,8 @@ class Visit(BusinessModel):
     our_people = models.CharField(_("我方人员"), max_length=200, blank=True)
     our_level = models.CharField(_("我方人员层级"), max_length=20, blank=True)
     client_people = models.CharField(_("客户方人员"), max_length=200, blank=True)
-    notes = models.TextField(_("拜访内容"), blank=True)
-    outcome = models.TextField(_("拜访结果"), blank=True)
+    notes = LimitedTextField(_("拜访内容"), blank=True)
+    outcome = LimitedTextField(_("拜访结果"), blank=True)
     next_step = models.CharField(_("下一步工作"), max_length=300, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -584,7 +585,7 @@ class GradeChange(BusinessModel):
     to_grade = models.CharField(_("新分级"), max_length=1, choices=Grade.choices)
     suggested_grade = models.CharField(_("系统建议"), max_length=1, choices=Grade.choices)
     criteria = models.JSONField(_("依据"), default=list)
-    reason = models.TextField(_("理由"), blank=True)
+    reason = LimitedTextField(_("理由"), blank=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
     )
@@ -646,7 +647,7 @@ class AccessRequest(BusinessModel):
         Branch, on_delete=models.PROTECT, related_name="access_requests", verbose_name=_("申请单位")
     )
     clients = models.ManyToManyField(Client, related_name="access_requests", verbose_name=_("申请查阅的客户"))
-    reason = models.TextField(_("申请理由"))
+    reason = LimitedTextField(_("申请理由"))
     starts_on = models.DateField(_("开始日期"), default=timezone.localdate)
     ends_on = models.DateField(_("结束日期"))
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.SUBMITTED)
@@ -659,7 +660,7 @@ class AccessRequest(BusinessModel):
         verbose_name=_("审核人"),
     )
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
-    review_note = models.TextField(_("审核意见"), blank=True)
+    review_note = LimitedTextField(_("审核意见"), blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -669,7 +670,7 @@ class AccessRequest(BusinessModel):
         verbose_name=_("审批人"),
     )
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
-    decision_note = models.TextField(_("审批意见"), blank=True)
+    decision_note = LimitedTextField(_("审批意见"), blank=True)
 
     scope = Scope(branch="branch", owner="requester")
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Project
 from crm.access import RestrictedQuerySet, Scope
+from crm.fields import LimitedTextField, NameField
 from crm.models import BusinessModel, ProjectDepartment
 
 
@@ -183,8 +184,8 @@ class Complaint(BusinessModel):
     )
     complainant = models.CharField(_("投诉人"), max_length=50, blank=True)
     complainant_phone = models.CharField(_("投诉人电话"), max_length=40, blank=True)
-    title = models.CharField(_("投诉事由"), max_length=120)
-    content = models.TextField(_("投诉内容"))
+    title = NameField(_("投诉事由"), max_length=120)
+    content = LimitedTextField(_("投诉内容"), limit=5000)
 
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -210,7 +211,7 @@ class Complaint(BusinessModel):
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
 
     finding = models.CharField(_("调查结论"), max_length=20, choices=Finding.choices, blank=True)
-    resolution = models.TextField(
+    resolution = LimitedTextField(
         _("纠正措施/解释说明"),
         blank=True,
         help_text=_("我方责任:写明纠正措施;客户自身原因:写明向客户所作的解释。"),
@@ -342,7 +343,7 @@ class Event(BusinessModel):
     at = models.DateTimeField(_("时间"), default=timezone.now)
     from_status = models.CharField(_("原状态"), max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=20, choices=Status.choices, blank=True)
-    note = models.TextField(_("说明"), blank=True)
+    note = LimitedTextField(_("说明"), blank=True)
 
     scope = Scope(branch="complaint__client__branch", client="complaint__client", owner="complaint__owner")
 
@@ -386,7 +387,7 @@ class ReturnVisit(BusinessModel):
         _("客户对处理的满意度"), max_length=20, choices=Satisfaction.choices, blank=True
     )
     effect_confirmed = models.BooleanField(_("确认整改效果"), default=False)
-    notes = models.TextField(_("回访记录"), blank=True)
+    notes = LimitedTextField(_("回访记录"), blank=True)
     breached_at = models.DateTimeField(_("超期时间"), null=True, blank=True)
 
     scope = Scope(branch="complaint__client__branch", client="complaint__client", owner="complaint__owner")

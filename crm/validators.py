@@ -102,3 +102,21 @@ def normalize_name(value: str) -> str:
                 name = name[: -len(suffix)]
                 changed = True
     return name
+
+
+# Categories of characters that show nothing: controls (Cc), format characters such as zero-width
+# spaces and bidi overrides (Cf), separators and spaces of every width (Z*), unassigned (Cn).
+INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cn", "Co", "Cs", "Zs", "Zl", "Zp"}
+# Fillers that Unicode classes as letters or symbols but that render blank.
+INVISIBLE_CHARS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+
+
+def is_visible_char(c: str) -> bool:
+    return unicodedata.category(c) not in INVISIBLE_CATEGORIES and c not in INVISIBLE_CHARS
+
+
+def validate_visible_text(value: str) -> None:
+    """A name must show something: "\\u200b\\u200b", "\\t", "\\u3000\\u3000" or "\\u202e" alone
+    look empty on every page and list yet are not empty strings, so `required` lets them by."""
+    if value and not any(is_visible_char(c) for c in value):
+        raise ValidationError(_("名称不能只由空白、控制字符或不可见字符组成。"), code="invisible")
