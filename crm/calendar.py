@@ -1,9 +1,12 @@
 """The working-day calendar (R11, R16): mainland China public holidays and 调休 working
 weekends from chinesecalendar, corrected by the admin's HolidayOverride rows.
 
-A year chinesecalendar has no data for (it stops at 2026) falls back to Monday-Friday; such a
-result is marked ``provisional`` and a warning is logged, so that nobody mistakes a guessed
-deadline for a certain one.
+A year chinesecalendar has no data for (it stops at 2026) takes the statutory holidays that the
+``holidays`` package computes for China by rule (New Year, Spring Festival, Qingming, Labour
+Day, Dragon Boat, Mid-Autumn, National Day, with their observed days); the State Council's 调休
+working weekends cannot be computed, so such a result is marked ``provisional`` and a warning
+is logged (once per year and process), until an administrator enters the year's official
+schedule in the override table (``HolidayOverride``), which then wins.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 from typing import NamedTuple
 
 import chinese_calendar
+import holidays
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -32,6 +36,28 @@ def _overrides(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
     return dict(HolidayOverride.objects.filter(date__range=(start, end)).values_list("date", "is_workday"))
 
 
+_by_rule: dict[int, holidays.HolidayBase] = {}
+
+
+def has_official_data(year: int) -> bool:
+    """Whether chinesecalendar carries the State Council's schedule for ``year``."""
+    try:
+        chinese_calendar.is_workday(dt.date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def rule_holidays(year: int) -> holidays.HolidayBase:
+    """China's statutory holidays of ``year`` computed by rule (no 调休 working weekends)."""
+    if year not in _by_rule:
+        logger.warning(
+            "No official holiday data for %s; statutory holidays by rule, no 调休 (provisional).", year
+        )
+        _by_rule[year] = holidays.China(years=year)
+    return _by_rule[year]
+
+
 def is_workday(day: dt.date, overrides: dict[dt.date, bool] | None = None) -> tuple[bool, bool]:
     """(is a working day, provisional)."""
     if overrides is None:
@@ -41,8 +67,7 @@ def is_workday(day: dt.date, overrides: dict[dt.date, bool] | None = None) -> tu
     try:
         return chinese_calendar.is_workday(day), False
     except NotImplementedError:
-        logger.warning("No holiday data for %s; assuming Monday-Friday (provisional).", day.year)
-        return day.weekday() < 5, True
+        return day.weekday() < 5 and day not in rule_holidays(day.year), True
 
 
 def add_working_days(moment: dt.datetime, days: int) -> Deadline:

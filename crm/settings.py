@@ -173,7 +173,9 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # A message taken by a worker that dies unacknowledged (acks_late) comes back after this
     # many seconds; longer than ImportJob.STALE_AFTER, so the redelivery finds the job stopped.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+    }
 else:
     CACHES = {
         "default": {

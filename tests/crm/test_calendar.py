@@ -49,11 +49,31 @@ def test_override_table_wins_over_the_library():
 
 
 def test_year_without_data_falls_back_to_weekdays_and_is_provisional(caplog):
+    from crm import calendar
+
+    calendar._by_rule.clear()  # the warning is logged once per year and process
     with caplog.at_level(logging.WARNING, logger="crm.calendar"):
         due = add_working_days(at("2026-12-31T09:00"), 2)  # crosses into 2027
     assert due.provisional is True
-    assert timezone.localtime(due.at).date() == dt.date(2027, 1, 4)  # Fri 1st, then Mon 4th
+    # New Year's Day (Fri 1st) is a holiday by rule: Mon 4th, Tue 5th.
+    assert timezone.localtime(due.at).date() == dt.date(2027, 1, 5)
     assert "provisional" in caplog.text
+
+
+def test_spring_festival_of_a_year_without_official_data_is_a_holiday():
+    """R11 past chinesecalendar's last year: the Spring Festival of 2027 (6 February) and its
+    observed days are holidays, deadlines over them provisional; the official schedule
+    entered in the override table wins and makes them certain."""
+    from crm.calendar import has_official_data, is_workday
+
+    assert not has_official_data(2027) and has_official_data(2026)
+    assert is_workday(dt.date(2027, 2, 8), {}) == (False, True)  # Monday of the festival
+    assert is_workday(dt.date(2027, 2, 11), {}) == (True, True)
+    due = add_working_days(at("2027-02-04T10:00"), 1)
+    assert timezone.localtime(due.at).date() == dt.date(2027, 2, 11) and due.provisional
+    # The administrator enters the official day: a 调休 Saturday becomes a working day.
+    HolidayOverride.objects.create(date=dt.date(2027, 2, 20), is_workday=True, name="春节调休上班")
+    assert is_workday(dt.date(2027, 2, 20)) == (True, False)
 
 
 def test_working_days_between():
