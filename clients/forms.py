@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from crm.access import has_global
+from crm.forms import VersionedFormMixin
 from crm.models import Branch, ProjectDepartment
 
 from .models import Client, Contact, Grade, Need, Project, Tag, Visit, VisitPlan
@@ -50,10 +51,12 @@ def branch_choices(user, action: str = "add"):
     return branches
 
 
-class ClientForm(BootstrapMixin, forms.ModelForm):
+class ClientForm(BootstrapMixin, VersionedFormMixin, forms.ModelForm):
     """The archive form (客户档案表), grouped in sections (see SECTIONS)."""
 
     confirm_similar = forms.BooleanField(label=_("确认不是重复客户,仍然保存"), required=False)
+    # R10: the warning's token (services.similar_token); "save anyway" is bound to that warning.
+    similar_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
     SECTIONS = (
         (
@@ -156,17 +159,31 @@ class ClientForm(BootstrapMixin, forms.ModelForm):
         if not self.instance.pk and user.branch_id and branches.filter(pk=user.branch_id).exists():
             self.fields["branch"].initial = user.branch_id
 
+    def confirmation(self) -> str:
+        """The token of the similar-name warning the user confirmed, or "" (R10)."""
+        if not self.cleaned_data.get("confirm_similar"):
+            return ""
+        return self.cleaned_data.get("similar_token") or ""
+
+    def show_similar_warning(self, token: str) -> None:
+        """Re-show the form after a similar-name warning: the confirmation now refers to it."""
+        data = self.data.copy()
+        data[self.add_prefix("similar_token")] = token
+        data.pop(self.add_prefix("confirm_similar"), None)
+        self.data = data
+
     def sections(self):
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
 
     def model_data(self) -> dict:
-        data = {k: v for k, v in self.cleaned_data.items() if k not in ("tags", "confirm_similar")}
+        skip = ("tags", "confirm_similar", "similar_token", "version")
+        data = {k: v for k, v in self.cleaned_data.items() if k not in skip}
         if not data.get("owner"):
             data["owner"] = self.instance.owner if self.instance.pk else self.user
         return data
 
 
-class ContactForm(BootstrapMixin, forms.ModelForm):
+class ContactForm(BootstrapMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Contact
         fields = ["name", "position", "phone", "email", "social_relations", "is_primary", "notes"]
@@ -211,7 +228,7 @@ class ProjectForm(BootstrapMixin, forms.ModelForm):
         return self.cleaned_data.get("profit") or 0
 
 
-class NeedForm(BootstrapMixin, forms.ModelForm):
+class NeedForm(BootstrapMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Need
         fields = [
@@ -272,7 +289,7 @@ class VisitForm(BootstrapMixin, forms.ModelForm):
         self.fields["visited_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
 
-class VisitPlanForm(BootstrapMixin, forms.ModelForm):
+class VisitPlanForm(BootstrapMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = VisitPlan
         fields = [

@@ -16,7 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from crm.access import RestrictedManager, Scope
 from crm.fields import LimitedTextField, NameField
-from crm.models import Branch, BusinessModel, ProjectDepartment, Role
+from crm.models import Branch, BusinessModel, ProjectDepartment, Role, Versioned
 from crm.validators import (
     normalize_credit_code,
     normalize_name,
@@ -130,7 +130,7 @@ def store_search_texts(texts: dict[int, str]) -> None:
             )
 
 
-class Client(BusinessModel):
+class Client(Versioned, BusinessModel):
     """A client (客户/业主/甲方/建设单位): the archive form (客户档案表) of domain.md section 2.
     The record belongs to the group (R1); ``branch`` is the branch that collected it (R2)."""
 
@@ -207,7 +207,11 @@ class Client(BusinessModel):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["credit_code"], condition=~models.Q(credit_code=""), name="client_credit_code_unique"
+                fields=["credit_code"],
+                condition=~models.Q(credit_code=""),
+                name="client_credit_code_unique",
+                # What a parallel create that lost the race reads (crm.concurrency, R10).
+                violation_error_message=_("统一社会信用代码已存在,不能重复建档。"),
             )
         ]
         indexes = [
@@ -276,7 +280,7 @@ class ClientGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Client, on_delete=models.CASCADE)
 
 
-class Contact(BusinessModel):
+class Contact(Versioned, BusinessModel):
     """A contact person of a client (联系人), with social relations (社会关系)."""
 
     client = models.ForeignKey(
@@ -386,7 +390,7 @@ class Project(BusinessModel):
             raise ValidationError(errors)
 
 
-class Need(BusinessModel):
+class Need(Versioned, BusinessModel):
     """A client need (客户需求, seed 003) with its response deadline (R11) and tracking (R12)."""
 
     class Category(models.TextChoices):
@@ -518,7 +522,7 @@ class Visit(BusinessModel):
         return f"{self.client} {self.visited_at:%Y-%m-%d}"
 
 
-class VisitPlan(BusinessModel):
+class VisitPlan(Versioned, BusinessModel):
     """The visit plan of a client (拜访计划, R13): A clients by frequency and visitor level,
     B clients at a frequency marketing staff set, C clients none (unless under observation)."""
 

@@ -6,6 +6,8 @@ write is re-checked against the user's scope inside its transaction (style.md 3)
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,6 +21,7 @@ from simple_history.utils import bulk_update_with_history
 
 from crm.access import check_in_scope, has_global
 from crm.calendar import Deadline, add_working_days, add_working_hours
+from crm.concurrency import lock_values
 from crm.models import Role
 from crm.services import managers_of, notify
 from crm.validators import normalize_credit_code, normalize_name
@@ -80,11 +83,24 @@ class DuplicateCreditCode(ValidationError):
 
 
 class SimilarNameWarning(Exception):
-    """Clients with a very similar name exist (R10): the user must confirm "save anyway"."""
+    """Clients with a very similar name exist (R10): the user must confirm "save anyway".
+    ``token`` binds that confirmation to this warning (similar_token)."""
 
-    def __init__(self, duplicates: list[Duplicate]):
+    def __init__(self, duplicates: list[Duplicate], token: str = ""):
         self.duplicates = duplicates
+        self.token = token
         super().__init__(_("存在名称相近的客户。"))
+
+
+def similar_token(*, name: str, similar_ids) -> str:
+    """R10: what a "save anyway" must present: an HMAC of the normalized name and the ids of
+    the similar clients the warning showed. A confirmation cannot be replayed for another name,
+    and a similar client created after the warning (a parallel create of the same name)
+    invalidates it, so the user is warned again and sees it."""
+    message = normalize_name(name) + "|" + ",".join(str(pk) for pk in sorted(similar_ids))
+    return hmac.new(
+        settings.SECRET_KEY.encode(), b"similar-name:" + message.encode(), hashlib.sha256
+    ).hexdigest()[:32]
 
 
 def _duplicate(user, client: Client) -> Duplicate:
@@ -117,14 +133,28 @@ def client_duplicates(*, user, name: str, credit_code: str = "", exclude_pk=None
     return same_code, similar
 
 
-def _check_duplicates(*, user, client: Client, confirm_similar: bool) -> None:
+def _check_duplicates(*, user, client: Client, token: str | None) -> None:
+    """R10 on the rows committed so far. The caller holds ``_lock_identity``, so a parallel save
+    of the same name or code waits for this transaction and then sees its row. ``token`` None:
+    similar names are not checked (an update that keeps the name)."""
     same_code, similar = client_duplicates(
         user=user, name=client.name, credit_code=client.credit_code, exclude_pk=client.pk
     )
     if same_code:
         raise DuplicateCreditCode(same_code)
-    if similar and not confirm_similar:
-        raise SimilarNameWarning(similar)
+    if similar and token is not None:
+        expected = similar_token(name=client.name, similar_ids=[d.client.pk for d in similar])
+        if not hmac.compare_digest(token or "", expected):
+            raise SimilarNameWarning(similar, expected)
+
+
+def _lock_identity(client: Client) -> None:
+    """Serialize the saves of one normalized name or one credit code (check-then-insert, R10)
+    until this transaction ends (crm.concurrency.lock_values)."""
+    lock_values(
+        "client-name:" + normalize_name(client.name),
+        "client-code:" + normalize_credit_code(client.credit_code) if client.credit_code else "",
+    )
 
 
 def _record_stage(*, client: Client, from_stage: str, by, note: str = "") -> None:
@@ -139,17 +169,19 @@ def _record_stage(*, client: Client, from_stage: str, by, note: str = "") -> Non
 
 
 @transaction.atomic
-def client_create(*, by, data: dict, tags=(), confirm_similar: bool = False) -> Client:
+def client_create(*, by, data: dict, tags=(), similar_token: str = "") -> Client:
     """Create a client (R10 duplicates checked, R6 first stage recorded). ``data`` holds model
     field values (FKs as objects). Raises ValidationError, DuplicateCreditCode or
-    SimilarNameWarning; nothing is saved then."""
+    SimilarNameWarning; nothing is saved then. A similar name is saved only with the
+    ``similar_token`` of the warning about exactly the similar clients that exist now."""
     data = dict(data)
     data.setdefault("owner", by)
     # Grades are set only through client_set_grade (R7).
     data.pop("grade", None)
     client = Client(**data)
     client.full_clean()
-    _check_duplicates(user=by, client=client, confirm_similar=confirm_similar)
+    _lock_identity(client)
+    _check_duplicates(user=by, client=client, token=similar_token)
     client.save()
     if tags:
         client.tags.set(tags)
@@ -159,9 +191,10 @@ def client_create(*, by, data: dict, tags=(), confirm_similar: bool = False) -> 
 
 
 @transaction.atomic
-def client_update(*, client: Client, by, data: dict, tags=None, confirm_similar: bool = False) -> Client:
+def client_update(*, client: Client, by, data: dict, tags=None, similar_token: str = "") -> Client:
     """Update a client's archive form. The stage change is recorded (R6); the grade is not
-    changed here (R7: client_set_grade)."""
+    changed here (R7: client_set_grade). The save is refused (StaleVersion) when the row is no
+    longer at ``client.version`` (optimistic locking, crm.models.Versioned)."""
     _ensure_in_scope(by, "change", client)
     before = Client.objects.get(pk=client.pk)
     data = dict(data)
@@ -172,7 +205,8 @@ def client_update(*, client: Client, by, data: dict, tags=None, confirm_similar:
     name_changed = normalize_name(client.name) != before.name_normalized
     code_changed = normalize_credit_code(client.credit_code) != before.credit_code
     if name_changed or code_changed:
-        _check_duplicates(user=by, client=client, confirm_similar=confirm_similar or not name_changed)
+        _lock_identity(client)
+        _check_duplicates(user=by, client=client, token=similar_token if name_changed else None)
     client.save()
     if tags is not None:
         client.tags.set(tags)

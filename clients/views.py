@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from crm.access import can
 from crm.exports import xlsx_response
+from crm.forms import add_integrity_error
 
 from . import grading, selectors, services
 from .access.log import record_reads
@@ -215,9 +217,10 @@ def client_create(request):
                 by=request.user,
                 data=form.model_data(),
                 tags=form.cleaned_data.get("tags") or (),
-                confirm_similar=form.cleaned_data.get("confirm_similar", False),
+                similar_token=form.confirmation(),
             )
         except services.SimilarNameWarning as warning:
+            form.show_similar_warning(warning.token)
             return _client_form_page(request, form, similar=warning.duplicates)
         except services.DuplicateCreditCode as error:
             form.add_error("credit_code", error.error_dict["credit_code"])
@@ -226,6 +229,8 @@ def client_create(request):
                 "clients/client_form.html",
                 {"form": form, "duplicate": error.duplicate},
             )
+        except IntegrityError as error:  # a parallel create won the race (R10)
+            add_integrity_error(form, error)
         except ValidationError as error:
             _apply_errors(form, error)
         else:
@@ -246,9 +251,10 @@ def client_edit(request, pk):
                 by=request.user,
                 data=form.model_data(),
                 tags=form.cleaned_data.get("tags"),
-                confirm_similar=form.cleaned_data.get("confirm_similar", False),
+                similar_token=form.confirmation(),
             )
         except services.SimilarNameWarning as warning:
+            form.show_similar_warning(warning.token)
             return _client_form_page(request, form, client, similar=warning.duplicates)
         except services.DuplicateCreditCode as error:
             form.add_error("credit_code", error.error_dict["credit_code"])
@@ -257,6 +263,8 @@ def client_edit(request, pk):
                 "clients/client_form.html",
                 {"form": form, "client": client, "duplicate": error.duplicate},
             )
+        except IntegrityError as error:
+            add_integrity_error(form, error)
         except ValidationError as error:
             _apply_errors(form, error)
         else:
@@ -495,6 +503,8 @@ def visit_plan_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.visit_plan_save(plan=form.instance, by=request.user)
+        except IntegrityError as error:  # a plan for this client was created meanwhile
+            add_integrity_error(form, error)
         except ValidationError as error:
             _apply_errors(form, error)
         else:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Project
+from crm.forms import VersionedFormMixin
 from crm.models import ProjectDepartment
 
 from .models import Complaint, Finding, ReturnVisit, Satisfaction
@@ -30,7 +31,7 @@ FACT_FIELDS = [
 ]
 
 
-class ComplaintForm(forms.ModelForm):
+class ComplaintForm(VersionedFormMixin, forms.ModelForm):
     """Logging (and correcting) a complaint, R14."""
 
     received_at = forms.DateTimeField(

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client, Project
 from crm.access import RestrictedQuerySet, Scope
 from crm.fields import LimitedTextField, NameField
-from crm.models import BusinessModel, ProjectDepartment
+from crm.models import BusinessModel, ProjectDepartment, Versioned
 
 
 class Kind(models.TextChoices):
@@ -148,7 +148,7 @@ class ComplaintQuerySet(RestrictedQuerySet):
         return self.exclude(self.overdue_q(now))
 
 
-class Complaint(BusinessModel):
+class Complaint(Versioned, BusinessModel):
     """A complaint (投诉) with everything R14 asks, its owner (R15), its place in the workflow
     and its deadlines (R16), the finding (R17) and the flags of breached deadlines."""
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from clients.models import Client, Project
 from crm.access import check_in_scope
 from crm.calendar import add_working_days, add_working_hours
-from crm.models import Role, User
+from crm.models import Role, StaleVersion, User
 from crm.services import managers_of, notify
 
 from .models import (
@@ -248,8 +248,13 @@ EDITABLE = ("kind", "contractor", "channel", "category", "severity", "motive", "
 
 @transaction.atomic
 def complaint_update(*, complaint: Complaint, by: User, **changes) -> Complaint:
-    """Correct the facts of a complaint (R14). A new severity re-times the open deadlines."""
+    """Correct the facts of a complaint (R14). A new severity re-times the open deadlines.
+    Refused (StaleVersion) when the complaint is no longer at the version the caller read:
+    an edit page opened before a workflow step or another edit (crm.models.Versioned)."""
+    based_on = complaint.version
     complaint = _lock(complaint)
+    if complaint.version != based_on:
+        raise StaleVersion(complaint, based_on)
     _require(by, complaint)
     unknown = set(changes) - set(EDITABLE)
     if unknown:

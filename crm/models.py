@@ -3,6 +3,7 @@ control consults (suspensions, R33), notifications and the holiday calendar over
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +41,64 @@ class BusinessModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class StaleVersion(ValidationError):
+    """A save of a ``Versioned`` row whose version is no longer the stored one: someone else
+    saved it in between (a page, the API or a workflow step). Nothing was written. It is a
+    ValidationError so that every page and API path that shows a service's refusal shows this
+    one too; the edit pages and the base viewset answer it with what changed (409 in the API)."""
+
+    def __init__(self, obj=None, expected=None):
+        self.obj, self.expected = obj, expected
+        super().__init__(_("该记录已被他人修改,本次未保存。请核对最新内容后重新提交。"), code="stale")
+
+
+class Versioned(models.Model):
+    """Optimistic locking for rows that people edit in forms (lost updates): ``version`` goes up
+    by one on every ``save()``, and the UPDATE only matches the row while it still has the
+    version this instance was loaded (or told) with: ``UPDATE ... SET version = v + 1 WHERE
+    id = %s AND version = v``. On PostgreSQL a concurrent writer blocks on the row and then
+    matches nothing; on SQLite writers are serialized (IMMEDIATE). No match raises StaleVersion.
+
+    Mixed in before BusinessModel (``class Client(Versioned, BusinessModel)``); the base form
+    (crm.forms.VersionedFormMixin) carries the version in a hidden field and the base viewset
+    (crm.api.base) answers ETag / If-Match. Queryset ``update()`` and ``bulk_update`` (derived
+    columns such as the search text) bypass it on purpose: they change nothing a person typed."""
+
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self._state.adding or self.pk is None:
+            self._expected_version = None
+            return super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "version"}
+        expected = self._expected_version = self.version
+        self.version = expected + 1
+        try:
+            return super().save(*args, **kwargs)
+        except BaseException:
+            self.version = expected
+            raise
+        finally:
+            self._expected_version = None
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        expected = getattr(self, "_expected_version", None)
+        if expected is None:
+            return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
+        if super()._do_update(
+            base_qs.filter(version=expected), using, pk_val, values, update_fields, forced_update
+        ):
+            return True
+        if base_qs.filter(pk=pk_val).exists():
+            raise StaleVersion(self, expected)
+        return False  # deleted meanwhile: Django's own handling (insert, or "did not affect any rows")
 
 
 class Branch(models.Model):

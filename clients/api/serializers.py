@@ -56,7 +56,8 @@ class ClientSerializer(ScopedMixin, serializers.ModelSerializer):
     branch_name = serializers.CharField(source="branch.name", read_only=True)
     owner_name = serializers.CharField(source="owner.display_name", read_only=True)
     suggested_grade = serializers.SerializerMethodField()
-    confirm_similar = serializers.BooleanField(write_only=True, required=False, default=False)
+    # R10: "save anyway" for a similar name: the ``similar_token`` of the 400 that warned.
+    similar_token = serializers.CharField(write_only=True, required=False, allow_blank=True, default="")
 
     class Meta:
         model = Client
@@ -100,7 +101,7 @@ class ClientSerializer(ScopedMixin, serializers.ModelSerializer):
             "remarks",
             "created_at",
             "updated_at",
-            "confirm_similar",
+            "similar_token",
         ]
         read_only_fields = ["grade", "graded_at", "needs_collected_on", "created_at", "updated_at"]
         # Duplicates are checked by the service (R10) with a proper message and link.
@@ -132,11 +133,12 @@ class ClientSerializer(ScopedMixin, serializers.ModelSerializer):
         except services.SimilarNameWarning as warning:
             raise serializers.ValidationError(
                 {
-                    "name": [str(warning) + " 如确认不是同一客户,请以 confirm_similar=true 重新提交。"],
+                    "name": [str(warning) + " 如确认不是同一客户,请带上 similar_token 重新提交。"],
                     "similar": [
                         {"id": d.client.pk if d.url else None, "name": d.client.name, "branch": d.branch_name}
                         for d in warning.duplicates
                     ],
+                    "similar_token": warning.token,
                 }
             ) from warning
         except DjangoValidationError as error:
@@ -144,21 +146,21 @@ class ClientSerializer(ScopedMixin, serializers.ModelSerializer):
 
     def create(self, validated_data):
         tags = validated_data.pop("tags", ())
-        confirm = validated_data.pop("confirm_similar", False)
+        token = validated_data.pop("similar_token", "")
         return self._save(
-            services.client_create, by=self.user, data=validated_data, tags=tags, confirm_similar=confirm
+            services.client_create, by=self.user, data=validated_data, tags=tags, similar_token=token
         )
 
     def update(self, instance, validated_data):
         tags = validated_data.pop("tags", None)
-        confirm = validated_data.pop("confirm_similar", False)
+        token = validated_data.pop("similar_token", "")
         return self._save(
             services.client_update,
             client=instance,
             by=self.user,
             data=validated_data,
             tags=tags,
-            confirm_similar=confirm,
+            similar_token=token,
         )
 
 

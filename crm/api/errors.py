@@ -6,6 +6,8 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from crm.models import StaleVersion
+
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
@@ -14,7 +16,9 @@ class Conflict(exceptions.APIException):
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, ValidationError):
+    if isinstance(exc, StaleVersion):  # a write lost the race for its row (crm.models.Versioned)
+        exc = Conflict(str(exc.messages[0]))
+    elif isinstance(exc, ValidationError):
         if hasattr(exc, "message_dict"):
             exc = exceptions.ValidationError(exc.message_dict)
         else:

@@ -140,9 +140,10 @@ def test_duplicate_credit_code_and_similar_name_via_api(org):
         CLIENTS, {"name": "绍兴柯桥城投股份有限公司", "branch": org.branches["east"].pk}, format="json"
     )
     assert r.status_code == 400 and r.json()["similar"]
+    token = r.json()["similar_token"]
     r = api.post(
         CLIENTS,
-        {"name": "绍兴柯桥城投股份有限公司", "branch": org.branches["east"].pk, "confirm_similar": True},
+        {"name": "绍兴柯桥城投股份有限公司", "branch": org.branches["east"].pk, "similar_token": token},
         format="json",
     )
     assert r.status_code == 201

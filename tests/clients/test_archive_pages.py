@@ -231,7 +231,11 @@ def test_similar_name_warns_then_save_anyway(org):
     response = web.post(reverse("clients:client-create"), data)
     assert response.status_code == 200 and response.context["similar"]
     assert Client.objects.count() == 1
-    response = web.post(reverse("clients:client-create"), {**data, "confirm_similar": "on"})
+    token = response.context["form"]["similar_token"].value()
+    assert token and f'value="{token}"' in response.content.decode()
+    response = web.post(
+        reverse("clients:client-create"), {**data, "confirm_similar": "on", "similar_token": token}
+    )
     assert response.status_code == 302 and Client.objects.count() == 2
 
 
@@ -239,7 +243,7 @@ def test_edit_client_records_stage(org):
     c = make_client(org, credit_code=make_credit_code(501), name="苏州工业园区城市建设投资有限公司")
     response = org.web("east_staff").post(
         reverse("clients:client-edit", kwargs={"pk": c.pk}),
-        form_data(org, stage="signed", owner=org["east_staff"].pk),
+        {**form_data(org, stage="signed", owner=org["east_staff"].pk), "version": c.version},
     )
     assert response.status_code == 302
     c.refresh_from_db()
@@ -303,7 +307,8 @@ def test_inline_contact_add_htmx_and_errors(org):
     assert contact.phone_normalized == "13800138000" and contact.is_primary
     # edit through the inline form
     edit = web.post(
-        reverse("clients:contact-edit", kwargs={"pk": contact.pk}), {"name": "张三丰", "phone": "13800138000"}
+        reverse("clients:contact-edit", kwargs={"pk": contact.pk}),
+        {"name": "张三丰", "phone": "13800138000", "version": contact.version},
     )
     assert edit.status_code == 302
     contact.refresh_from_db()

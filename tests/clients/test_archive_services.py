@@ -69,10 +69,10 @@ def test_same_credit_code_in_other_branch_names_the_branch_only(org):
 def test_similar_name_warns_then_saves_when_confirmed(org):
     services.client_create(by=org["east_staff"], data=client_data(org))
     similar = client_data(org, name="上海浦江置业发展 股份有限公司", credit_code="")
-    with pytest.raises(services.SimilarNameWarning):
+    with pytest.raises(services.SimilarNameWarning) as warning:
         services.client_create(by=org["east_staff"], data=similar)
     assert Client.objects.count() == 1
-    services.client_create(by=org["east_staff"], data=similar, confirm_similar=True)
+    services.client_create(by=org["east_staff"], data=similar, similar_token=warning.value.token)
     assert Client.objects.count() == 2
 
 
