@@ -239,6 +239,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The error answers (400/401/403/404/409/429) of every operation, documented once.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "crm.api.schema.add_error_responses",
+    ],
     # Choice sets that share a field name across models get stable names of their own.
     "ENUM_NAME_OVERRIDES": {
         "BranchKindEnum": "crm.models.Branch.Kind",

@@ -80,6 +80,8 @@ class ComplaintSerializer(serializers.ModelSerializer):
     is_overdue = serializers.BooleanField(read_only=True)
     title = serializers.CharField(max_length=120, required=False, allow_blank=True)
     return_visits = ReturnVisitSerializer(many=True, read_only=True)
+    # R17: "" until the complaint is resolved; said so in the schema (the enum has "").
+    finding = serializers.ChoiceField(choices=Finding.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Complaint
