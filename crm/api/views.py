@@ -1,10 +1,13 @@
 from django.contrib.auth import authenticate
+from django.contrib.auth.views import redirect_to_login
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import permissions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.api.auth import token_expired
 from crm.api.base import RestrictedReadOnlyViewSet
 from crm.models import Branch
 
@@ -26,7 +29,31 @@ class TokenView(APIView):
         if user is None or not user.is_active:
             raise serializers.ValidationError({"detail": ["用户名或密码错误。"]})
         token, _ = Token.objects.get_or_create(user=user)
+        if token_expired(token):
+            # An expired token is replaced, never revived (API_TOKEN_DAYS counts from its creation).
+            token.delete()
+            token = Token.objects.create(user=user)
         return Response({"token": token.key}, status=status.HTTP_200_OK)
+
+
+class TokenRevokeView(APIView):
+    """Revoke the caller's own API token; the next call with it answers 401."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    """Swagger UI for signed-in users only (anonymous visitors go to the login page). The split
+    view serves its start-up script from this same URL (``?script``), so the page needs no inline
+    script and runs under the site's Content-Security-Policy unchanged."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return super().dispatch(request, *args, **kwargs)
 
 
 class MeView(APIView):
