@@ -471,6 +471,13 @@ class Need(Versioned, BusinessModel):
     def is_overdue(self):
         return self.responded_at is None and self.response_due_at and self.response_due_at < timezone.now()
 
+    @property
+    def due_rule(self) -> str:
+        """How the response deadline was computed (R11), shown beside it."""
+        from .services import need_due_rule  # the one rule
+
+        return need_due_rule(self.urgency)
+
 
 class Visit(BusinessModel):
     """A contact or visit (客户接触与回访): who met whom, how, and what comes next (R13)."""

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from crm.access import check_in_scope, has_global
-from crm.calendar import Deadline, add_working_days, add_working_hours
+from crm.calendar import Deadline, add_working_days
 from crm.concurrency import lock_values
 from crm.models import Role
 from crm.services import managers_of, notify
@@ -328,12 +328,21 @@ def need_deadlines() -> dict:
 
 
 def need_due_at(*, urgency: str, received_at: dt.datetime) -> Deadline:
-    """R11: urgent within N working hours, important and general within N working days, on the
-    mainland calendar (holidays and 调休 weekends)."""
+    """R11: urgent within N hours (clock hours, as the rule says: received at 17:00, due at
+    21:00 the same day), important and general within N working days on the mainland calendar
+    (holidays and 调休 weekends)."""
     unit, amount = need_deadlines()[str(urgency)]
     if unit == "hours":
-        return add_working_hours(received_at, amount)
+        return Deadline(received_at + dt.timedelta(hours=amount), False)
     return add_working_days(received_at, amount)
+
+
+def need_due_rule(urgency: str) -> str:
+    """How the deadline of a need of ``urgency`` is computed, in words (shown beside it)."""
+    unit, amount = need_deadlines()[str(urgency)]
+    if unit == "hours":
+        return _("收到后 %(n)s 小时内响应(按自然小时计)") % {"n": amount}
+    return _("收到后 %(n)s 个工作日内响应(按国家法定节假日及调休安排计)") % {"n": amount}
 
 
 @transaction.atomic

@@ -189,8 +189,9 @@ def test_need_deadlines_across_national_day_2026(db):
     assert services.need_due_at(urgency="important", received_at=received).at == at(2026, 10, 9, 10, 0)
     # general: Oct 8, 9, 10 (调休 Saturday), 12, 13
     assert services.need_due_at(urgency="general", received_at=received).at == at(2026, 10, 13, 10, 0)
+    # urgent: 4 clock hours, holiday eve or not (R11 says hours, not working hours)
     urgent = services.need_due_at(urgency="urgent", received_at=at(2026, 9, 30, 16, 0))
-    assert urgent.at == at(2026, 10, 8, 11, 0) and urgent.provisional is False
+    assert urgent.at == at(2026, 9, 30, 20, 0) and urgent.provisional is False
 
 
 @override_settings(CRM_NEED_DEADLINES={"urgent": ("hours", 2)})
@@ -215,7 +216,7 @@ def test_need_create_sets_deadline_and_collection_date(org):
         ),
         by=org["east_staff"],
     )
-    assert need.response_due_at == at(2026, 10, 8, 11, 0)
+    assert need.response_due_at == at(2026, 9, 30, 20, 0)  # 4 clock hours (R11)
     assert need.owner == org["east_staff"]
     c.refresh_from_db()
     assert c.needs_collected_on == dt.date(2026, 9, 30)
