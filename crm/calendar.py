@@ -58,6 +58,27 @@ def rule_holidays(year: int) -> holidays.HolidayBase:
     return _by_rule[year]
 
 
+def years_awaiting_schedule(today: dt.date | None = None) -> list[int]:
+    """The years of the coming 60 days whose official schedule is neither in chinesecalendar
+    nor entered in the override table: deadlines in them are provisional until an
+    administrator enters it (the base layout warns administrators on every page)."""
+    from .models import HolidayOverride
+
+    today = today or timezone.localdate()
+    years = sorted({today.year, (today + dt.timedelta(days=60)).year})
+    missing = [y for y in years if not has_official_data(y)]
+    entered = (
+        set(
+            HolidayOverride.objects.filter(date__year__in=missing)
+            .dates("date", "year")
+            .values_list("date__year", flat=True)
+        )
+        if missing
+        else set()
+    )
+    return [y for y in missing if y not in entered]
+
+
 def is_workday(day: dt.date, overrides: dict[dt.date, bool] | None = None) -> tuple[bool, bool]:
     """(is a working day, provisional)."""
     if overrides is None:

@@ -1,7 +1,8 @@
 from django.conf import settings
 
 from .access import active_suspension
-from .models import Notification
+from .calendar import years_awaiting_schedule
+from .models import Notification, Role
 
 
 def shell(request):
@@ -9,8 +10,11 @@ def shell(request):
     user = getattr(request, "user", None)
     if not user or not user.is_authenticated:
         return {"CRM_GROUP_NAME": settings.CRM_GROUP_NAME}
+    is_admin = user.is_superuser or user.role == Role.ADMIN
     return {
         "CRM_GROUP_NAME": settings.CRM_GROUP_NAME,
         "unread_count": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
         "archive_suspension": active_suspension(user, "archive"),
+        # R11: administrators are told until the coming year's official holidays are entered.
+        "calendar_years_missing": years_awaiting_schedule() if is_admin else [],
     }

@@ -22,6 +22,10 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Uploads (imports) of the tests go to a folder of this run, not the project's media/.
+    import tempfile
+
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="crm-test-media-")
     # whitenoise warns on every request when the collected-static folder is missing.
     os.makedirs(settings.STATIC_ROOT, exist_ok=True)
 

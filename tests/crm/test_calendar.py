@@ -78,3 +78,24 @@ def test_spring_festival_of_a_year_without_official_data_is_a_holiday():
 
 def test_working_days_between():
     assert working_days_between(dt.date(2026, 9, 30), dt.date(2026, 10, 10)) == 3
+
+
+def test_administrators_are_warned_until_the_coming_years_schedule_is_entered(org):
+    """R11: from November 2026 the next 60 days reach into 2027, which chinesecalendar does not
+    know; administrators see a warning on every page until they enter 2027's schedule. Nobody
+    else does, and in June (nothing missing ahead) nobody does."""
+    import time_machine
+    from django.urls import reverse
+
+    from crm.calendar import years_awaiting_schedule
+
+    assert years_awaiting_schedule(dt.date(2026, 6, 1)) == []
+    assert years_awaiting_schedule(dt.date(2026, 12, 2)) == [2027]
+    with time_machine.travel(at("2026-12-02T10:00"), tick=False):
+        assert "2027 年的国务院节假日安排尚未录入" in org.web("admin").get(reverse("home")).content.decode()
+        assert "calendar-missing" not in org.web("east_staff").get(reverse("home")).content.decode()
+        HolidayOverride.objects.create(date=dt.date(2027, 2, 20), is_workday=True, name="春节调休上班")
+        assert "calendar-missing" not in org.web("admin").get(reverse("home")).content.decode()
+    with time_machine.travel(at("2026-06-01T10:00"), tick=False):
+        HolidayOverride.objects.all().delete()
+        assert "calendar-missing" not in org.web("admin").get(reverse("home")).content.decode()

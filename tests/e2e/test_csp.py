@@ -70,8 +70,11 @@ def test_main_pages_run_under_the_policy(org, watched):
 
     # The language switch (app.js, formerly an onchange handler).
     page.select_option("select[name=language]", "en")
+    # The switch posts the form and the page reloads: wait for the reloaded page, not the old.
+    from playwright.sync_api import expect
+
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "en"
     check("english")
 
 
