@@ -332,8 +332,9 @@ def test_inline_need_and_visit(org):
     )
     assert r.status_code == 200, r.content.decode()[:500]
     need = Need.objects.get()
-    assert timezone.localtime(need.response_due_at).strftime("%Y-%m-%d %H:%M") == "2026-10-08 11:00"
-    assert "2026-10-08 11:00" in r.content.decode()
+    # Urgent: 4 clock hours (R11), the National Day holiday notwithstanding.
+    assert timezone.localtime(need.response_due_at).strftime("%Y-%m-%d %H:%M") == "2026-09-30 20:00"
+    assert "2026-09-30 20:00" in r.content.decode() and "按自然小时计" in r.content.decode()
     r = web.post(
         reverse("clients:visit-add", kwargs={"pk": c.pk}),
         {"visited_at": "2026-11-20T10:00", "channel": "visit", "our_people": "陈经理", "notes": "介绍新项目"},
