@@ -6,6 +6,8 @@ read-only properties the pages need."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -408,3 +410,28 @@ class ReturnVisit(BusinessModel):
     @property
     def is_overdue(self) -> bool:
         return self.visited_at is None and self.due_at < timezone.now()
+
+    @property
+    def is_effect_visit(self) -> bool:
+        """The effect-confirming visit of a key project (R18's second): another visit of the same
+        resolution precedes it (pending, or made since the resolution; visits of an earlier
+        resolution were made before it). Read from the prefetched visits on the page."""
+        resolved = self.complaint.resolved_at
+        return any(
+            v.sequence < self.sequence and (v.visited_at is None or (resolved and v.visited_at >= resolved))
+            for v in self.complaint.return_visits.all()
+        )
+
+    @property
+    def opens_at(self):
+        """When this visit may be recorded (R18): the first at once; the second, which confirms
+        the effect "within 2 months", only CRM_SECOND_RETURN_VISIT_WINDOW_DAYS before it is due,
+        since recording it minutes after the resolution would confirm nothing. None: open now."""
+        if self.visited_at is not None or not self.is_effect_visit:
+            return None
+        return self.due_at - dt.timedelta(days=settings.CRM_SECOND_RETURN_VISIT_WINDOW_DAYS)
+
+    @property
+    def is_open(self) -> bool:
+        opens = self.opens_at
+        return opens is None or opens <= timezone.now()

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clients.models import Client, Project
 from crm.access import check_in_scope
@@ -140,17 +141,53 @@ def allowed_steps(user: User, complaint: Complaint) -> list[str]:
         steps.append("investigate")
     if status == Status.INVESTIGATING:
         steps.append("resolve")
-    if status in (Status.RESOLVED, Status.RETURN_VISIT) and any(
-        not v.is_done for v in complaint.return_visits.all()
-    ):
+    pending = next_return_visit(complaint)
+    if status in (Status.RESOLVED, Status.RETURN_VISIT) and pending is not None and pending.is_open:
         steps.append("return_visit")
-    if status == Status.RETURN_VISIT and all(v.is_done for v in complaint.return_visits.all()):
+    if status == Status.RETURN_VISIT and not closing_blockers(complaint):
         steps.append("close")
     if status != Status.CLOSED:
         steps.append("hand_over")
     if status in (Status.RESOLVED, Status.RETURN_VISIT, Status.CLOSED):
         steps.append("reopen")
     return steps
+
+
+def next_return_visit(complaint: Complaint) -> ReturnVisit | None:
+    """The next return visit to record (R18), from the prefetched visits."""
+    pending = [v for v in complaint.return_visits.all() if not v.is_done]
+    return min(pending, key=lambda v: v.sequence) if pending else None
+
+
+def _opens_message(visit: ReturnVisit) -> str:
+    return gettext("第%(n)s次回访(确认整改效果)将于 %(opens)s 起可登记(期限 %(due)s)。") % {
+        "n": visit.sequence,
+        "opens": f"{timezone.localtime(visit.opens_at):%Y-%m-%d}",
+        "due": f"{timezone.localtime(visit.due_at):%Y-%m-%d}",
+    }
+
+
+def closing_blockers(complaint: Complaint) -> list[str]:
+    """What still stands between a resolved complaint and its closing (R17, R18), in words for
+    the complaint page; empty when it may be closed (or is not at that stage)."""
+    if complaint.status not in (Status.RESOLVED, Status.RETURN_VISIT):
+        return []
+    blockers = []
+    pending = next_return_visit(complaint)
+    if pending is not None:
+        if pending.is_open:
+            blockers.append(
+                gettext("待登记第%(n)s次回访(期限 %(due)s)。")
+                % {"n": pending.sequence, "due": f"{timezone.localtime(pending.due_at):%Y-%m-%d %H:%M}"}
+            )
+        else:
+            blockers.append(_opens_message(pending))
+        return blockers
+    done = [v for v in complaint.return_visits.all() if v.is_done]
+    last = max(done, key=lambda v: v.sequence) if done else None
+    if complaint.finding == Finding.OUR_FAULT and last and last.satisfaction in UNSATISFIED:
+        blockers.append(gettext("客户对处理仍不满意,请重新处理并跟踪至客户满意后再关闭。"))
+    return blockers
 
 
 def hand_over_candidates(complaint: Complaint):
@@ -426,6 +463,9 @@ def complaint_return_visit(
     visit = complaint.return_visits.filter(visited_at__isnull=True).order_by("sequence").first()
     if visit is None:
         raise ValidationError("该投诉没有待完成的回访。")
+    if not visit.is_open:
+        # R18: the second visit confirms the effect; it is not recorded before its window opens.
+        raise ValidationError(_opens_message(visit), code="return_visit_not_due")
     errors = {}
     from .models import Satisfaction
 

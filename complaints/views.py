@@ -117,6 +117,7 @@ def complaint_detail(request, pk):
             "complaint": complaint,
             "chain": selectors.owner_chain(complaint),
             "steps": services.allowed_steps(request.user, complaint),
+            "closing_blockers": services.closing_blockers(complaint),
             "can_edit": services.may_work(request.user, complaint) and complaint.status != "closed",
         },
     )

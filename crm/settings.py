@@ -324,6 +324,11 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Business settings (defaults of domain.md; the admin-editable ones live in the database).
 CRM_GROUP_NAME = env.str("CRM_GROUP_NAME", default="中建联合工程集团")
 CRM_SITE_URL = env.str("CRM_SITE_URL", default="http://127.0.0.1:8000")
+# R18: a key project's second return visit (due 2 months after the resolution, to confirm the
+# effect) may be recorded from this many days before it is due, not earlier.
+CRM_SECOND_RETURN_VISIT_WINDOW_DAYS = env.int("CRM_SECOND_RETURN_VISIT_WINDOW_DAYS", default=14)
+if not 0 <= CRM_SECOND_RETURN_VISIT_WINDOW_DAYS <= 60:
+    raise ImproperlyConfigured("CRM_SECOND_RETURN_VISIT_WINDOW_DAYS must be between 0 and 60.")
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -4,6 +4,7 @@ message, nothing changed), filters and the list's query budget."""
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -85,11 +86,20 @@ def test_workflow_through_actions(org, key_project):
     assert len(r.json()["return_visits"]) == 2  # key project: two visits (R18)
     r = post(manager, "complaint-close", c.pk)
     assert r.status_code == 400 and "回访" in str(r.json())
-    for satisfaction in ("satisfied", "very_satisfied"):
-        r = post(manager, "complaint-return-visit", c.pk, {"satisfaction": satisfaction, "notes": "业主满意"})
+    r = post(manager, "complaint-return-visit", c.pk, {"satisfaction": "satisfied", "notes": "业主满意"})
+    assert r.status_code == 200, r.json()
+    # R18: the second visit (the effect) is refused until its window before the 2-month mark.
+    r = post(manager, "complaint-return-visit", c.pk, {"satisfaction": "very_satisfied"})
+    assert r.status_code == 400 and "起可登记" in str(r.json())
+    c.refresh_from_db()
+    second = c.return_visits.get(sequence=2)
+    with time_machine.travel(second.due_at - dt.timedelta(days=3), tick=False):
+        r = post(
+            manager, "complaint-return-visit", c.pk, {"satisfaction": "very_satisfied", "notes": "效果良好"}
+        )
         assert r.status_code == 200, r.json()
-    assert post(manager, "complaint-close", c.pk).json()["status"] == "closed"
-    r = post(manager, "complaint-reopen", c.pk, {"reason": "雨季复漏"})
+        assert post(manager, "complaint-close", c.pk).json()["status"] == "closed"
+        r = post(manager, "complaint-reopen", c.pk, {"reason": "雨季复漏"})
     assert r.json()["status"] == "investigating"
     detail = manager.get(reverse("complaint-detail", kwargs={"pk": c.pk})).json()
     assert [e["kind"] for e in detail["events"]][-3:] == ["return_visit", "closed", "reopened"]

@@ -4,6 +4,7 @@ calendar, the overdue job's idempotence and the grading fact."""
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -171,10 +172,12 @@ def test_full_workflow_with_hand_over(org, key_project):
     assert c.status == "return_visit"
     with pytest.raises(ValidationError, match="尚未完成回访"):
         services.complaint_close(complaint=c, by=manager)  # the second visit is still due
-    services.complaint_return_visit(
-        complaint=c, by=manager, satisfaction="very_satisfied", effect_confirmed=True
-    )
-    c = services.complaint_close(complaint=c, by=manager)
+    # R18: the second visit confirms the effect, so it opens only shortly before it is due.
+    with time_machine.travel(visits[1].due_at - dt.timedelta(days=1), tick=False):
+        services.complaint_return_visit(
+            complaint=c, by=manager, satisfaction="very_satisfied", effect_confirmed=True
+        )
+        c = services.complaint_close(complaint=c, by=manager)
     assert c.status == "closed" and c.closed_at
     kinds = list(c.events.values_list("kind", flat=True))
     assert kinds == [
