@@ -44,31 +44,40 @@ LANDLINE_RE = re.compile(r"^(0\d{2,3})(\d{7,8})(\d{1,6})?$")
 def normalize_phone(value: str) -> str:
     """Mainland mobile (11 digits, 1[3-9]) or landline with area code and optional extension.
     Returns the normalised form ("13812345678", "021-62345678", "0755-88886666-802")
-    or raises ValidationError."""
+    or raises ValidationError. Every common way of writing one is accepted: the country code as
+    ``+86`` or ``0086`` (a landline then drops its trunk 0: ``+86-21-62345678``, also written
+    ``+86 (0)21 ...``), the area code in brackets (``(021)6234 5678``), spaces and dashes between
+    groups, and an extension after 转/ext/x/#."""
     raw = unicodedata.normalize("NFKC", value or "").strip()
     if not raw:
         return ""
     parts = re.split(r"(?:转|ext\.?|x|#)", raw, maxsplit=1, flags=re.IGNORECASE)
     ext = re.sub(r"\D", "", parts[1]) if len(parts) > 1 else ""
-    digits = re.sub(r"[\s\-()()]", "", parts[0])
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("0086"):
-        digits = digits[4:]
+    main = parts[0]
+    # The country code is a prefix, removed as a whole (not characters stripped one by one).
+    country = re.match(r"^\s*(?:\+|00)\s*86\s*(?:\(\s*0\s*\))?[\s\-]*", main)
+    if country:
+        main = main[country.end() :]
+    digits = re.sub(r"[\s\-()]", "", main)
     if not digits.isdigit():
         raise ValidationError(_("电话号码只能包含数字、空格和连字符。"), code="phone_chars")
     if MOBILE_RE.match(digits) and not ext:
         return digits
+    # Dashes and brackets separate groups (area, number, extension); spaces only space digits.
+    groups = [g for g in re.split(r"[\-()]", re.sub(r"\s", "", main)) if g]
+    if country and not digits.startswith("0"):
+        digits, groups = "0" + digits, ["0" + groups[0], *groups[1:]]
     if digits.startswith("0"):
         # Area codes: 010 and 02x are three digits, the rest four.
         area_len = 3 if digits[1] in "12" else 4
         area, local = digits[:area_len], digits[area_len:]
-        if "-" in parts[0]:
-            pieces = [p for p in re.split(r"-", re.sub(r"[\s()()]", "", parts[0]).lstrip("+86")) if p]
-            if len(pieces) >= 2 and pieces[0].startswith("0"):
-                area, local = pieces[0], pieces[1]
-                if len(pieces) > 2 and not ext:
-                    ext = pieces[2]
+        if len(groups) >= 2 and groups[0].startswith("0") and 3 <= len(groups[0]) <= 4:
+            area, rest = groups[0], groups[1:]
+            local = ""
+            while rest and len(local) < 7:  # a number written in two groups: 6234-5678
+                local += rest.pop(0)
+            if rest and not ext:
+                ext = "".join(rest)
         if 3 <= len(area) <= 4 and 7 <= len(local) <= 8 and local.isdigit():
             return f"{area}-{local}" + (f"-{ext}" if ext else "")
     raise ValidationError(
