@@ -67,7 +67,7 @@ def normalize_phone(value: str) -> str:
     groups = [g for g in re.split(r"[\-()]", re.sub(r"\s", "", main)) if g]
     if country and not digits.startswith("0"):
         digits, groups = "0" + digits, ["0" + groups[0], *groups[1:]]
-    if digits.startswith("0"):
+    if digits.startswith("0") and len(digits) > 1:
         # Area codes: 010 and 02x are three digits, the rest four.
         area_len = 3 if digits[1] in "12" else 4
         area, local = digits[:area_len], digits[area_len:]

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -72,6 +73,10 @@ def error_403(request, exception=None):
 
 
 def error_404(request, exception=None):
+    # A path under /api/ no route matches (an id that is not a number, say): the API's own
+    # JSON answer, as its clients and schema expect, not the HTML page.
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("未找到。")}, status=404)
     return render(request, "404.html", status=404)
 
 

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from clients.models import Client, Project
 from crm.models import ProjectDepartment
 
-from ..models import Complaint, Event, Finding, HandOver, ReturnVisit, Satisfaction
+from ..models import Complaint, Event, Finding, HandOver, ReturnVisit, Satisfaction, Status
 
 READ_ONLY = [
     "id",
@@ -58,6 +58,11 @@ class ReturnVisitSerializer(serializers.ModelSerializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
+    # "" where there is none (the first event has no from_status, a note none at all); said so in
+    # the schema (the enum has "").
+    from_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
+    to_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
+
     class Meta:
         model = Event
         fields = ["id", "kind", "by", "at", "from_status", "to_status", "note"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, NotFound
 from rest_framework.response import Response
@@ -51,9 +52,18 @@ class ComplaintViewSet(RestrictedViewSet):
             )
         return qs
 
+    @extend_schema(
+        responses={
+            201: s.ComplaintSerializer,
+            404: OpenApiResponse(
+                OpenApiTypes.OBJECT, description="The client is absent or outside the user's scope."
+            ),
+        }
+    )
     def create(self, request, *args, **kwargs):
         # A complaint for a client outside the user's scope: 404, as for the page.
-        client_id = request.data.get("client")
+        # (A body that is not an object, JSON ``false`` say, is the serializer's 400.)
+        client_id = request.data.get("client") if isinstance(request.data, dict) else None
         if client_id not in (None, ""):
             try:
                 client_id = int(client_id)
