@@ -31,6 +31,14 @@ COLUMNS = [
 SEPARATOR = "、"
 
 
+def _aligned(values) -> str:
+    """One position per contact, blanks kept ("、13812345678": the first has no phone), so
+    that the import reads each value back onto its own contact; a column blank for every
+    contact stays empty."""
+    values = [v or "" for v in values]
+    return SEPARATOR.join(values) if any(values) else ""
+
+
 def export_rows(clients):
     """Rows of the spreadsheet for ``clients`` (a restricted queryset). Prefetch contacts,
     projects and needs on the queryset to keep this at a fixed number of queries:
@@ -48,9 +56,9 @@ def export_rows(clients):
             c.industry,
             c.address,
             SEPARATOR.join(x.name for x in contacts),
-            SEPARATOR.join(x.position for x in contacts if x.position),
-            SEPARATOR.join(x.phone for x in contacts if x.phone) or c.phone,
-            SEPARATOR.join(x.email for x in contacts if x.email) or c.email,
+            _aligned(x.position for x in contacts),
+            _aligned(x.phone for x in contacts) if contacts else c.phone,
+            _aligned(x.email for x in contacts) if contacts else c.email,
             c.get_stage_display(),
             c.grade,
             SEPARATOR.join(p.name for p in projects),
