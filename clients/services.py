@@ -6,13 +6,18 @@ write is re-checked against the user's scope inside its transaction (style.md 3)
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.postgres.search import TrigramSimilarity
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
+from django.db.models.functions import Greatest
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -125,12 +130,80 @@ def client_duplicates(*, user, name: str, credit_code: str = "", exclude_pk=None
         hit = others.filter(credit_code=code).first()
         if hit:
             same_code = _duplicate(user, hit)
-    similar = []
-    key = normalize_name(name)
-    if key:
-        for hit in others.filter(name_normalized=key)[:5]:
-            similar.append(_duplicate(user, hit))
+    similar = [_duplicate(user, hit) for hit in similar_name_clients(others, name)]
     return same_code, similar
+
+
+# R10: how alike two names must be (difflib ratio of their canonical forms) to warn.
+SIMILAR_NAME_RATIO = 0.8
+SIMILAR_NAME_LIMIT = 5
+_REGION_MARKER = re.compile(r"(.{2,3}?)(?:省|市|自治区|特别行政区)")
+_NUMERALS = re.compile(r"[0-9零〇一二两三四五六七八九十百千]+")
+
+
+def name_canonical(name: str) -> str:
+    """R10: a name as people mean it, for similarity: the normalized name (suffixes such as
+    有限公司 / 有限责任公司 dropped) without the administrative markers of a leading place
+    name (广州市地铁 -> 广州地铁, 广东省建筑 -> 广东建筑) and without 集团 / 股份 anywhere."""
+    rest = normalize_name(name)
+    head = ""
+    for _level in range(2):  # province then city: 广东省广州市...
+        m = _REGION_MARKER.match(rest)
+        if not m or len(rest) == m.end():
+            break
+        head += m.group(1)
+        rest = rest[m.end() :]
+    return (head + rest).replace("集团", "").replace("股份", "")
+
+
+def names_similar(a: str, b: str) -> bool:
+    """R10: would people call these the same company? The same canonical form, or canonical
+    forms at least SIMILAR_NAME_RATIO alike (one character differing in a name of five or
+    more), but never two names whose numbers differ (中建三局 / 中建八局, 第一 / 第二建筑)."""
+    ca, cb = name_canonical(a), name_canonical(b)
+    if not ca or not cb:
+        return False
+    if ca == cb:
+        return True
+    if _NUMERALS.findall(ca) != _NUMERALS.findall(cb):
+        return False
+    return difflib.SequenceMatcher(None, ca, cb).ratio() >= SIMILAR_NAME_RATIO
+
+
+def similar_name_clients(queryset, name: str) -> list[Client]:
+    """R10: the clients of ``queryset`` whose name is very similar to ``name`` (names_similar),
+    most similar first. Candidates come from the database: on PostgreSQL by trigram similarity
+    of the normalized name (pg_trgm, GIN index of migration 0010), elsewhere (SQLite) those
+    sharing a two-character run with the canonical name; the final judgement is names_similar
+    on both, so both databases warn about the same pairs."""
+    key, canon = normalize_name(name), name_canonical(name)
+    if not key:
+        return []
+    if connection.vendor == "postgresql":
+        candidates = (
+            queryset.annotate(
+                name_sim=Greatest(
+                    TrigramSimilarity("name_normalized", key), TrigramSimilarity("name_normalized", canon)
+                )
+            )
+            # ``%`` (trigram_similar) is what the GIN index serves; its threshold is pg_trgm's
+            # similarity_threshold, 0.3 by default.
+            .filter(
+                Q(name_normalized=key)
+                | Q(name_normalized__trigram_similar=key)
+                | Q(name_normalized__trigram_similar=canon)
+            )
+            .order_by("-name_sim", "pk")[:50]
+        )
+    else:
+        bigrams = {canon[i : i + 2] for i in range(len(canon) - 1)} or {canon}
+        match = Q(name_normalized=key)
+        for bigram in sorted(bigrams)[:20]:
+            match |= Q(name_normalized__contains=bigram)
+        candidates = queryset.filter(match).order_by("pk")[:2000]
+    hits = [c for c in candidates if names_similar(name, c.name)]
+    hits.sort(key=lambda c: -difflib.SequenceMatcher(None, canon, name_canonical(c.name)).ratio())
+    return hits[:SIMILAR_NAME_LIMIT]
 
 
 def _check_duplicates(*, user, client: Client, token: str | None) -> None:
