@@ -62,6 +62,10 @@ class ClientFilter(SmallWidgets, django_filters.FilterSet):
     owner = django_filters.ModelChoiceFilter(queryset=_owners, label=_("客户经理"))
     tag = django_filters.ModelChoiceFilter(field_name="tags", queryset=Tag.objects.all(), label=_("标签"))
     overdue = django_filters.ChoiceFilter(choices=OVERDUE, method="filter_overdue", label=_("逾期"))
+    # R5: the clients the user sees only through an active access grant.
+    granted = django_filters.ChoiceFilter(
+        choices=(("only", _("仅授权查阅的客户")),), method="filter_granted", label=_("授权查阅")
+    )
 
     class Meta:
         model = Client
@@ -69,6 +73,13 @@ class ClientFilter(SmallWidgets, django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(search_q(value)) if value else queryset
+
+    def filter_granted(self, queryset, name, value):
+        if value != "only" or self.request is None:
+            return queryset
+        from .access.selectors import granted_only
+
+        return queryset.filter(pk__in=list(granted_only(self.request.user)))
 
     def filter_overdue(self, queryset, name, value):
         if value == "needs":

@@ -20,7 +20,8 @@ from crm.exports import xlsx_response
 from crm.forms import add_integrity_error
 
 from . import grading, selectors, services
-from .access.log import record_reads
+from .access.log import log_reads
+from .access.selectors import grant_of, granted_only
 from .facts import remember_facts
 from .filters import ClientFilter, NeedFilter
 from .forms import (
@@ -34,7 +35,7 @@ from .forms import (
     VisitPlanForm,
 )
 from .imports.spreadsheet import COLUMNS, export_rows
-from .models import Client, Contact, Need, Project, Visit, VisitPlan
+from .models import AccessLog, Client, Contact, Need, Project, Visit, VisitPlan
 from .panels import tabs as registered_tabs
 
 PAGE_SIZE = 25
@@ -103,11 +104,17 @@ def client_list(request):
     filterset, qs = _client_filter(request)
     qs, sort = _sorted(qs, request, CLIENT_SORTS, "name")
     page = Paginator(qs.prefetch_related("tags"), PAGE_SIZE).get_page(request.GET.get("page"))
+    # R5: clients seen only through an access grant carry it (the list's 授权查阅 badge).
+    page.object_list = list(page.object_list)
+    granted = granted_only(request.user)
+    for c in page.object_list:
+        c.access_grant = granted.get(c.pk)
     return render(
         request,
         "clients/client_list.html",
         {
             "page": page,
+            "has_grants": bool(granted),
             "filter": filterset,
             "sort": sort,
             "today": timezone.localdate(),
@@ -136,7 +143,7 @@ def client_export(request):
     clients = list(
         qs.select_related("branch", "department", "owner").prefetch_related("contacts", "projects", "needs")
     )
-    record_reads(request.user, clients, via="export", path=request.get_full_path())
+    log_reads(request, clients, via=AccessLog.Via.EXPORT)
     return xlsx_response(_("客户信息统计表"), _("客户信息统计表"), COLUMNS, export_rows(clients))
 
 
@@ -194,8 +201,11 @@ def _detail_context(request, client):
 @login_required
 def client_detail(request, pk):
     client = _get(request, Client, pk, related=("branch", "owner", "department"))
-    record_reads(request.user, [client], via="page", path=request.path)
-    return render(request, "clients/client_detail.html", _detail_context(request, client))
+    log_reads(request, [client], via=AccessLog.Via.PAGE)
+    context = _detail_context(request, client)
+    # R5: read under a grant: a banner with the grant and its end; write buttons hidden.
+    context["access_grant"] = grant_of(request.user, client)
+    return render(request, "clients/client_detail.html", context)
 
 
 def _client_form_page(request, form, client=None, similar=None):

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clients.access.log import log_reads
 from clients.models import Client, Project
 from crm.access import can
 from crm.exports import xlsx_response
@@ -110,6 +111,7 @@ def complaint_detail(request, pk):
     buttons for the steps the user may take now."""
     _require_role(request.user, "view")
     complaint = _get(request, pk)
+    log_reads(request, [complaint], via="page")  # R4: another branch's complaint
     return render(
         request,
         "complaints/complaint_detail.html",

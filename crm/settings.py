@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle and absolute session limits; ends the sessions of deactivated users (crm/security.py).
     "crm.security.SessionLimitsMiddleware",
+    # The project's 404/403 pages for pages, in development too; the no-access page (crm/error_pages.py).
+    "crm.error_pages.ErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",

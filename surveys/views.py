@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from clients.access.log import record_reads
+from clients.access.log import log_reads
 from crm.access import can, has_global
 from crm.exports import xlsx_response
 from crm.models import Branch
@@ -130,7 +130,7 @@ def survey_detail(request, pk):
         ),
         pk=pk,
     )
-    record_reads(request.user, [survey.client], via="page", path=request.path)
+    log_reads(request, [survey], via="page")  # R4
     answers = survey.answers.select_related("question", "dimension").order_by(
         "dimension__order", "question__order"
     )

@@ -63,9 +63,13 @@ class AccessRequestForm(forms.Form):
         if not self.is_bound:
             self.initial.setdefault("ends_on", timezone.localdate() + dt.timedelta(days=30))
 
-    def selected(self):
-        """The chosen clients (id, name, branch) to show again after an error."""
-        raw = self.data.getlist("clients") if self.is_bound and hasattr(self.data, "getlist") else []
+    def selected(self, prefill=()):
+        """The chosen clients (id, name, branch) to show again after an error, or on a new form
+        those of ``prefill`` (``?clients=<id>`` from the no-access page): name and branch only,
+        of other branches' clients, as the target search shows them (R4)."""
+        raw = (
+            self.data.getlist("clients") if self.is_bound and hasattr(self.data, "getlist") else list(prefill)
+        )
         ids = [int(v) for v in raw if str(v).isdigit()]
         return list(self.fields["clients"].queryset.filter(pk__in=ids)) if ids else []
 

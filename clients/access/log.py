@@ -1,15 +1,46 @@
-"""The access log of R4: every read of another branch's client (page, API retrieve, export)
-is written here with the grant it was made under. Call it from every view that shows a
-client's archive to a user: reads of one's own branch and by the group roles are not logged
-(they read by right, R3), everything else is."""
+"""The access log of R4: every read of another branch's client (page, API list or retrieve,
+export, a search hit opened) is written here with the grant it was made under, once per
+request and client. Reads of one's own branch and by the group roles are not logged (they
+read by right, R3), everything else is.
+
+Two entry points, so no view writes its own variant:
+
+* ``log_reads(request, records, via=...)``: the records a request shows (clients, or rows that
+  belong to a client: contacts, visits, complaints, surveys…); each record's branch and client
+  are found through its model's access ``Scope`` (crm/access.py), the same paths ``restrict()``
+  uses. Pages call it; API viewsets get it from ``AccessLoggedMixin`` (list and retrieve).
+* ``record_reads(user, clients, via=...)``: the older call for a list of clients (tests, tasks).
+"""
 
 from __future__ import annotations
 
 from django.utils import timezone
 
-from crm.access import has_global
+from crm.access import _follow, has_global
 
-from ..models import AccessGrant, AccessLog, Client
+from ..models import AccessLog, Client
+from .selectors import active_grants_by_client
+
+
+def _write(user, client_ids, *, via: str, path: str) -> int:
+    if not client_ids:
+        return 0
+    now = timezone.now()
+    grants = active_grants_by_client(user, now)
+    rows = [
+        AccessLog(
+            user=user,
+            user_branch_id=user.branch_id,
+            client_id=client_id,
+            grant=grants.get(client_id),
+            via=via,
+            path=path[:300],
+            at=now,
+        )
+        for client_id in client_ids
+    ]
+    AccessLog.objects.bulk_create(rows)
+    return len(rows)
 
 
 def record_reads(user, clients, *, via: str, path: str = "") -> int:
@@ -17,26 +48,57 @@ def record_reads(user, clients, *, via: str, path: str = "") -> int:
     clients = [c for c in clients if c.branch_id != user.branch_id]
     if not clients or has_global(user, Client, "view"):
         return 0
-    now = timezone.now()
-    grants = {}
-    for grant in (
-        AccessGrant.objects.filter(user=user, revoked_at__isnull=True, starts_at__lte=now, ends_at__gt=now)
-        .prefetch_related("clients")
-        .order_by("-ends_at")
-    ):
-        for client_id in (c.pk for c in grant.clients.all()):
-            grants.setdefault(client_id, grant)
-    rows = [
-        AccessLog(
-            user=user,
-            user_branch_id=user.branch_id,
-            client=c,
-            grant=grants.get(c.pk),
-            via=via,
-            path=path[:300],
-            at=now,
-        )
-        for c in clients
-    ]
-    AccessLog.objects.bulk_create(rows)
-    return len(rows)
+    return _write(user, list(dict.fromkeys(c.pk for c in clients)), via=via, path=path)
+
+
+def foreign_client_ids(user, records) -> list[int]:
+    """The ids of the clients of ``records`` that ``user`` reads as another branch's (R4):
+    the record's branch (its Scope.branch path) is not the user's own. In first-seen order."""
+    ids: dict[int, None] = {}
+    for record in records:
+        model = type(record)
+        scope = getattr(model, "scope", None)
+        if scope is None or scope.client is None or scope.branch is None:
+            continue
+        if has_global(user, model, "view"):
+            return []  # the group roles read every branch by right (R3)
+        if _follow(record, scope.branch) == user.branch_id:
+            continue
+        client_id = _follow(record, scope.client)
+        if client_id is not None:
+            ids.setdefault(client_id, None)
+    return list(ids)
+
+
+def log_reads(request, records, *, via: str) -> int:
+    """Log the reads ``request`` makes of ``records`` of another branch: one row per client and
+    request, however many of its records (a client page, its tabs, a list of its contacts) the
+    request shows. Returns how many rows were written."""
+    user = request.user
+    if not user.is_authenticated:
+        return 0
+    done = request.__dict__.setdefault("_crm_access_logged", set())
+    ids = [pk for pk in foreign_client_ids(user, records) if pk not in done]
+    if not ids:
+        return 0
+    done.update(ids)
+    # DRF wraps the Django request: the set lives on the wrapped one, shared by both.
+    return _write(user, ids, via=via, path=request.get_full_path())
+
+
+class AccessLoggedMixin:
+    """For API viewsets (R4): what ``list`` and ``retrieve`` serialize is logged as read."""
+
+    def get_serializer(self, *args, **kwargs):
+        if args and getattr(self, "action", None) in ("list", "retrieve"):
+            instance = args[0]
+            many = kwargs.get("many", False)
+            records = list(instance) if many else [instance]
+            log_reads(_django_request(self.request), records, via=AccessLog.Via.API)
+            if many:
+                args = (records, *args[1:])
+        return super().get_serializer(*args, **kwargs)
+
+
+def _django_request(request):
+    return getattr(request, "_request", request)

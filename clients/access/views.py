@@ -174,7 +174,7 @@ def access_request_create(request):
     return render(
         request,
         "clients/access_request_form.html",
-        {"form": form, "selected": form.selected(), "suspension": suspension},
+        {"form": form, "selected": form.selected(request.GET.getlist("clients")), "suspension": suspension},
     )
 
 

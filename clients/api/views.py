@@ -16,7 +16,7 @@ from crm.access import check_in_scope
 from crm.api.base import RestrictedViewSet
 
 from .. import services
-from ..access.log import record_reads
+from ..access.log import AccessLoggedMixin
 from ..filters import ClientFilter, ContactFilter, NeedFilter, ProjectFilter, VisitFilter, VisitPlanFilter
 from ..models import Client, Contact, Need, Project, Visit, VisitPlan
 from ..selectors import with_grading_facts
@@ -32,9 +32,10 @@ from .serializers import (
 )
 
 
-class ArchiveViewSet(RestrictedViewSet):
-    """A DELETE is scoped like a change (out of scope: 404; readers: 403), then needs the
-    delete right (the branch manager's, or group marketing's) on the row itself."""
+class ArchiveViewSet(AccessLoggedMixin, RestrictedViewSet):
+    """Reads of another branch's rows (list and retrieve) are logged (R4). A DELETE is scoped
+    like a change (out of scope: 404; readers: 403), then needs the delete right (the branch
+    manager's, or group marketing's) on the row itself."""
 
     action_scopes = {"destroy": "change"}
 
@@ -51,8 +52,9 @@ def _bad_request(error: DjangoValidationError):
     return serializers.ValidationError({"detail": error.messages})
 
 
-class ClientViewSet(RestrictedViewSet):
-    """Clients (客户档案). ``grade`` is read-only: set it with ``POST set-grade/`` (R7)."""
+class ClientViewSet(AccessLoggedMixin, RestrictedViewSet):
+    """Clients (客户档案). ``grade`` is read-only: set it with ``POST set-grade/`` (R7). Reads
+    of another branch's clients (list and retrieve) are logged (R4)."""
 
     queryset = with_grading_facts(Client.objects.select_related("branch", "owner").prefetch_related("tags"))
     serializer_class = ClientSerializer
@@ -65,11 +67,6 @@ class ClientViewSet(RestrictedViewSet):
         """R1: a client belongs to the group; its archive is never deleted through the API."""
         self.get_object()
         raise MethodNotAllowed("DELETE", detail="客户档案属于集团公司,不能删除。")
-
-    def retrieve(self, request, *args, **kwargs):
-        client = self.get_object()
-        record_reads(request.user, [client], via="api", path=request.path)
-        return Response(self.get_serializer(client).data)
 
     @extend_schema(request=SetGradeSerializer, responses={200: ClientSerializer})
     @action(detail=True, methods=["post"], url_path="set-grade", url_name="set-grade")

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, NotFound
 from rest_framework.response import Response
 
+from clients.access.log import AccessLoggedMixin
 from clients.models import Client
 from crm.api.base import RestrictedViewSet
 
@@ -22,7 +23,7 @@ from . import serializers as s
 STEP_ACTIONS = ("acknowledge", "hand_over", "investigate", "resolve", "return_visit", "close", "reopen")
 
 
-class ComplaintViewSet(RestrictedViewSet):
+class ComplaintViewSet(AccessLoggedMixin, RestrictedViewSet):
     """Complaints in the user's scope (restrict). POST logs one (the caller becomes its
     first-receiver owner, R15); PATCH corrects its facts; steps are POST actions."""
 

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from clients.access.log import AccessLoggedMixin
 from crm.api.base import RestrictedReadOnlyViewSet, RestrictedViewSet
 
 from .. import services
@@ -66,7 +67,7 @@ class SurveyTemplateViewSet(RestrictedViewSet):
     ordering_fields = ["name"]
 
 
-class SurveyViewSet(RestrictedViewSet):
+class SurveyViewSet(AccessLoggedMixin, RestrictedViewSet):
     """Surveys of clients (R20); ``send`` issues the personal link (R22), ``paper`` enters a
     paper survey."""
 
