@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from crm.admin_base import ReadOnlyAdmin, RestrictedAdmin
 
@@ -25,6 +28,20 @@ class ClientAdmin(RestrictedAdmin):
     list_select_related = ["branch", "owner"]
     autocomplete_fields = ["owner"]
     filter_horizontal = ["tags"]
+    # R7: a grade changes only through the grading service (clients.services.client_set_grade:
+    # who, when, from, to, why, the suggestion and its criteria). Here it is read-only, with a
+    # link to the grading page; no list_editable and no bulk action touch it.
+    readonly_fields = ["grade", "graded_at", "grading_page"]
+
+    @admin.display(description=_("调整分级"))
+    def grading_page(self, obj):
+        if obj is None or not obj.pk:
+            return _("建档后在客户页面由集团市场营销部或本单位经营部负责人定级")
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("clients:client-set-grade", kwargs={"pk": obj.pk}),
+            _("到客户分级页面调整(记录理由与依据)"),
+        )
 
 
 for model, fields in (

@@ -85,6 +85,8 @@ PROJECT_PLACES = (
     "地下车库",
 )
 PROJECT_WORKS = ("施工总承包工程", "EPC工程总承包项目", "机电安装工程", "装饰装修工程", "建筑设计项目")
+# The facts behind a bulk client's grade (R7), as the generator sets them.
+GRADE_FACTS = ("integrity_good", "credit_good", "near_term_need", "social_value")
 ARCHIVE = (Client, Contact, Project, Need, Visit, VisitPlan, GradeChange, StageChange)
 
 
@@ -136,11 +138,14 @@ class ClientBulk:
         self.codes = set(Client.objects.exclude(credit_code="").values_list("credit_code", flat=True))
         self.context = []
         self.depts = {}
+        marketing = User.objects.filter(role=Role.MARKETING, is_active=True).order_by("pk").first()
         for place in run.branches:
             branch = place.branch
             owners = list(
                 User.objects.filter(branch=branch, role__in=(Role.STAFF, Role.MANAGER)).order_by("pk")
             )
+            # R7: the branch manager grades the branch's clients (group marketing without one).
+            grader = next((u for u in owners if u.role == Role.MANAGER), None) or marketing
             depts = list(ProjectDepartment.objects.filter(branch=branch, is_business_dept=False))
             self.depts[branch.pk] = depts or [None]
             self.context.append(
@@ -150,6 +155,7 @@ class ClientBulk:
                     "area": place.area_code,
                     "division": place.division,
                     "owners": owners,
+                    "grader": grader,
                 }
             )
         self.need_due = functools.cache(vocab.need_due)
@@ -166,9 +172,10 @@ class ClientBulk:
     def _create(self, chunk: Chunk) -> dict[str, int]:
         rng, now = self.rng, self.now
         today = timezone.localdate(now)
-        made_clients = []
+        made_clients, graders = [], []
         for i in range(chunk.size):
             ctx = self.context[rng.randrange(len(self.context))]
+            graders.append(ctx["grader"])
             name, key, org_type, industry = client_name(rng, ctx["city"], self.taken)
             grade = rng.choices(("A", "B", "C"), weights=(2, 5, 3))[0]
             stage = rng.choice(vocab.STAGES)
@@ -202,7 +209,7 @@ class ClientBulk:
         Client.objects.bulk_create(made_clients, batch_size=self.batch_size)
 
         contacts, projects, needs, visits, plans, grades, stages = [], [], [], [], [], [], []
-        for client in made_clients:
+        for client, grader in zip(made_clients, graders, strict=True):
             ctx_owner = client.owner
             created = client.created_at
             span = max((now - created).days, 1)
@@ -222,6 +229,7 @@ class ClientBulk:
                         updated_at=created,
                     )
                 )
+            projects_before = len(projects)
             for _ in range(rng.choice((1, 2, 2, 3))):
                 value = Decimal(rng.randrange(500_000_00, 300_000_000_00)) / 100
                 cost = (value * Decimal(rng.uniform(0.82, 0.97))).quantize(Decimal("0.01"))
@@ -301,19 +309,26 @@ class ClientBulk:
                         updated_at=created,
                     )
                 )
-            grades.append(
-                GradeChange(
-                    client=client,
-                    from_grade="",
-                    to_grade=client.grade,
-                    suggested_grade=client.grade,
-                    reason="建档定级",
-                    changed_by=ctx_owner,
-                    changed_at=created,
-                    created_at=created,
-                    updated_at=created,
+            # R7: graded by who may grade (never staff), with the rules' suggestion, its
+            # criteria and a reason; without anyone who may grade, no invented record.
+            if grader is not None:
+                suggested, criteria = vocab.grading_suggestion(
+                    {f: getattr(client, f) for f in GRADE_FACTS}, len(projects) - projects_before
                 )
-            )
+                grades.append(
+                    GradeChange(
+                        client=client,
+                        from_grade="",
+                        to_grade=client.grade,
+                        suggested_grade=suggested,
+                        criteria=criteria,
+                        reason=vocab.grading_reason(client.grade, suggested),
+                        changed_by=grader,
+                        changed_at=created,
+                        created_at=created,
+                        updated_at=created,
+                    )
+                )
             if client.stage != Stage.POTENTIAL:
                 stages.append(
                     StageChange(

@@ -632,18 +632,23 @@ def _grade_facts(rng: random.Random, grade: str) -> dict:
     }
 
 
-def _criteria(grade: str, facts: dict) -> list[dict]:
-    names = {
-        "integrity_good": "诚信良好",
-        "credit_good": "资信良好",
-        "near_term_need": "近期有合作需求",
-        "integrity_bad": "有不良诚信记录",
-        "demanding": "要求苛刻",
-        "low_profit_complex": "利润低且程序复杂",
-        "poor_reputation": "口碑差",
-        "company_problems": "客户自身存在问题",
-    }
-    return [{"code": k, "label": v, "holds": bool(facts.get(k))} for k, v in names.items()]
+def grading_suggestion(facts: dict, projects: int) -> tuple[str, list[dict]]:
+    """R7: what the grading rules (clients.grading.suggest_grade, the grading page's own)
+    suggest for a client with these facts and this many projects, with the criteria: a demo
+    grade change keeps the same record the grading service writes."""
+    from .grading import suggest_grade
+
+    probe = Client(**facts)
+    probe.project_count = projects
+    probe.unreasonable_count = 0
+    return suggest_grade(probe)
+
+
+def grading_reason(grade: str, suggested: str) -> str:
+    """R7: the reason of a demo's first grading (a grade differing from the suggestion says why)."""
+    if grade == suggested:
+        return "建档定级"
+    return "建档定级:" + GRADE_REASONS[grade][-1]
 
 
 def plan_client(
@@ -656,8 +661,10 @@ def plan_client(
     now: dt.datetime,
     taken: set[str],
     recorder,
+    grader=None,
 ) -> Plan | None:
-    """Everything one demo client consists of, decided by ``rng`` (nothing saved)."""
+    """Everything one demo client consists of, decided by ``rng`` (nothing saved). ``grader``
+    grades it (R7: the branch manager, else group marketing: never staff)."""
     kind = pick_kind(rng)
     district, division = rng.choice(city.districts)
     for _ in range(12):
@@ -868,6 +875,12 @@ def plan_client(
         else:
             freq = rng.choice((VisitPlan.Frequency.MONTHLY, VisitPlan.Frequency.QUARTERLY))
             level = VisitPlan.VisitorLevel.DEPT_MANAGER
+        # R13: at least the visitor level the client's social value calls for, as the service
+        # (visit_plan_rules) enforces. No draw of its own: the rest of the client stays the same.
+        from .services import LEVEL_RANK, VISITOR_LEVEL_BY_SOCIAL_VALUE
+
+        required = VISITOR_LEVEL_BY_SOCIAL_VALUE[client.social_value]
+        level = max(level, required, key=LEVEL_RANK.__getitem__)
         plan.plan = VisitPlan(client=client, frequency=freq, visitor_level=level, responsible=owner)
     elif grade == Grade.B and rng.random() < 0.4:
         plan.plan = VisitPlan(
@@ -895,20 +908,25 @@ def plan_client(
         vp.created_at = vp.updated_at = created
 
     # Grade history (R7): the first grading, and for some a later re-grade with its reason.
+    # Made by who may grade (the branch manager, group marketing at the half-year analysis),
+    # each with the rules' suggestion and criteria from the facts of its time, and a reason.
+    grader = grader or recorder.marketing
+    regrader = recorder.marketing or grader
     first = grade
     if rng.random() < 0.35:
         first = rng.choice([g for g in (Grade.A, Grade.B, Grade.C) if g != grade])
     first_at = created + dt.timedelta(days=rng.randint(1, 20))
     first_facts = facts if first == grade else _grade_facts(rng, first)
+    suggested, criteria = grading_suggestion(first_facts, len(plan.projects))
     plan.grades.append(
         GradeChange(
             client=client,
             from_grade="",
             to_grade=first,
-            suggested_grade=first,
-            criteria=_criteria(first, first_facts),
-            reason="建档定级",
-            changed_by=owner,
+            suggested_grade=suggested,
+            criteria=criteria,
+            reason=grading_reason(first, suggested),
+            changed_by=grader,
             changed_at=first_at,
             created_at=first_at,
             updated_at=first_at,
@@ -917,15 +935,16 @@ def plan_client(
     if first != grade:
         at = first_at + dt.timedelta(days=rng.randint(60, 180))
         client.graded_at = at
+        suggested, criteria = grading_suggestion(facts, len(plan.projects))
         plan.grades.append(
             GradeChange(
                 client=client,
                 from_grade=first,
                 to_grade=grade,
-                suggested_grade=grade,
-                criteria=_criteria(grade, facts),
+                suggested_grade=suggested,
+                criteria=criteria,
                 reason=rng.choice(GRADE_REASONS[grade]) + "(半年客户分析后调整)",
-                changed_by=recorder.marketing or owner,
+                changed_by=regrader,
                 changed_at=at,
                 created_at=at,
                 updated_at=at,
@@ -1067,6 +1086,7 @@ def seed(org) -> str:
             continue
         departments = [d for (b, _), d in org.departments.items() if b == code]
         recorder = _Recorder(None, list(set(owners)), marketing)  # each client sets its own rng
+        grader = org.users.get(f"{code}_manager") or marketing  # R7: who may grade the branch
         cities = [CITIES[c] for c in BRANCH_CITIES[code]]
         # Each client draws from a stream of its own (seeded by branch and number), so what one
         # client's dates consume (they follow today and the calendar) cannot shift the next
@@ -1086,6 +1106,7 @@ def seed(org) -> str:
                 now=now,
                 taken=planned_names,
                 recorder=recorder,
+                grader=grader,
             )
             if plan is None:
                 continue

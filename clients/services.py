@@ -314,10 +314,15 @@ def may_set_grade(user, client: Client) -> bool:
 
 
 @transaction.atomic
-def client_set_grade(*, client: Client, grade: str, reason: str = "", by) -> GradeChange:
+def client_set_grade(
+    *, client: Client, grade: str, reason: str = "", by, initial: bool = False
+) -> GradeChange:
     """R7: set a client's grade. Only group marketing or the branch manager of the client's
     branch; a grade differing from the suggestion needs a reason. The GradeChange keeps who,
-    when, from, to, why, the suggestion and the criteria behind it."""
+    when, from, to, why, the suggestion and the criteria behind it. This is the one path that
+    changes a grade (pages, API, import; the admin shows it read-only). ``initial``: the first
+    grading of a client created in the same transaction (the import), which had no grade
+    before (from is empty, not the model's default)."""
     if not may_set_grade(by, client):
         raise PermissionDenied(_("只有集团市场营销部或本单位经营部负责人可以调整客户分级。"))
     if grade not in Grade.values:
@@ -331,7 +336,7 @@ def client_set_grade(*, client: Client, grade: str, reason: str = "", by) -> Gra
         )
     change = GradeChange(
         client=client,
-        from_grade=client.grade or "",
+        from_grade="" if initial else client.grade or "",
         to_grade=grade,
         suggested_grade=suggested,
         criteria=criteria,
@@ -343,7 +348,10 @@ def client_set_grade(*, client: Client, grade: str, reason: str = "", by) -> Gra
     change.save()
     client.grade = grade
     client.graded_at = change.changed_at
+    client._history_user = by  # the history row names the grader and the reason (a worker has no request)
+    client._change_reason = (reason or _("调整客户分级"))[:100]
     client.save(update_fields=["grade", "graded_at", "updated_at"])
+    visit_plan_recheck(client=client, by=by)
     return change
 
 
@@ -553,6 +561,79 @@ def visit_plan_save(*, plan: VisitPlan, by) -> VisitPlan:
     plan.save()
     _ensure_in_scope(by, action, plan)
     return plan
+
+
+def _a_frequency_for(days: int) -> str:
+    """The A frequency (R13) at least as frequent as a plan of ``days`` between visits."""
+    fitting = [f for f in A_FREQUENCIES if VisitPlan.FREQUENCY_DAYS[f] <= days]
+    return max(fitting, key=lambda f: VisitPlan.FREQUENCY_DAYS[f]) if fitting else A_FREQUENCIES[0]
+
+
+@transaction.atomic
+def visit_plan_recheck(*, client: Client, by) -> str:
+    """R13 after a grade change (client_set_grade): the client's plan must fit its new grade.
+    A: the visitor level is raised to the one the social value calls for and a frequency not
+    allowed for A becomes the A frequency at least as frequent ("adjusted"); an A client
+    without an active plan is flagged (the archive list's 无拜访计划的A类客户, the home panel)
+    and its owner and branch managers are told ("flagged"). C, not under observation: the plan
+    ends ("ended"). Every change of the plan is a history row of it whose change reason says
+    why. Returns what happened: "adjusted", "flagged", "ended" or "" (nothing to do)."""
+    outcome, reason = _visit_plan_recheck(client=client, by=by)
+    if outcome:
+        # The client's own history says it too: its newest row is the grade's save.
+        row = client.history.order_by("-history_id").first()
+        if row is not None:
+            joined = "; ".join(filter(None, [row.history_change_reason, reason]))
+            row.history_change_reason = joined[:100]  # simple_history's column
+            row.save(update_fields=["history_change_reason"])
+    return outcome
+
+
+def _visit_plan_recheck(*, client: Client, by) -> tuple[str, str]:
+    plan = VisitPlan.objects.select_for_update().filter(client=client).first()
+    active = plan is not None and plan.is_active
+    if plan is not None:
+        plan._history_user = by
+    if client.grade == Grade.A:
+        if not active:
+            notify(
+                recipients=[client.owner, *managers_of(client.branch)],
+                verb="visit_plan_missing",
+                title=_("A类客户无拜访计划:%(client)s") % {"client": client.name},
+                body=_("客户已调整为A类,请按其社会价值制定拜访计划(拜访人员层级、频次)。"),
+                url=reverse("clients:client-detail", kwargs={"pk": client.pk}) + "#visits",
+                key=f"visit-plan-missing:{client.pk}:{client.graded_at.isoformat()}",
+            )
+            return "flagged", str(_("A类客户无拜访计划(R13),已提醒客户经理和经营部负责人。"))
+        required = VISITOR_LEVEL_BY_SOCIAL_VALUE[client.social_value]
+        notes = []
+        if LEVEL_RANK[plan.visitor_level] < LEVEL_RANK[required]:
+            notes.append(
+                _("拜访人员层级由“%(a)s”调整为“%(b)s”")
+                % {
+                    "a": plan.get_visitor_level_display(),
+                    "b": VisitPlan.VisitorLevel(required).label,
+                }
+            )
+            plan.visitor_level = required
+        if plan.frequency not in A_FREQUENCIES:
+            before = plan.get_frequency_display()
+            plan.frequency, plan.interval_days = _a_frequency_for(plan.period_days), None
+            notes.append(
+                _("拜访频次由“%(a)s”调整为“%(b)s”") % {"a": before, "b": plan.get_frequency_display()}
+            )
+        if not notes:
+            return "", ""
+        plan._change_reason = (str(_("客户调整为A类(R13):")) + ";".join(str(n) for n in notes))[:100]
+        plan.full_clean()
+        plan.save()
+        return "adjusted", plan._change_reason
+    if client.grade == Grade.C and not client.under_observation and active:
+        plan.is_active = False
+        plan._change_reason = str(_("客户调整为C类(R13):不再制定拜访计划,计划终止。"))
+        plan.save()
+        return "ended", plan._change_reason
+    return "", ""
 
 
 @transaction.atomic

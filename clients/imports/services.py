@@ -35,7 +35,6 @@ from ..models import (
     Client,
     Contact,
     Grade,
-    GradeChange,
     ImportJob,
     Need,
     OrgType,
@@ -622,11 +621,10 @@ def clients_import(*, user, path, progress=None) -> list[int]:
     now = timezone.now()
     created = []
     total = len(report.rows)
-    from ..services import need_due_at  # the archive's deadline rule (R11)
+    from ..services import client_set_grade, need_due_at  # the archive's grading (R7), deadlines (R11)
 
     for i, r in enumerate(report.rows):
         d = r.data
-        grade = d["grade"] or Grade.C
         client = Client(
             name=d["name"],
             credit_code=d["credit_code"],
@@ -639,8 +637,6 @@ def clients_import(*, user, path, progress=None) -> list[int]:
             department_id=d["department_id"],
             owner_id=d["owner_id"],
             stage=d["stage"],
-            grade=grade,
-            graded_at=now if d["grade"] else None,
             remarks=d["remarks"],
             needs_collected_on=d["reported_on"] if d["needs"] else None,
         )
@@ -650,16 +646,6 @@ def clients_import(*, user, path, progress=None) -> list[int]:
         client.save()
         if not check_in_scope(user, "add", client):
             raise PermissionError(f"client outside the importing user's scope: row {r.row}")
-        if d["grade"]:
-            GradeChange.objects.create(
-                client=client,
-                from_grade="",
-                to_grade=grade,
-                suggested_grade=grade,
-                reason=IMPORT_REASON,
-                changed_by=user,
-                changed_at=now,
-            )
         if d["stage"] != Stage.POTENTIAL:
             StageChange.objects.create(
                 client=client,
@@ -703,6 +689,11 @@ def clients_import(*, user, path, progress=None) -> list[int]:
             need._history_user = user
             need.full_clean()
             need.save()
+        if d["grade"]:
+            # R7: through the grading service, once the client's projects are in, so the
+            # record keeps the rules' real suggestion and criteria beside the sheet's grade;
+            # the validator let a grade through only for a user who may grade this client.
+            client_set_grade(client=client, grade=d["grade"], reason=IMPORT_REASON, by=user, initial=True)
         created.append(client.pk)
         if progress and ((i + 1) % 20 == 0 or i + 1 == total):
             progress(i + 1, total)
