@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, DecimalField, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -103,6 +104,70 @@ def visit_overdue_q(today: dt.date | None = None) -> Q:
     return Q(visit_plan__is_active=True, visit_plan__next_due_on__lt=today)
 
 
+def a_without_plan_q() -> Q:
+    """R13: A clients without an active visit plan (the archive list's 无拜访计划的A类客户)."""
+    return Q(grade=Grade.A) & ~Q(visit_plan__is_active=True)
+
+
+def a_clients_without_plan(user):
+    """R13: the A clients without a visit plan that ``user`` answers for: a staff member their
+    own clients, a manager (or a group role) every one in their scope. The home panel counts
+    exactly this, and links to the archive list filtered the same way (a_without_plan_url)."""
+    qs = Client.objects.restrict(user, "view").filter(a_without_plan_q())
+    if user.role == "staff":
+        qs = qs.filter(owner=user)
+    return qs.select_related("branch", "owner").order_by("name", "pk")
+
+
+def a_without_plan_url(user) -> str:
+    from django.urls import reverse
+
+    url = reverse("clients:client-list") + "?plan=a_missing"
+    return url + f"&owner={user.pk}" if user.role == "staff" else url
+
+
+SCALE_PROFIT_CODES = ("large_low", "small_high", "large_high", "small_low")
+
+
+def scale_profit_q(code: str) -> Q:
+    """R13: B clients of one scale-profit class (grading.scale_profit_class, on the annotations
+    of with_scale_profit): large scale at or above CRM_SCALE_PROFIT_LARGE_CONTRACT_YUAN of
+    contract value, high profit at or above CRM_SCALE_PROFIT_HIGH_MARGIN of it."""
+    from .grading import scale_profit_thresholds
+
+    large_value, margin = scale_profit_thresholds()
+    large = Q(sp_value__gte=large_value)
+    high = Q(sp_value__gt=0, sp_profit__gte=F("sp_value") * margin)
+    scale = large if code.startswith("large") else ~large
+    profit = high if code.endswith("high") else ~high
+    return Q(grade=Grade.B, sp_projects__gt=0) & scale & profit
+
+
+def with_scale_profit(qs):
+    """Annotate the sums of each client's projects (all of them, as the archive page counts)."""
+    projects = Project.objects.filter(client=OuterRef("pk")).order_by().values("client")
+    zero = Value(Decimal(0), output_field=DecimalField(max_digits=18, decimal_places=2))
+    return qs.annotate(
+        sp_projects=Coalesce(
+            Subquery(projects.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0)
+        ),
+        sp_value=Coalesce(
+            Subquery(
+                projects.annotate(v=Sum("contract_value")).values("v"),
+                output_field=DecimalField(max_digits=18, decimal_places=2),
+            ),
+            zero,
+        ),
+        sp_profit=Coalesce(
+            Subquery(
+                projects.annotate(v=Sum("profit")).values("v"),
+                output_field=DecimalField(max_digits=18, decimal_places=2),
+            ),
+            zero,
+        ),
+    )
+
+
 def client_list(user, *, today: dt.date | None = None):
     """The archive list for ``user``: restricted, with the columns the list shows and the two
     overdue flags (R12 needs collection, R13 visits) as annotations."""
@@ -113,6 +178,7 @@ def client_list(user, *, today: dt.date | None = None):
         .select_related("branch", "owner", "department")
         .annotate(
             visit_overdue=Exists(overdue_plan),
+            has_active_plan=Exists(VisitPlan.objects.filter(client=OuterRef("pk"), is_active=True)),
             contact_count=Coalesce(
                 Subquery(
                     Contact.objects.filter(client=OuterRef("pk"))
@@ -125,6 +191,17 @@ def client_list(user, *, today: dt.date | None = None):
                 Value(0),
             ),
         )
+    )
+
+
+def may_list_overdue_visits(user) -> bool:
+    """R13: overdue visits are listed for the person responsible and their manager: the branch
+    roles, and group marketing and administrators who manage plans across branches. Leaders and
+    auditors read plans on the client pages but have no overdue list to work through."""
+    from crm.access import can
+
+    return can(user, "view", VisitPlan) and (
+        user.is_superuser or user.role in ("staff", "manager", "marketing", "admin")
     )
 
 

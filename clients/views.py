@@ -599,7 +599,8 @@ def need_export(request):
 @login_required
 def visit_overdue_list(request):
     """R13: overdue visits for the person responsible (staff) and their manager (the branch)."""
-    _require(request.user, "view", VisitPlan)
+    if not selectors.may_list_overdue_visits(request.user):
+        raise PermissionDenied(_("您的角色无权执行此操作。"))
     qs = selectors.overdue_visit_plans(request.user)
     if request.GET.get("export") == "xlsx":
         headers = [

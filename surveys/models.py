@@ -43,6 +43,15 @@ def config_can(user, action: str, model) -> bool:
     return has_global(user, model, action)
 
 
+def may_browse_templates(user) -> bool:
+    """The template pages (调查模板): group configuration for those who set up or run surveys:
+    group roles, administrators and the branch managers who send a campaign's surveys (R25a).
+    Staff fill surveys in from the survey form, which shows the template's questions, so the
+    pages (and their nav entry) are not theirs; the API still serves the templates their forms
+    need."""
+    return config_can(user, "view", SurveyTemplate) and (user.is_superuser or user.role != "staff")
+
+
 class GroupConfigManager(models.Manager.from_queryset(GroupConfigQuerySet)):
     pass
 

@@ -35,7 +35,16 @@ from .forms import (
     TemplateForm,
     question_formset,
 )
-from .models import Campaign, CampaignBranchReport, FollowUp, Survey, SurveyTemplate, Target, config_can
+from .models import (
+    Campaign,
+    CampaignBranchReport,
+    FollowUp,
+    Survey,
+    SurveyTemplate,
+    Target,
+    config_can,
+    may_browse_templates,
+)
 
 
 def _require(user, action, model):
@@ -499,7 +508,8 @@ def matrix(request):
 
 @login_required
 def template_list(request):
-    _require(request.user, "view", SurveyTemplate)
+    if not may_browse_templates(request.user):
+        raise PermissionDenied
     qs = SurveyTemplate.objects.restrict(request.user, "view").prefetch_related("dimensions")
     search = request.GET.get("q", "").strip()
     if search:
@@ -514,7 +524,8 @@ def template_list(request):
 
 @login_required
 def template_detail(request, pk):
-    _require(request.user, "view", SurveyTemplate)
+    if not may_browse_templates(request.user):
+        raise PermissionDenied
     template = get_object_or_404(SurveyTemplate.objects.restrict(request.user, "view"), pk=pk)
     dimensions = template.dimensions.prefetch_related("questions", "targets").order_by("order")
     return render(

@@ -1,5 +1,6 @@
 from django.contrib.auth import authenticate
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import permissions, serializers, status
@@ -45,6 +46,14 @@ class TokenRevokeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def may_use_api(user) -> bool:
+    """The API serves what a role may do (every endpoint answers 403 to a person without one),
+    so its documentation (and the 接口文档 nav entry) is for signed-in people who hold a role."""
+    return bool(
+        user and user.is_authenticated and user.is_active and (user.is_superuser or getattr(user, "role", ""))
+    )
+
+
 class DocsView(SpectacularSwaggerSplitView):
     """Swagger UI for signed-in users only (anonymous visitors go to the login page). The split
     view serves its start-up script from this same URL (``?script``), so the page needs no inline
@@ -53,6 +62,8 @@ class DocsView(SpectacularSwaggerSplitView):
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
+        if not may_use_api(request.user):
+            raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
 

@@ -30,6 +30,25 @@ def can_add(user, model_label):
 
 
 @register.filter
+def may_use(user, entry):
+    """Whether the user may use a page that has its own role check (the nav shows it only then):
+    the same predicate the view checks."""
+    if entry == "api_docs":
+        from crm.api.views import may_use_api
+
+        return may_use_api(user)
+    if entry == "overdue_visits":
+        from clients.selectors import may_list_overdue_visits
+
+        return may_list_overdue_visits(user)
+    if entry == "survey_templates":
+        from surveys.models import may_browse_templates
+
+        return may_browse_templates(user)
+    raise template.TemplateSyntaxError(f"may_use: unknown entry {entry!r}")
+
+
+@register.filter
 def can_view(user, model_label):
     from django.apps import apps
 
