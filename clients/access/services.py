@@ -3,7 +3,8 @@ writes, their revocation, and moving a client to another branch.
 
 One function per step, ``<entity>_<action>(*, ...)``: keyword-only, transactional,
 ``full_clean()`` before saving, history kept by django-simple-history (with a change reason).
-A refused step raises ValidationError with a Chinese message and changes nothing.
+A refused step raises ValidationError (400) with a Chinese message and changes nothing; a person
+without the role for the step gets PermissionDenied (403, design.md "403 missing role").
 
 Who may act (checked here, not in the views):
 * the requester files and withdraws (a branch user; not while their branch's archive query is
@@ -19,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
@@ -119,7 +120,7 @@ def access_request_create(
     starts_on = starts_on or today
     clients = list({c.pk: c for c in clients}.values())
     if requester.role not in BRANCH_ROLES or not requester.branch_id:
-        raise ValidationError("只有分子公司人员需要提交查阅申请;集团职能部门可直接查阅客户档案。")
+        raise PermissionDenied("只有分子公司人员需要提交查阅申请;集团职能部门可直接查阅客户档案。")
     suspension = active_suspension(requester, Suspension.Kind.ARCHIVE)
     if suspension is not None:
         until = timezone.localtime(suspension.ends_at).strftime("%Y-%m-%d %H:%M")
@@ -180,7 +181,7 @@ def access_request_create(
 def access_request_forward(*, access_request: AccessRequest, by: User, note: str = "") -> AccessRequest:
     """Group marketing has reviewed the request and passes it to the group leaders (R5)."""
     if not is_marketing(by):
-        raise ValidationError("只有集团市场营销部可以审核查阅申请。")
+        raise PermissionDenied("只有集团市场营销部可以审核查阅申请。")
     access_request = _lock(access_request)
     _require_status(access_request, (Status.SUBMITTED,), "只有待审核的申请可以提交领导审批")
     access_request.status = Status.FORWARDED
@@ -212,19 +213,19 @@ def access_request_forward(*, access_request: AccessRequest, by: User, note: str
 @transaction.atomic
 def access_request_reject(*, access_request: AccessRequest, by: User, reason: str) -> AccessRequest:
     """Reject with a reason: group marketing at review, or a group leader at approval (R5)."""
+    access_request = _lock(access_request)
+    if access_request.status == Status.SUBMITTED and not is_marketing(by):
+        raise PermissionDenied("待审核的申请只能由集团市场营销部驳回。")
+    if access_request.status == Status.FORWARDED and not is_leader(by):
+        raise PermissionDenied("待审批的申请只能由集团领导驳回。")
     if not (reason or "").strip():
         raise ValidationError({"reason": ["请填写驳回理由。"]})
-    access_request = _lock(access_request)
     if access_request.status == Status.SUBMITTED:
-        if not is_marketing(by):
-            raise ValidationError("待审核的申请只能由集团市场营销部驳回。")
         access_request.reviewed_by = by
         access_request.reviewed_at = timezone.now()
         access_request.review_note = reason.strip()
         stage = "市场营销部"
     elif access_request.status == Status.FORWARDED:
-        if not is_leader(by):
-            raise ValidationError("待审批的申请只能由集团领导驳回。")
         access_request.decided_by = by
         access_request.decided_at = timezone.now()
         access_request.decision_note = reason.strip()
@@ -254,7 +255,7 @@ def access_request_approve(*, access_request: AccessRequest, by: User, note: str
     ``restrict`` honours the pair only while the grant is active. Held while the requester's
     branch owes submissions (R33)."""
     if not is_leader(by):
-        raise ValidationError("只有集团领导可以审批查阅申请。")
+        raise PermissionDenied("只有集团领导可以审批查阅申请。")
     access_request = _lock(access_request)
     _require_status(access_request, (Status.FORWARDED,), "只有已通过市场营销部审核的申请可以审批")
     held = Suspension.objects.active().filter(
@@ -308,7 +309,7 @@ def access_request_withdraw(*, access_request: AccessRequest, by: User) -> Acces
     """The requester takes back a request that is still open."""
     access_request = _lock(access_request)
     if access_request.requester_id != by.pk:
-        raise ValidationError("只有申请人本人可以撤回申请。")
+        raise PermissionDenied("只有申请人本人可以撤回申请。")
     _require_status(access_request, OPEN_STATUSES, "只有审核、审批中的申请可以撤回")
     was_forwarded = access_request.status == Status.FORWARDED
     access_request.status = Status.WITHDRAWN
@@ -401,7 +402,7 @@ def client_transfer(
     department is cleared (it belonged to the old branch); a new account owner may be named,
     who must belong to the new branch."""
     if not is_marketing(by):
-        raise ValidationError("只有集团市场营销部可以转移客户。")
+        raise PermissionDenied("只有集团市场营销部可以转移客户。")
     client = Client.objects.select_for_update().get(pk=client.pk)
     errors: dict[str, list[str]] = {}
     if to_branch is None or to_branch.pk == client.branch_id:

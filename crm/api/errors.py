@@ -26,5 +26,6 @@ def exception_handler(exc, context):
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # A missing role (403); the service's message says who may take the step.
+        exc = exceptions.PermissionDenied(str(exc) if exc.args else None)
     return drf_exception_handler(exc, context)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -88,16 +89,42 @@ def test_step_page_get_not_allowed_and_unknown_step_404(org):
     assert org.web("marketing").post(_step_page(req, "delete")).status_code == 404
 
 
-def test_step_refused_by_role_is_a_message_on_the_page_and_400_in_the_api(org):
+def test_step_refused_by_role_is_403_and_a_refused_step_400_in_the_api_and_pages(org):
+    """design.md: 403 for a missing role, 400 for a refused step (with its message), the same in
+    the API and on the pages; neither changes anything."""
     req = file_request(org)
-    # The auditor sees the request but may not forward it.
-    response = org.web("auditor").post(_step_page(req, "forward"), follow=True)
-    assert response.status_code == 200
-    assert "只有集团市场营销部" in response.content.decode()
+    # A missing role: the auditor forwarding, the requester approving their own request, a leader
+    # rejecting at review (group marketing's step).
+    for user, step, message in (
+        ("auditor", "forward", "只有集团市场营销部"),
+        ("east_staff", "approve", "只有集团领导"),
+        ("leader", "reject", "只能由集团市场营销部驳回"),
+    ):
+        response = org.web(user).post(_step_page(req, step), {"reason": "不同意"})
+        assert response.status_code == 403 and message in response.content.decode(), (user, step)
+        response = org.api(user).post(_step_api(req, step), {"reason": "不同意"}, format="json")
+        assert response.status_code == 403 and message in str(response.json()), (user, step)
+        with pytest.raises(PermissionDenied, match=message):
+            call = {"forward": svc.access_request_forward, "approve": svc.access_request_approve}.get(step)
+            if call:
+                call(access_request=req, by=org[user])
+            else:
+                svc.access_request_reject(access_request=req, by=org[user], reason="不同意")
+    # A refused step: the leader's role is right, the request is not yet forwarded; marketing
+    # rejects without a reason.
     response = org.api("leader").post(_step_api(req, "approve"), {}, format="json")
     assert response.status_code == 400 and "已通过市场营销部审核" in str(response.json())
+    response = org.web("leader").post(_step_page(req, "approve"), follow=True)
+    assert response.status_code == 200 and "已通过市场营销部审核" in response.content.decode()
     response = org.api("marketing").post(_step_api(req, "reject"), {}, format="json")
     assert response.status_code == 400 and "reason" in response.json()
+    with pytest.raises(ValidationError, match="已通过市场营销部审核"):
+        svc.access_request_approve(access_request=req, by=org["leader"])
+    req.refresh_from_db()
+    assert req.status == AccessRequest.Status.SUBMITTED
+    # The requester withdrawing is their step; another person of the branch lacks the right.
+    response = org.api("east_manager").post(_step_api(req, "withdraw"), {}, format="json")
+    assert response.status_code == 403 and "申请人本人" in str(response.json())
     req.refresh_from_db()
     assert req.status == AccessRequest.Status.SUBMITTED
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from clients.access import services as svc
@@ -162,9 +162,15 @@ def test_submissions_hold_delays_approval(org):
 def test_create_refusals(org):
     client = east_client(org)
     south_client = ClientFactory(branch=org.branches["south"], owner=org["south_staff"])
+    for requester, message in (("marketing", "集团职能部门"), ("norole", "分子公司人员")):
+        with pytest.raises(PermissionDenied, match=message):  # a missing role: 403
+            svc.access_request_create(
+                requester=org[requester],
+                clients=[client],
+                reason="了解",
+                ends_on=TODAY() + dt.timedelta(days=10),
+            )
     cases = [
-        (dict(requester=org["marketing"], clients=[client]), "集团职能部门"),
-        (dict(requester=org["norole"], clients=[client]), "分子公司人员"),
         (dict(requester=org["south_staff"], clients=[]), "至少选择"),
         (dict(requester=org["south_staff"], clients=[south_client]), "本单位的客户无需申请"),
         (dict(requester=org["south_staff"], clients=[client], reason="  "), "申请理由"),
@@ -194,11 +200,11 @@ def test_create_refusals(org):
 def test_review_and_approval_refusals(org):
     req = file(org, east_client(org))
     for user in ("south_staff", "east_manager", "leader", "auditor"):
-        with pytest.raises(ValidationError, match="市场营销部"):
+        with pytest.raises(PermissionDenied, match="市场营销部"):  # a missing role: 403
             svc.access_request_forward(access_request=req, by=org[user])
     with pytest.raises(ValidationError, match="已通过市场营销部审核"):
         svc.access_request_approve(access_request=req, by=org["leader"])
-    with pytest.raises(ValidationError, match="市场营销部驳回"):
+    with pytest.raises(PermissionDenied, match="市场营销部驳回"):
         svc.access_request_reject(access_request=req, by=org["leader"], reason="不同意")
     with pytest.raises(ValidationError, match="驳回理由"):
         svc.access_request_reject(access_request=req, by=org["marketing"], reason=" ")
@@ -206,9 +212,9 @@ def test_review_and_approval_refusals(org):
     with pytest.raises(ValidationError, match="待审核"):
         svc.access_request_forward(access_request=req, by=org["marketing"])
     for user in ("marketing", "auditor", "south_manager"):
-        with pytest.raises(ValidationError, match="集团领导"):
+        with pytest.raises(PermissionDenied, match="集团领导"):
             svc.access_request_approve(access_request=req, by=org[user])
-    with pytest.raises(ValidationError, match="集团领导驳回"):
+    with pytest.raises(PermissionDenied, match="集团领导驳回"):
         svc.access_request_reject(access_request=req, by=org["marketing"], reason="不同意")
     svc.access_request_reject(access_request=req, by=org["leader"], reason="与投标无关,不予批准")
     req.refresh_from_db()
@@ -233,7 +239,7 @@ def test_marketing_rejects_at_review(org):
 
 def test_withdraw(org):
     req = file(org, east_client(org))
-    with pytest.raises(ValidationError, match="申请人本人"):
+    with pytest.raises(PermissionDenied, match="申请人本人"):
         svc.access_request_withdraw(access_request=req, by=org["south_manager"])
     svc.access_request_forward(access_request=req, by=org["marketing"])
     svc.access_request_withdraw(access_request=req, by=org["south_staff"])
@@ -287,7 +293,7 @@ def test_transfer_moves_access_without_rewriting_permissions(org):
 def test_transfer_refusals(org):
     client = east_client(org)
     for by in ("east_manager", "leader", "auditor"):
-        with pytest.raises(ValidationError, match="市场营销部"):
+        with pytest.raises(PermissionDenied, match="市场营销部"):
             svc.client_transfer(client=client, to_branch=org.branches["south"], by=org[by], reason="调整")
     with pytest.raises(ValidationError) as exc:
         svc.client_transfer(client=client, to_branch=org.branches["east"], by=org["marketing"], reason="")
