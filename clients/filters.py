@@ -12,7 +12,15 @@ from crm.access import has_global
 from crm.models import Branch
 
 from .models import Client, Contact, Grade, Need, OrgType, Project, Stage, Tag, Visit, VisitPlan
-from .selectors import needs_collection_overdue_q, search_q, visit_overdue_q
+from .selectors import (
+    SCALE_PROFIT_CODES,
+    a_without_plan_q,
+    needs_collection_overdue_q,
+    scale_profit_q,
+    search_q,
+    visit_overdue_q,
+    with_scale_profit,
+)
 
 
 def _branches(request):
@@ -66,10 +74,31 @@ class ClientFilter(SmallWidgets, django_filters.FilterSet):
     granted = django_filters.ChoiceFilter(
         choices=(("only", _("仅授权查阅的客户")),), method="filter_granted", label=_("授权查阅")
     )
+    # R13: A clients without a visit plan (the home panel links here with the same count).
+    PLAN = (("a_missing", _("无拜访计划的A类客户")),)
+    plan = django_filters.ChoiceFilter(choices=PLAN, method="filter_plan", label=_("拜访计划"))
+    # R13: scale-profit class of B clients (thresholds: CRM_SCALE_PROFIT_* settings).
+    SCALE_PROFIT = (
+        ("large_low", _("规模大利润低")),
+        ("small_high", _("规模小利润高")),
+        ("large_high", _("规模大利润高")),
+        ("small_low", _("规模小利润低")),
+    )
+    scale_profit = django_filters.ChoiceFilter(
+        choices=SCALE_PROFIT, method="filter_scale_profit", label=_("规模利润类别")
+    )
 
     class Meta:
         model = Client
         fields = ["branch", "grade", "stage", "org_type", "owner", "tag"]
+
+    def filter_plan(self, queryset, name, value):
+        return queryset.filter(a_without_plan_q()) if value == "a_missing" else queryset
+
+    def filter_scale_profit(self, queryset, name, value):
+        if value not in SCALE_PROFIT_CODES:
+            return queryset
+        return with_scale_profit(queryset).filter(scale_profit_q(value))
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(search_q(value)) if value else queryset

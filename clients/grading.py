@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .facts import fact
@@ -16,10 +17,16 @@ from .models import Grade, SocialValue
 SATISFACTION_HIGH = 0.8
 # R8: this many projects or more is repeat cooperation, i.e. high loyalty.
 REPEAT_COOPERATION_PROJECTS = 2
-# R13: scale-profit class of B clients. A client whose projects add up to at least this
-# contract value (yuan) is "large scale"; a profit margin at or above this is "high profit".
-LARGE_SCALE_CONTRACT_VALUE = Decimal("10000000")  # 1000万元
-HIGH_PROFIT_MARGIN = Decimal("0.15")
+
+
+def scale_profit_thresholds() -> tuple[Decimal, Decimal]:
+    """R13: scale-profit class of B clients. A client whose projects add up to at least this
+    contract value (yuan) is "large scale"; a profit margin at or above the second is "high
+    profit". Configurable: CRM_SCALE_PROFIT_LARGE_CONTRACT_YUAN, CRM_SCALE_PROFIT_HIGH_MARGIN."""
+    return (
+        Decimal(str(settings.CRM_SCALE_PROFIT_LARGE_CONTRACT_YUAN)),
+        Decimal(str(settings.CRM_SCALE_PROFIT_HIGH_MARGIN)),
+    )
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,7 @@ def scale_profit_class(projects) -> str | None:
         return None
     value = sum((p.contract_value or Decimal(0) for p in projects), Decimal(0))
     profit = sum((p.profit or Decimal(0) for p in projects), Decimal(0))
-    large = value >= LARGE_SCALE_CONTRACT_VALUE
-    high = value > 0 and (profit / value) >= HIGH_PROFIT_MARGIN
+    large_value, margin = scale_profit_thresholds()
+    large = value >= large_value
+    high = value > 0 and (profit / value) >= margin
     return _(SCALE_PROFIT_LABELS[(large, high)])

@@ -10,7 +10,13 @@ from crm.dashboard import register
 
 from . import tasks  # noqa: F401  (declares the periodic job's schedule)
 from .models import Client, Need, VisitPlan
-from .selectors import grade_distribution, needs_due, overdue_visit_plans
+from .selectors import (
+    a_clients_without_plan,
+    a_without_plan_url,
+    grade_distribution,
+    needs_due,
+    overdue_visit_plans,
+)
 
 
 @register(order=10)
@@ -32,6 +38,29 @@ def overdue_visits_panel(user):
             for p in plans
         ],
         "empty": _("没有逾期的拜访。"),
+    }
+
+
+@register(order=10.5)
+def a_without_plan_panel(user):
+    """R13: A clients without a visit plan, for their owner (own clients) and the branch
+    manager (the branch's); the figure is the count of the list it links to."""
+    if getattr(user, "role", None) not in ("staff", "manager") or not can(user, "view", Client):
+        return None
+    qs = a_clients_without_plan(user)
+    url = a_without_plan_url(user)
+    return {
+        "title": _("无拜访计划的A类客户"),
+        "url": url,
+        "figures": [{"label": _("A类客户无拜访计划"), "value": qs.count(), "url": url}],
+        "items": [
+            {
+                "title": c.name,
+                "subtitle": c.branch.name,
+                "url": reverse("clients:client-detail", kwargs={"pk": c.pk}) + "#visits",
+            }
+            for c in qs[:8]
+        ],
     }
 
 

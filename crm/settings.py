@@ -343,3 +343,13 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure") or len(set(SECRET_KEY)) < 5:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY is too weak for production (50+ varied characters).")
+
+# R13: the scale-profit class of B clients (clients.grading.scale_profit_thresholds): projects
+# adding up to this contract value (yuan) are "large scale"; profit at or above this share of
+# it is "high profit".
+CRM_SCALE_PROFIT_LARGE_CONTRACT_YUAN = env.int("CRM_SCALE_PROFIT_LARGE_CONTRACT_YUAN", default=10_000_000)
+CRM_SCALE_PROFIT_HIGH_MARGIN = env.float("CRM_SCALE_PROFIT_HIGH_MARGIN", default=0.15)
+if CRM_SCALE_PROFIT_LARGE_CONTRACT_YUAN <= 0 or not 0 < CRM_SCALE_PROFIT_HIGH_MARGIN < 1:
+    raise ImproperlyConfigured(
+        "CRM_SCALE_PROFIT_LARGE_CONTRACT_YUAN must be positive and CRM_SCALE_PROFIT_HIGH_MARGIN between 0 and 1."
+    )
