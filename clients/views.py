@@ -20,7 +20,7 @@ from crm.exports import xlsx_response
 from crm.forms import add_integrity_error
 
 from . import grading, selectors, services
-from .access.log import log_reads
+from .access.log import log_queryset_reads, log_reads
 from .access.selectors import grant_of, granted_only
 from .facts import remember_facts
 from .filters import ClientFilter, NeedFilter
@@ -566,6 +566,7 @@ def need_list(request):
 def need_export(request):
     _filterset, qs = _need_filter(request)
     qs, _sort = _sorted(qs, request, NEED_SORTS, "-received")
+    log_queryset_reads(request, qs, via=AccessLog.Via.EXPORT)  # R4
     headers = [
         _("客户"),
         _("所属分公司"),

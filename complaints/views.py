@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.access.log import log_reads
+from clients.access.log import log_queryset_reads, log_reads
 from clients.models import Client, Project
 from crm.access import can
 from crm.exports import xlsx_response
@@ -58,6 +58,7 @@ def complaint_list(request):
     sort = request.GET.get("sort", "-received")
     qs = qs.order_by(SORTS.get(sort, "-received_at"), "-pk")
     if request.GET.get("export") == "xlsx":
+        log_queryset_reads(request, qs, via="export")  # R4: another branch's complaints
         return _export(qs)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(

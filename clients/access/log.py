@@ -86,6 +86,27 @@ def log_reads(request, records, *, via: str) -> int:
     return _write(user, ids, via=via, path=request.get_full_path())
 
 
+def log_queryset_reads(request, queryset, *, via: str) -> int:
+    """``log_reads`` for an export that streams ``queryset``: the clients of its rows of another
+    branch, read in one query of ids (no rows loaded)."""
+    user = request.user
+    model = queryset.model
+    scope = getattr(model, "scope", None)
+    if not user.is_authenticated or scope is None or scope.client is None or scope.branch is None:
+        return 0
+    if has_global(user, model, "view"):
+        return 0
+    branch = "pk" if scope.branch == "pk" else scope.branch
+    rows = queryset.order_by().exclude(**{branch: user.branch_id}) if user.branch_id else queryset.order_by()
+    ids = list(rows.values_list(scope.client, flat=True).distinct())
+    done = request.__dict__.setdefault("_crm_access_logged", set())
+    ids = [pk for pk in ids if pk is not None and pk not in done]
+    if not ids:
+        return 0
+    done.update(ids)
+    return _write(user, ids, via=via, path=request.get_full_path())
+
+
 class AccessLoggedMixin:
     """For API viewsets (R4): what ``list`` and ``retrieve`` serialize is logged as read."""
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from clients.access.log import foreign_client_ids, log_reads
 from clients.models import AccessLog
-from tests.clients.factories import ClientFactory, ContactFactory, VisitFactory
+from tests.clients.factories import ClientFactory, ContactFactory, NeedFactory, VisitFactory
 from tests.clients.grants import make_grant
 from tests.complaints.conftest import make_complaint
 
@@ -110,3 +110,25 @@ def test_client_page_is_logged_once_per_request(org, granted):
     assert response.status_code == 200
     (row,) = _rows(client)
     assert (row.grant, row.via) == (grant, "page")
+
+
+# ----------------------------------------------------------------------------- exports
+
+
+def test_exports_of_a_granted_clients_rows_are_logged(org, granted):
+    client, grant = granted
+    make_complaint(org, "east", client=client)
+    own = ClientFactory(branch=org.branches["south"], owner=org["south_staff"])
+    make_complaint(org, "south", client=own)
+    web = org.web("south_staff")
+    response = web.get(reverse("complaints:complaint-list"), {"export": "xlsx"})
+    assert response.status_code == 200
+    (row,) = _rows(client)
+    assert (row.grant, row.via) == (grant, "export")
+    assert _rows(own) == []
+    NeedFactory(client=client)
+    assert web.get(reverse("clients:need-export")).status_code == 200
+    assert [r.via for r in _rows(client)] == ["export", "export"]
+    # Own branch: nothing.
+    org.web("east_staff").get(reverse("complaints:complaint-list"), {"export": "xlsx"})
+    assert len(_rows(client)) == 2
