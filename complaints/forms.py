@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Project
-from crm.forms import VersionedFormMixin
+from crm.forms import VersionedFormMixin, limit_projects_to_client
 from crm.models import ProjectDepartment
 
 from .models import Complaint, Finding, ReturnVisit, Satisfaction
@@ -52,7 +52,8 @@ class ComplaintForm(VersionedFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["client"].queryset = Client.objects.restrict(user, "view").only("pk", "name")
-        self.fields["project"].queryset = Project.objects.restrict(user, "view").select_related("client")
+        # The projects follow the chosen client (the page narrows them as the client changes).
+        limit_projects_to_client(self, Project.objects.restrict(user, "view").select_related("client"))
         self.fields["department"].queryset = ProjectDepartment.objects.restrict(user, "view").select_related(
             "branch"
         )

@@ -136,3 +136,36 @@ def add_integrity_error(form: forms.BaseForm, error: IntegrityError, model=None)
         raise error
     for field, messages in mapped.message_dict.items():
         form.add_error(field if field in form.fields else None, messages)
+
+
+class ClientProjectSelect(forms.Select):
+    """A project choice whose options carry their client's id (``data-client``), so that
+    static/js/client-projects.js offers only the projects of the client chosen beside it (the
+    select names that field in ``data-projects-of``)."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-client"] = str(instance.client_id)
+        return option
+
+
+def limit_projects_to_client(form: forms.BaseForm, projects, *, client="client", project="project") -> None:
+    """The project choices of ``form`` follow its client: with the client known (posted, or
+    given for a new form, or fixed on an edited record) only that client's projects are valid,
+    so a project of another client is refused by the field itself; the page narrows the list
+    as the user picks a client (ClientProjectSelect)."""
+    field = form.fields[client]
+    if form.is_bound and not field.disabled:
+        chosen = form.data.get(form.add_prefix(client))
+    else:
+        chosen = form.get_initial_for_field(field, client)
+    chosen = str(getattr(chosen, "pk", chosen) or "")
+    if chosen.isdigit():
+        projects = projects.filter(client_id=chosen)
+    target = form.fields[project]
+    target.queryset = projects
+    target.widget = ClientProjectSelect(
+        attrs={**target.widget.attrs, "data-projects-of": form[client].auto_id}, choices=target.choices
+    )

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Project
+from crm.forms import limit_projects_to_client
 
 from .models import Campaign, Dimension, Question, Survey, SurveyTemplate
 
@@ -24,12 +25,9 @@ class SurveyCreateForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = Client.objects.restrict(user, "change").order_by("name")
-        projects = Project.objects.restrict(user, "view").select_related("client")
-        chosen = str(self.data.get("client") or self.initial.get("client") or "")
-        if chosen.isdigit():
-            # With the client known, only its projects are offered (clean() re-checks anyway).
-            projects = projects.filter(client_id=chosen)
-        self.fields["project"].queryset = projects
+        # With the client known, only its projects are offered and valid; the page narrows the
+        # list as the client changes (crm.forms.limit_projects_to_client).
+        limit_projects_to_client(self, Project.objects.restrict(user, "view").select_related("client"))
         self.fields["template"].queryset = SurveyTemplate.objects.restrict(user, "view").filter(
             is_active=True
         )
