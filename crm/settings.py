@@ -55,11 +55,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The request id every history row and log line carries (crm/request_id.py).
+    "crm.request_id.RequestIdMiddleware",
     # Content-Security-Policy (django-csp) and Permissions-Policy on every response.
     "csp.middleware.CSPMiddleware",
     "crm.security.PermissionsPolicyMiddleware",
-    # The request id every history row and log line carries (crm/request_id.py).
-    "crm.request_id.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
