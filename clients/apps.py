@@ -9,6 +9,7 @@ class ClientsConfig(AppConfig):
     verbose_name = _("客户档案")
 
     def ready(self):
-        # Grant scope for restrict(); global-search providers and home panels of the archive.
-        for module in ("signals", "search_providers", "home_panels"):
+        # Grant scope for restrict(); global-search providers, home panels and navigation
+        # predicates (selectors) of the archive.
+        for module in ("signals", "search_providers", "home_panels", "selectors"):
             import_module(f"{self.name}.{module}")

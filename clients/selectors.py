@@ -12,6 +12,8 @@ from django.db.models import Count, DecimalField, Exists, F, IntegerField, Outer
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from crm import navigation
+
 from .models import Client, Contact, Grade, Need, Project, VisitPlan
 
 # R12: key (A) clients have their needs collected at least monthly, others quarterly.
@@ -194,6 +196,7 @@ def client_list(user, *, today: dt.date | None = None):
     )
 
 
+@navigation.register("overdue_visits")
 def may_list_overdue_visits(user) -> bool:
     """R13: overdue visits are listed for the person responsible and their manager: the branch
     roles, and group marketing and administrators who manage plans across branches. Leaders and

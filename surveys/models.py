@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Project
+from crm import navigation
 from crm.access import RestrictedManager, RestrictedQuerySet, Scope, has_global
 from crm.models import Branch, BusinessModel, ProjectDepartment
 
@@ -43,6 +44,7 @@ def config_can(user, action: str, model) -> bool:
     return has_global(user, model, action)
 
 
+@navigation.register("survey_templates")
 def may_browse_templates(user) -> bool:
     """The template pages (调查模板): group configuration for those who set up or run surveys:
     group roles, administrators and the branch managers who send a campaign's surveys (R25a).

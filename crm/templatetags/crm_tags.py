@@ -37,15 +37,12 @@ def may_use(user, entry):
         from crm.api.views import may_use_api
 
         return may_use_api(user)
-    if entry == "overdue_visits":
-        from clients.selectors import may_list_overdue_visits
+    from crm.navigation import predicate  # registered by the app that owns the page
 
-        return may_list_overdue_visits(user)
-    if entry == "survey_templates":
-        from surveys.models import may_browse_templates
-
-        return may_browse_templates(user)
-    raise template.TemplateSyntaxError(f"may_use: unknown entry {entry!r}")
+    check = predicate(entry)
+    if check is None:
+        raise template.TemplateSyntaxError(f"may_use: unknown entry {entry!r}")
+    return check(user)
 
 
 @register.filter
