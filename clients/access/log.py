@@ -74,16 +74,9 @@ def log_reads(request, records, *, via: str) -> int:
     """Log the reads ``request`` makes of ``records`` of another branch: one row per client and
     request, however many of its records (a client page, its tabs, a list of its contacts) the
     request shows. Returns how many rows were written."""
-    user = request.user
-    if not user.is_authenticated:
+    if not request.user.is_authenticated:
         return 0
-    done = request.__dict__.setdefault("_crm_access_logged", set())
-    ids = [pk for pk in foreign_client_ids(user, records) if pk not in done]
-    if not ids:
-        return 0
-    done.update(ids)
-    # DRF wraps the Django request: the set lives on the wrapped one, shared by both.
-    return _write(user, ids, via=via, path=request.get_full_path())
+    return _write_once(request, foreign_client_ids(request.user, records), via=via)
 
 
 def log_queryset_reads(request, queryset, *, via: str) -> int:
@@ -98,13 +91,18 @@ def log_queryset_reads(request, queryset, *, via: str) -> int:
         return 0
     branch = "pk" if scope.branch == "pk" else scope.branch
     rows = queryset.order_by().exclude(**{branch: user.branch_id}) if user.branch_id else queryset.order_by()
-    ids = list(rows.values_list(scope.client, flat=True).distinct())
+    return _write_once(request, rows.values_list(scope.client, flat=True).distinct(), via=via)
+
+
+def _write_once(request, client_ids, *, via: str) -> int:
+    """Write the rows of the clients this request has not logged yet (one row per client and
+    request). DRF wraps the Django request: the set lives on the wrapped one, shared by both."""
     done = request.__dict__.setdefault("_crm_access_logged", set())
-    ids = [pk for pk in ids if pk is not None and pk not in done]
+    ids = [pk for pk in client_ids if pk is not None and pk not in done]
     if not ids:
         return 0
     done.update(ids)
-    return _write(user, ids, via=via, path=request.get_full_path())
+    return _write(request.user, ids, via=via, path=request.get_full_path())
 
 
 class AccessLoggedMixin:

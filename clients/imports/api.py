@@ -105,7 +105,7 @@ class ImportJobViewSet(
         """Run a stopped job's step again (its worker was lost); 400 if it is not stopped."""
         job = self.get_object()
         try:
-            job = services.import_retry(job=job, by=request.user)
+            job = services.import_retry(job=job)
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"detail": exc.messages}) from exc
         enqueue(job)

@@ -794,7 +794,7 @@ def import_commit(*, job_id) -> ImportJob | None:
         return _move(job, state=ImportJob.State.FAILED, error=str(exc)[:300], finished_at=timezone.now())
 
 
-def import_retry(*, job: ImportJob, by) -> ImportJob:
+def import_retry(*, job: ImportJob) -> ImportJob:
     """Run a stopped job's step again (its worker died or its message was lost). Only a job
     that has stopped moving; a step that is still running is left alone. Returns the job,
     queued again; the caller enqueues the task of its phase."""

@@ -147,7 +147,7 @@ def import_retry(request, job):
     _require_add(request)
     job = _job(request, job)
     try:
-        job = importing.import_retry(job=job, by=request.user)
+        job = importing.import_retry(job=job)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return redirect("clients:import-preview", job=job.pk)

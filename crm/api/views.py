@@ -8,6 +8,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm import navigation
 from crm.api.auth import token_expired
 from crm.api.base import RestrictedReadOnlyViewSet
 from crm.models import Branch
@@ -46,6 +47,7 @@ class TokenRevokeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@navigation.register("api_docs")
 def may_use_api(user) -> bool:
     """The API serves what a role may do (every endpoint answers 403 to a person without one),
     so its documentation (and the 接口文档 nav entry) is for signed-in people who hold a role."""
