@@ -11,5 +11,5 @@ class ClientsConfig(AppConfig):
     def ready(self):
         # Grant scope for restrict(); global-search providers, home panels and navigation
         # predicates (selectors) of the archive.
-        for module in ("signals", "search_providers", "home_panels", "selectors"):
+        for module in ("signals", "search_providers", "home_panels", "selectors", "figures"):
             import_module(f"{self.name}.{module}")

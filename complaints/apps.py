@@ -13,7 +13,7 @@ class ComplaintsConfig(AppConfig):
         from clients.facts import register_fact
         from clients.panels import register_tab
 
-        from . import home_panels, search_providers, tasks  # noqa: F401
+        from . import figures, home_panels, search_providers, tasks  # noqa: F401
         from .selectors import unreasonable_count
         from .tabs import client_tab_context
 

@@ -280,3 +280,30 @@ def check_in_scope(user, action: str, obj) -> bool:
     """Re-check a saved object against the user's scope inside the write's transaction
     (style.md 3): the database's view of the row, not the object in memory."""
     return type(obj).objects.restrict(user, action).filter(pk=obj.pk).exists()
+
+
+class SystemPrincipal:
+    """The product itself as a reader: the scheduled jobs and what they freeze (a branch's
+    monthly report counts the whole branch, R26, whoever submits it and whatever their own
+    scope, e.g. under a suspension). ``restrict(SYSTEM, ...)`` returns every row. Never given to
+    a request: pages and the API restrict by the signed-in user and only then read a report."""
+
+    is_authenticated = True
+    is_active = True
+    is_superuser = True
+    is_anonymous = False
+    pk = None
+    id = None
+    branch_id = None
+    department_id = None
+    role = "system"
+    username = "system"
+
+    def has_perm(self, perm, obj=None) -> bool:
+        return True
+
+    def __str__(self):
+        return "system"
+
+
+SYSTEM = SystemPrincipal()

@@ -5,6 +5,7 @@ broker. With ``DJANGO_DEBUG=False`` a secret key is required and the production 
 strict (HTTPS cookies, HSTS), so ``manage.py check --deploy`` passes.
 """
 
+import re
 from pathlib import Path
 
 import environ
@@ -353,3 +354,13 @@ if CRM_SCALE_PROFIT_LARGE_CONTRACT_YUAN <= 0 or not 0 < CRM_SCALE_PROFIT_HIGH_MA
     raise ImproperlyConfigured(
         "CRM_SCALE_PROFIT_LARGE_CONTRACT_YUAN must be positive and CRM_SCALE_PROFIT_HIGH_MARGIN between 0 and 1."
     )
+
+# Monthly reporting (R26-R28): reports are due on the 25th at this time (Asia/Shanghai), when
+# the 25th job closes the period; reminders go to branches that have not submitted on these
+# days of the month.
+CRM_MONTHLY_DEADLINE = env.str("CRM_MONTHLY_DEADLINE", default="20:00")
+if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", CRM_MONTHLY_DEADLINE):
+    raise ImproperlyConfigured("CRM_MONTHLY_DEADLINE must be HH:MM, e.g. 20:00.")
+CRM_MONTHLY_REMINDER_DAYS = tuple(env.list("CRM_MONTHLY_REMINDER_DAYS", cast=int, default=[20, 24]))
+if not all(1 <= d <= 25 for d in CRM_MONTHLY_REMINDER_DAYS):
+    raise ImproperlyConfigured("CRM_MONTHLY_REMINDER_DAYS must be days 1-25.")

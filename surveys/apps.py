@@ -11,5 +11,5 @@ class SurveysConfig(AppConfig):
     def ready(self):
         # The client page's tab and the archive's satisfaction fact (R8, R25): surveys imports
         # clients, never the reverse. tasks declares the campaign schedules (R25a).
-        for module in ("archive", "tasks", "home_panels"):
+        for module in ("archive", "tasks", "home_panels", "figures"):
             import_module(f"{self.name}.{module}")

@@ -1,5 +1,9 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
-router = DefaultRouter()
+from .views import MonthlyReportViewSet, RankingViewSet
+
+router = SimpleRouter()
+router.register("monthly-reports", MonthlyReportViewSet, basename="monthly-report")
+router.register("rankings", RankingViewSet, basename="ranking")
 
 urlpatterns = router.urls

@@ -1,0 +1,545 @@
+"""Monthly reporting (R26-R29): the workflow of a branch's report, the closing of a period by the
+25th job, the reminders and the rankings. Every step is a transaction, recorded as a
+ReportEvent; jobs are idempotent (unique rows, notification keys) and catch up.
+
+Roles: the branch manager (or an administrator) writes remarks and submits the branch's report;
+group marketing accepts or returns it (403 for anyone else: PermissionDenied); a step the
+report's state refuses is a ValidationError (400) with a message for a person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.access import SYSTEM, has_global, in_scope
+from crm.figures import Period, Result, evaluate
+from crm.models import Branch, Role, User
+from crm.services import managers_of, notify
+
+from .models import ClosePart, MonthlyClose, MonthlyReport, Ranking, ReportEvent
+
+logger = logging.getLogger(__name__)
+
+Status = MonthlyReport.Status
+
+
+def reporting_branches():
+    """The branches that report (R26): every active branch but the group HQ itself."""
+    return Branch.objects.filter(is_active=True).exclude(kind=Branch.Kind.HQ).order_by("sort_order", "code")
+
+
+def group_marketing():
+    return User.objects.filter(role=Role.MARKETING, is_active=True)
+
+
+def leaders():
+    return User.objects.filter(role=Role.LEADER, is_active=True)
+
+
+# ------------------------------------------------------------------------------- reports
+
+
+def report_open(*, branch: Branch, period: Period) -> MonthlyReport:
+    """The (branch, period) report, created as a draft on first use; two at once make one."""
+    report = MonthlyReport.objects.filter(branch=branch, period=period.label).first()
+    if report is not None:
+        return report
+    try:
+        with transaction.atomic():
+            return MonthlyReport.objects.create(branch=branch, period=period.label)
+    except IntegrityError:
+        return MonthlyReport.objects.get(branch=branch, period=period.label)
+
+
+def report_figures(report: MonthlyReport) -> Result:
+    """What the report shows: its frozen snapshot once submitted (or frozen as missing), else
+    the branch's figures computed live from the records (the whole branch: R26)."""
+    if report.snapshot is not None:
+        return Result.from_json(report.snapshot)
+    return evaluate(SYSTEM, report.period_obj.window(branch_id=report.branch_id))
+
+
+def may_submit(user, report: MonthlyReport) -> bool:
+    """R27: the branch's manager submits its report (an administrator may act for them)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or user.role == Role.ADMIN:
+        return True
+    return (
+        user.role == Role.MANAGER and user.branch_id == report.branch_id and in_scope(user, "change", report)
+    )
+
+
+def may_review(user) -> bool:
+    """R27: group marketing accepts or returns reports."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or (
+        user.role in (Role.MARKETING, Role.ADMIN) and has_global(user, MonthlyReport, "change")
+    )
+
+
+def _locked(report: MonthlyReport) -> MonthlyReport:
+    return MonthlyReport.objects.select_for_update().get(pk=report.pk)
+
+
+def _freeze(report: MonthlyReport, at: dt.datetime) -> dict:
+    result = evaluate(SYSTEM, report.period_obj.window(branch_id=report.branch_id))
+    report.snapshot = result.as_json()
+    report.frozen_at = at
+    report.no_change = result.no_change
+    return report.snapshot
+
+
+def _report_url(report: MonthlyReport) -> str:
+    return reverse("assessments:report-detail", kwargs={"pk": report.pk})
+
+
+@transaction.atomic
+def report_set_remarks(*, report: MonthlyReport, by, remarks: str) -> MonthlyReport:
+    if not may_submit(by, report):
+        raise PermissionDenied(_("只有本单位经营部负责人可以填写和上报月度报表。"))
+    report = _locked(report)
+    if report.status in (Status.SUBMITTED, Status.ACCEPTED):
+        raise ValidationError(_("报表已上报,不能再修改说明;如需更正,请市场营销部退回。"))
+    report.remarks = remarks.strip()
+    report.save()
+    ReportEvent.objects.create(report=report, action=ReportEvent.Action.REMARKS, by=by, note=report.remarks)
+    return report
+
+
+@transaction.atomic
+def report_submit(*, report: MonthlyReport, by, remarks: str | None = None, at: dt.datetime | None = None):
+    """R27: freeze the figures and the lists behind them and hand the report to group marketing.
+    The first submission decides on time or late (R28): on time when made by the deadline; a
+    report the 25th job froze as missing is late whenever it comes."""
+    at = at or timezone.now()
+    if not may_submit(by, report):
+        raise PermissionDenied(_("只有本单位经营部负责人可以填写和上报月度报表。"))
+    report = _locked(report)
+    if report.status in (Status.SUBMITTED, Status.ACCEPTED):
+        raise ValidationError(_("报表已上报,无需重复上报。"))
+    if at < report.period_obj.start:
+        raise ValidationError(_("期间尚未开始,不能上报。"))
+    if remarks is not None:
+        report.remarks = remarks.strip()
+    snapshot = _freeze(report, at)
+    if report.on_time is None:
+        report.on_time = report.status != Status.MISSING and at <= report.period_obj.deadline
+    report.status = Status.SUBMITTED
+    report.submitted_at = at
+    report.submitted_by = by
+    report.returned_reason = ""
+    report.save()
+    submissions = report.events.filter(action=ReportEvent.Action.SUBMITTED).count()
+    ReportEvent.objects.create(
+        report=report,
+        action=ReportEvent.Action.SUBMITTED,
+        by=by,
+        at=at,
+        note=report.remarks,
+        snapshot=snapshot,
+    )
+    transaction.on_commit(
+        lambda: notify(
+            recipients=group_marketing(),
+            verb="monthly_report",
+            title=_("%(branch)s 已上报 %(period)s 月度客户信息报表")
+            % {"branch": report.branch, "period": report.period},
+            body=_("无变化。") if report.no_change else "",
+            url=_report_url(report),
+            key=f"monthly-report-submitted:{report.pk}:{submissions + 1}",
+        )
+    )
+    return report
+
+
+@transaction.atomic
+def report_return(*, report: MonthlyReport, by, reason: str, at: dt.datetime | None = None) -> MonthlyReport:
+    """R27: group marketing returns a submitted report with a reason; the branch corrects its
+    records and submits again (the first submission's snapshot stays in the history)."""
+    if not may_review(by):
+        raise PermissionDenied(_("只有集团市场营销部可以确认或退回月度报表。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写退回原因。")})
+    report = _locked(report)
+    if report.status != Status.SUBMITTED:
+        raise ValidationError(
+            _("报表当前状态为“%(status)s”,只有已上报的报表可以退回。")
+            % {"status": report.get_status_display()}
+        )
+    report.status = Status.RETURNED
+    report.returned_reason = reason
+    report.snapshot = None  # live again, so the corrections show
+    report.frozen_at = None
+    report.save()
+    event = ReportEvent.objects.create(
+        report=report, action=ReportEvent.Action.RETURNED, by=by, note=reason, at=at or timezone.now()
+    )
+    transaction.on_commit(
+        lambda: notify(
+            recipients=managers_of(report.branch),
+            verb="monthly_report",
+            title=_("%(period)s 月度客户信息报表被退回") % {"period": report.period},
+            body=reason,
+            url=_report_url(report),
+            key=f"monthly-report-returned:{event.pk}",
+        )
+    )
+    return report
+
+
+@transaction.atomic
+def report_accept(*, report: MonthlyReport, by, at: dt.datetime | None = None) -> MonthlyReport:
+    if not may_review(by):
+        raise PermissionDenied(_("只有集团市场营销部可以确认或退回月度报表。"))
+    report = _locked(report)
+    if report.status != Status.SUBMITTED:
+        raise ValidationError(
+            _("报表当前状态为“%(status)s”,只有已上报的报表可以确认。")
+            % {"status": report.get_status_display()}
+        )
+    report.status = Status.ACCEPTED
+    report.accepted_at = at or timezone.now()
+    report.accepted_by = by
+    report.save()
+    ReportEvent.objects.create(
+        report=report, action=ReportEvent.Action.ACCEPTED, by=by, at=report.accepted_at
+    )
+    return report
+
+
+# ------------------------------------------------------------------------ the 25th job (R28)
+
+
+def report_close_branch(*, branch: Branch, period: Period, at: dt.datetime | None = None) -> MonthlyReport:
+    """One branch's part of closing a period: a report never submitted is assembled and frozen as
+    未上报 (so the roll-up has every branch); the report is marked closed. Idempotent: a second
+    run finds it closed and changes nothing."""
+    at = at or timezone.now()
+    report = report_open(branch=branch, period=period)
+    with transaction.atomic():
+        report = _locked(report)
+        if report.closed_at is not None:
+            return report
+        if report.status == Status.DRAFT:
+            report.status = Status.MISSING
+            _freeze(report, at)
+            ReportEvent.objects.create(report=report, action=ReportEvent.Action.MISSING, at=at)
+        report.closed_at = at
+        report.save()
+    return report
+
+
+def monthly_close_start(*, period: Period, by=None) -> tuple[MonthlyClose, list[int]]:
+    """Open (or find) the closing of ``period`` and its parts; returns it with the branches
+    whose part is not done yet, for the caller to dispatch. Two calls at once make one closing."""
+    if period.deadline > timezone.now():
+        raise ValidationError(_("期间 %(period)s 尚未到上报截止时间。") % {"period": period.label})
+    try:
+        with transaction.atomic():
+            close, _created = MonthlyClose.objects.get_or_create(
+                period=period.label, defaults={"started_by": by}
+            )
+    except IntegrityError:
+        close = MonthlyClose.objects.get(period=period.label)
+    if close.state == MonthlyClose.State.DONE:
+        return close, []
+    branches = list(reporting_branches().values_list("pk", flat=True))
+    with transaction.atomic():
+        close = MonthlyClose.objects.select_for_update().get(pk=close.pk)
+        for branch_id in branches:
+            ClosePart.objects.get_or_create(close=close, branch_id=branch_id)
+        close.total = close.parts.count()
+        close.done = close.parts.filter(done_at__isnull=False).count()
+        close.save(update_fields=["total", "done", "updated_at"])
+    pending = list(close.parts.filter(done_at__isnull=True).values_list("branch_id", flat=True))
+    if not pending:
+        monthly_close_finish(close_id=close.pk)
+    return close, pending
+
+
+def monthly_close_part(*, close_id: int, branch_id: int) -> bool:
+    """Close one branch's report and count the part done (once); the last part finishes the
+    closing. Safe to run twice or from two workers at once."""
+    close = MonthlyClose.objects.get(pk=close_id)
+    branch = Branch.objects.get(pk=branch_id)
+    period = Period.parse(close.period)
+    ClosePart.objects.filter(close=close, branch=branch).update(attempts=F("attempts") + 1)
+    report_close_branch(branch=branch, period=period)
+    with transaction.atomic():
+        first = ClosePart.objects.filter(close=close, branch=branch, done_at__isnull=True).update(
+            done_at=timezone.now()
+        )
+        if first:
+            MonthlyClose.objects.filter(pk=close.pk).update(done=F("done") + 1)
+    monthly_close_finish(close_id=close.pk)
+    return bool(first)
+
+
+def monthly_close_finish(*, close_id: int) -> bool:
+    """When every part is done: the group roll-up, frozen on the closing, and the notices
+    (group marketing; the managers of late or missing branches). Exactly once."""
+    with transaction.atomic():
+        close = MonthlyClose.objects.select_for_update().get(pk=close_id)
+        if close.state == MonthlyClose.State.DONE:
+            return False
+        if close.parts.filter(done_at__isnull=True).exists():
+            return False
+        period = Period.parse(close.period)
+        data = rollup(SYSTEM, period)
+        close.rollup = {
+            "branches": [
+                {
+                    "branch_id": row["branch"].pk,
+                    "branch": str(row["branch"]),
+                    "timeliness": row["timeliness"],
+                    "values": row["values"],
+                }
+                for row in data["rows"]
+            ],
+            "totals": data["totals"],
+        }
+        close.state = MonthlyClose.State.DONE
+        close.finished_at = timezone.now()
+        close.done = close.total
+        close.save()
+    missing = [r for r in data["rows"] if r["timeliness"] in ("missing", "late")]
+    url = reverse("assessments:rollup") + f"?period={period.label}"
+    transaction.on_commit(
+        lambda: _notify_closed(period=period, missing=missing, url=url, counts=data["counts"])
+    )
+    return True
+
+
+def _notify_closed(*, period: Period, missing: list[dict], url: str, counts: dict) -> None:
+    notify(
+        recipients=group_marketing(),
+        verb="monthly_close",
+        title=_("%(period)s 月度报表已截止汇总") % {"period": period.label},
+        body=_("按时上报 %(on_time)s 家,逾期 %(late)s 家,未上报 %(missing)s 家。")
+        % {
+            "on_time": counts.get("on_time", 0),
+            "late": counts.get("late", 0),
+            "missing": counts.get("missing", 0),
+        },
+        url=url,
+        key=f"monthly-close:{period.label}",
+    )
+    for row in missing:
+        report = row["report"]
+        notify(
+            recipients=managers_of(row["branch"]),
+            verb="monthly_report",
+            title=(
+                _("%(period)s 月度客户信息报表逾期上报")
+                if row["timeliness"] == "late"
+                else _("%(period)s 月度客户信息报表未按时上报")
+            )
+            % {"period": period.label},
+            body=_("请尽快上报;逾期情况计入半年考核(R32)。"),
+            url=_report_url(report) if report else "",
+            key=f"monthly-late:{period.label}:{row['branch'].pk}",
+        )
+
+
+def periods_to_close(now: dt.datetime | None = None, *, limit: int = 12) -> list[Period]:
+    """Catching up (R28): every period whose deadline has passed since the last closing that
+    finished (the latest one only on a new installation), oldest first."""
+    now = now or timezone.now()
+    last_due = Period.last_due(now)
+    done = MonthlyClose.objects.filter(state=MonthlyClose.State.DONE).order_by("-period").first()
+    running = set(
+        MonthlyClose.objects.filter(state=MonthlyClose.State.RUNNING).values_list("period", flat=True)
+    )
+    periods = []
+    period = last_due
+    stop = Period.parse(done.period) if done else last_due.previous()
+    while period > stop and len(periods) < limit:
+        periods.append(period)
+        period = period.previous()
+    periods += [Period.parse(p) for p in running if Period.parse(p) not in periods]
+    return sorted(set(periods))
+
+
+def monthly_reminders(now: dt.datetime | None = None) -> int:
+    """R28: before the deadline, remind the managers of branches that have not submitted."""
+    now = now or timezone.now()
+    period = Period.containing(now)
+    if now > period.deadline:
+        return 0
+    submitted = set(
+        MonthlyReport.objects.filter(
+            period=period.label, status__in=(Status.SUBMITTED, Status.ACCEPTED)
+        ).values_list("branch_id", flat=True)
+    )
+    day = timezone.localtime(now).date()
+    sent = 0
+    for branch in reporting_branches():
+        if branch.pk in submitted:
+            continue
+        report = report_open(branch=branch, period=period)
+        sent += len(
+            notify(
+                recipients=managers_of(branch),
+                verb="monthly_reminder",
+                title=_("请在 %(deadline)s 前上报 %(period)s 月度客户信息报表")
+                % {
+                    "deadline": timezone.localtime(period.deadline).strftime("%m-%d %H:%M"),
+                    "period": period.label,
+                },
+                url=_report_url(report),
+                key=f"monthly-reminder:{period.label}:{day.isoformat()}:{branch.pk}",
+            )
+        )
+    return sent
+
+
+# ------------------------------------------------------------------------------- roll-up
+
+
+def rollup(user, period: Period) -> dict:
+    """R27: the group roll-up of a period, branch by branch (the branches of ``user``'s scope),
+    with each report's status against its deadline and its figures (frozen where submitted,
+    live where not), and the totals. Drafts are computed in one group-wide pass."""
+    from crm.figures import branch_values, totals
+
+    branches = list(reporting_branches().filter(pk__in=Branch.objects.restrict(user, "view")))
+    reports = {
+        r.branch_id: r
+        for r in MonthlyReport.objects.restrict(user, "view")
+        .filter(period=period.label, branch__in=branches)
+        .defer("snapshot")
+    }
+    frozen = dict(
+        MonthlyReport.objects.filter(
+            pk__in=[r.pk for r in reports.values()], snapshot__isnull=False
+        ).values_list("pk", "snapshot__values")
+    )
+    live = None
+    rows = []
+    counts: dict[str, int] = {}
+    for branch in branches:
+        report = reports.get(branch.pk)
+        if report is not None and report.pk in frozen:
+            values = frozen[report.pk]
+        else:
+            if live is None:
+                live = evaluate(SYSTEM, period.window())
+            values = branch_values(live, branch.pk)
+        timeliness = (
+            report.timeliness if report else ("missing" if timezone.now() > period.deadline else "pending")
+        )
+        counts[timeliness] = counts.get(timeliness, 0) + 1
+        rows.append({"branch": branch, "report": report, "timeliness": timeliness, "values": values})
+    return {"period": period, "rows": rows, "totals": totals(r["values"] for r in rows), "counts": counts}
+
+
+# ------------------------------------------------------------------------------ rankings (R29)
+
+
+def _quarter_end(year: int, quarter: int) -> dt.datetime:
+    month = quarter * 3 + 1
+    year, month = (year + 1, 1) if month > 12 else (year, month)
+    return dt.datetime(year, month, 1, tzinfo=timezone.get_default_timezone())
+
+
+def ranking_periods_due(
+    now: dt.datetime | None = None, *, back: int = 4
+) -> list[tuple[str, str, dt.datetime]]:
+    """The rankings due by ``now`` (kind, label, as_of) for the last ``back`` quarters: each
+    ended quarter, and the half year and the year they end."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    year, quarter = local.year, (local.month - 1) // 3 + 1
+    out = []
+    for _step in range(back):
+        quarter -= 1
+        if quarter == 0:
+            year, quarter = year - 1, 4
+        end = _quarter_end(year, quarter)
+        out.append((Ranking.Kind.QUARTER, f"{year}Q{quarter}", end))
+        if quarter in (2, 4):
+            out.append((Ranking.Kind.HALF, f"{year}H{quarter // 2}", end))
+        if quarter == 4:
+            out.append((Ranking.Kind.YEAR, f"{year}", end))
+    return sorted(out, key=lambda k: (k[2], k[0]))
+
+
+def ranking_build(*, kind: str, label: str, as_of: dt.datetime) -> tuple[Ranking, bool]:
+    """R29: rank the branches by their A, then B, then C clients as they stood at ``as_of`` (read
+    back from the grading trail, so a late run gives the same ranking) with the change since
+    the previous ranking of the kind. Once per (kind, label); leaders and branches are told."""
+    from clients.figures import grades_as_of
+
+    existing = Ranking.objects.filter(kind=kind, label=label).first()
+    if existing is not None:
+        return existing, False
+    branches = list(reporting_branches())
+    counts = grades_as_of(as_of, branch_ids=[b.pk for b in branches])
+    previous = Ranking.objects.filter(kind=kind, as_of__lt=as_of).order_by("-as_of").first()
+    before = {row["branch_id"]: row for row in (previous.rows if previous else [])}
+    rows = []
+    for branch in branches:
+        c = counts.get(branch.pk, {"A": 0, "B": 0, "C": 0})
+        rows.append({"branch_id": branch.pk, "branch": str(branch), "A": c["A"], "B": c["B"], "C": c["C"]})
+        rows[-1]["total"] = c["A"] + c["B"] + c["C"]
+    rows.sort(key=lambda r: (-r["A"], -r["B"], -r["total"], r["branch"]))
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+        old = before.get(row["branch_id"])
+        for key in ("A", "B", "C", "rank"):
+            row[f"{key}_change"] = (row[key] - old[key]) if old else None
+    try:
+        with transaction.atomic():
+            ranking = Ranking.objects.create(kind=kind, label=label, as_of=as_of, rows=rows)
+    except IntegrityError:
+        return Ranking.objects.get(kind=kind, label=label), False
+    url = reverse("assessments:ranking-detail", kwargs={"pk": ranking.pk})
+    recipients = (
+        list(leaders())
+        + list(group_marketing())
+        + list(User.objects.filter(role=Role.MANAGER, is_active=True, branch__in=branches))
+    )
+    transaction.on_commit(
+        lambda: notify(
+            recipients=recipients,
+            verb="ranking",
+            title=_("%(kind)s分子公司客户分级排名(%(label)s)已发布")
+            % {"kind": ranking.get_kind_display(), "label": label},
+            url=url,
+            key=f"ranking:{kind}:{label}",
+        )
+    )
+    return ranking, True
+
+
+def rankings_catch_up(now: dt.datetime | None = None) -> list[Ranking]:
+    made = []
+    for kind, label, as_of in ranking_periods_due(now):
+        ranking, created = ranking_build(kind=kind, label=label, as_of=as_of)
+        if created:
+            made.append(ranking)
+    return made
+
+
+@transaction.atomic
+def ranking_set_remarks(*, ranking: Ranking, by, remarks: str) -> Ranking:
+    """R29: group marketing's evaluation of a ranking."""
+    if not has_global(by, Ranking, "change"):
+        raise PermissionDenied(_("只有集团市场营销部可以填写排名评价。"))
+    ranking = Ranking.objects.select_for_update().get(pk=ranking.pk)
+    ranking.remarks = (remarks or "").strip()
+    ranking.remarks_by = by
+    ranking.remarks_at = timezone.now()
+    ranking.save()
+    return ranking

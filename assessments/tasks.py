@@ -1,0 +1,78 @@
+"""Scheduled jobs of monthly reporting (R28, R29): thin, the services do the work. Schedules are
+declared here and created in django-celery-beat's tables after migrate (crm.schedules), with
+minute and hour given and the crontab's own timezone Asia/Shanghai."""
+
+from celery import shared_task
+from django.conf import settings
+
+from crm.figures import Period, deadline_time
+from crm.schedules import declare
+
+from . import services
+
+_hour, _minute = deadline_time()
+declare(
+    name="assessments: close the monthly reporting period on the 25th (R28)",
+    task="assessments.tasks.monthly_close",
+    minute=_minute,
+    hour=_hour,
+    day_of_month="25",
+)
+# The same job every morning: a no-op once the last period is closed, it catches up a 25th
+# missed while beat was down and re-dispatches the parts of a closing whose worker died.
+declare(
+    name="assessments: catch up monthly closings (R28)",
+    task="assessments.tasks.monthly_close",
+    minute=30,
+    hour=6,
+)
+declare(
+    name="assessments: remind branches of the monthly report (R28)",
+    task="assessments.tasks.monthly_reminders",
+    minute=0,
+    hour=9,
+    day_of_month=",".join(str(d) for d in settings.CRM_MONTHLY_REMINDER_DAYS),
+)
+declare(
+    name="assessments: rank the branches each quarter (R29)",
+    task="assessments.tasks.rankings",
+    minute=0,
+    hour=7,
+    day_of_month="1",
+    month_of_year="1,4,7,10",
+)
+
+
+def dispatch_close(period: Period, by=None):
+    """Open the closing of ``period`` and queue one task per branch not done yet (fan-out); the
+    last part to finish builds the roll-up (the count is kept in the database)."""
+    close, pending = services.monthly_close_start(period=period, by=by)
+    for branch_id in pending:
+        monthly_close_part.delay(close.pk, branch_id)
+    return close
+
+
+@shared_task
+def monthly_close(period: str | None = None) -> list[str]:
+    """R28: close ``period`` or, without one, every period due and not closed (catching up)."""
+    periods = [Period.parse(period)] if period else services.periods_to_close()
+    for p in periods:
+        dispatch_close(p)
+    return [p.label for p in periods]
+
+
+@shared_task(
+    acks_late=True, reject_on_worker_lost=True, autoretry_for=(Exception,), max_retries=5, retry_backoff=True
+)
+def monthly_close_part(close_id: int, branch_id: int) -> bool:
+    return services.monthly_close_part(close_id=close_id, branch_id=branch_id)
+
+
+@shared_task
+def monthly_reminders() -> int:
+    return services.monthly_reminders()
+
+
+@shared_task
+def rankings() -> int:
+    return len(services.rankings_catch_up())

@@ -1,0 +1,425 @@
+"""Pages of monthly reporting (R26-R29). Thin: every read goes through ``restrict`` (a report out of
+scope answers 404, a missing role 403), every write through assessments.services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm import figures as fig
+from crm.access import can, has_global
+from crm.models import Branch, ProjectDepartment
+from crm.navigation import register as register_nav
+
+from . import exports, services
+from .models import TIMELINESS, MonthlyClose, MonthlyReport, Ranking
+
+PAGE_SIZE = 25
+
+
+@register_nav("monthly_close")
+def may_close(user) -> bool:
+    """Running the 25th job by hand: administrators and group marketing."""
+    return user.is_authenticated and (user.is_superuser or has_global(user, MonthlyClose, "add"))
+
+
+@register_nav("rollup")
+def may_read_rollup(user) -> bool:
+    """The group roll-up: the group roles (marketing, leaders, auditors) and administrators."""
+    return user.is_authenticated and has_global(user, MonthlyReport, "view")
+
+
+def _require_reports(user):
+    if not can(user, "view", MonthlyReport):
+        raise PermissionDenied(_("您的角色不能查看月度报表。"))
+
+
+def _period_param(request, default: fig.Period) -> fig.Period:
+    raw = request.GET.get("period")
+    if not raw:
+        return default
+    try:
+        return fig.Period.parse(raw)
+    except ValueError as error:
+        messages.error(request, str(error))
+        return default
+
+
+def _refusal(request, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+# ------------------------------------------------------------------------------- lists
+
+
+@login_required
+def report_list(request):
+    """Every report of the user's scope, newest period first, with its status and timeliness."""
+    _require_reports(request.user)
+    qs = (
+        MonthlyReport.objects.restrict(request.user, "view")
+        .select_related("branch", "submitted_by")
+        .defer("snapshot")
+        .order_by("-period", "branch__sort_order")
+    )
+    period = request.GET.get("period", "").strip()
+    if period:
+        qs = qs.filter(period=period)
+    branch = request.GET.get("branch", "").strip()
+    if branch.isdigit():
+        qs = qs.filter(branch_id=int(branch))
+    status = request.GET.get("status", "").strip()
+    if status in MonthlyReport.Status.values:
+        qs = qs.filter(status=status)
+    if request.GET.get("export") == "xlsx":
+        return exports.report_list(qs)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "assessments/report_list.html",
+        {
+            "title": _("月度客户信息报表"),
+            "page": page,
+            "branches": Branch.objects.restrict(request.user, "view").exclude(kind=Branch.Kind.HQ),
+            "statuses": MonthlyReport.Status.choices,
+            "timeliness": TIMELINESS,
+            "current": fig.Period.containing(),
+            "is_branch_user": bool(request.user.branch_id) and request.user.branch.kind != Branch.Kind.HQ,
+        },
+    )
+
+
+@login_required
+def report_current(request):
+    """The user's branch's report of the current period (assembled on first opening)."""
+    _require_reports(request.user)
+    branch = request.user.branch
+    if branch is None or branch.kind == Branch.Kind.HQ:
+        return redirect("assessments:rollup")
+    if not Branch.objects.restrict(request.user, "view").filter(pk=branch.pk).exists():
+        raise Http404
+    report = services.report_open(branch=branch, period=fig.Period.containing())
+    return redirect("assessments:report-detail", pk=report.pk)
+
+
+# ------------------------------------------------------------------------------ a report
+
+
+def _report(request, pk) -> MonthlyReport:
+    _require_reports(request.user)
+    return get_object_or_404(
+        MonthlyReport.objects.restrict(request.user, "view").select_related("branch"), pk=pk
+    )
+
+
+def _sections(values: dict, result: fig.Result, report) -> list[dict]:
+    out = []
+    for code, label in fig.SECTIONS.items():
+        items = []
+        for f in fig.figures():
+            if f.section == code:
+                items.append({"figure": f, "value": values.get(f.key, 0), "rate": False})
+        for r in fig.rates():
+            if r.section == code:
+                items.append({"figure": r, "value": values.get(r.key), "rate": True})
+        items.sort(key=lambda i: i["figure"].order)
+        if items:
+            out.append({"code": code, "label": label, "items": items})
+    return out
+
+
+def _breakdowns(result: fig.Result) -> list[dict]:
+    out = []
+    for key, columns in result.breakdowns.items():
+        f = fig.figure(key)
+        if f is None:
+            continue
+        for column_key, counts in columns.items():
+            column = next((c for c in f.columns if c.key == column_key), None)
+            if column is None or not counts:
+                continue
+            out.append(
+                {
+                    "figure": f,
+                    "column": column,
+                    "counts": sorted(
+                        ((fig.display(column, code), n) for code, n in counts.items()), key=lambda x: -x[1]
+                    ),
+                }
+            )
+    return out
+
+
+@login_required
+def report_detail(request, pk):
+    report = _report(request, pk)
+    user = request.user
+    result = services.report_figures(report)
+    departments = list(
+        ProjectDepartment.objects.filter(branch=report.branch).order_by("-is_business_dept", "name")
+    )
+    department = None
+    raw = request.GET.get("department", "")
+    if raw.isdigit():
+        department = next((d for d in departments if d.pk == int(raw)), None)
+    elif raw == "" and user.role == "staff" and user.department_id:
+        department = next((d for d in departments if d.pk == user.department_id), None)
+    values = fig.department_values(result, department.pk) if department else result.values
+    if request.GET.get("export") == "xlsx":
+        return exports.report(report, result, departments)
+    parts = [
+        {"department": d, "values": fig.department_values(result, d.pk)}
+        for d in departments
+        if any(result.departments.get(k, {}).get(str(d.pk)) for k in result.departments)
+    ]
+    unassigned = fig.department_values(result, 0)
+    if any(unassigned.get(f.key) for f in fig.figures()):
+        parts.append({"department": None, "values": unassigned})
+    period = report.period_obj
+    return render(
+        request,
+        "assessments/report_detail.html",
+        {
+            "title": _("%(branch)s %(period)s 月度客户信息报表")
+            % {"branch": report.branch, "period": report.period},
+            "report": report,
+            "period": period,
+            "result": result,
+            "values": values,
+            "sections": _sections(values, result, report),
+            "breakdowns": _breakdowns(result) if department is None else [],
+            "departments": departments,
+            "department": department,
+            "parts": parts,
+            "count_figures": fig.figures(),
+            "no_change": result.no_change,
+            "timeliness": report.timeliness,
+            "timeliness_label": TIMELINESS[report.timeliness],
+            "may_submit": services.may_submit(user, report)
+            and report.status not in (MonthlyReport.Status.SUBMITTED, MonthlyReport.Status.ACCEPTED),
+            "may_review": services.may_review(user) and report.status == MonthlyReport.Status.SUBMITTED,
+            "events": report.events.select_related("by").order_by("at", "pk"),
+            "past_deadline": timezone.now() > period.deadline,
+        },
+    )
+
+
+@login_required
+def report_figure(request, pk, key):
+    """The records behind one figure of a report (frozen with it once submitted)."""
+    report = _report(request, pk)
+    f = fig.figure(key)
+    if f is None:
+        raise Http404
+    result = services.report_figures(report)
+    rows = result.lists.get(key, [])
+    raw = request.GET.get("department", "")
+    department = None
+    if raw.isdigit():
+        department = get_object_or_404(ProjectDepartment, pk=int(raw), branch=report.branch)
+        rows = [r for r in rows if r.get("department_id") == department.pk]
+    elif raw == "0":
+        rows = [r for r in rows if not r.get("department_id")]
+    table = [
+        {"url": r.get("url", ""), "cells": [fig.display(c, r.get(c.key)) for c in f.columns]} for r in rows
+    ]
+    if request.GET.get("export") == "xlsx":
+        return exports.figure_rows(report, f, table)
+    return render(
+        request,
+        "assessments/report_figure.html",
+        {
+            "title": f"{f.label} · {report.branch} {report.period}",
+            "report": report,
+            "figure": f,
+            "rows": table,
+            "count": len(table),
+            "department": department,
+        },
+    )
+
+
+@require_POST
+@login_required
+def report_remarks(request, pk):
+    report = _report(request, pk)
+    try:
+        services.report_set_remarks(
+            report=report, by=request.user, remarks=request.POST.get("remarks", "")[:2000]
+        )
+        messages.success(request, _("说明已保存。"))
+    except ValidationError as error:
+        _refusal(request, error)
+    return redirect("assessments:report-detail", pk=report.pk)
+
+
+@require_POST
+@login_required
+def report_submit(request, pk):
+    report = _report(request, pk)
+    remarks = request.POST.get("remarks")
+    try:
+        services.report_submit(
+            report=report, by=request.user, remarks=remarks[:2000] if remarks is not None else None
+        )
+        messages.success(request, _("报表已上报集团市场营销部。"))
+    except ValidationError as error:
+        _refusal(request, error)
+    return redirect("assessments:report-detail", pk=report.pk)
+
+
+@require_POST
+@login_required
+def report_accept(request, pk):
+    report = _report(request, pk)
+    try:
+        services.report_accept(report=report, by=request.user)
+        messages.success(request, _("报表已确认。"))
+    except ValidationError as error:
+        _refusal(request, error)
+    return redirect("assessments:report-detail", pk=report.pk)
+
+
+@require_POST
+@login_required
+def report_return(request, pk):
+    report = _report(request, pk)
+    try:
+        services.report_return(report=report, by=request.user, reason=request.POST.get("reason", "")[:2000])
+        messages.success(request, _("报表已退回,分公司将更正后重新上报。"))
+    except ValidationError as error:
+        _refusal(request, error)
+    return redirect("assessments:report-detail", pk=report.pk)
+
+
+# ------------------------------------------------------------------------------- roll-up
+
+
+@login_required
+def rollup(request):
+    """R27: the group roll-up of a period, branch by branch, with late and missing flagged."""
+    if not may_read_rollup(request.user):
+        raise PermissionDenied(_("集团汇总仅供集团市场营销部、集团领导和考核人员查看。"))
+    period = _period_param(
+        request,
+        fig.Period.last_due()
+        if timezone.now() > fig.Period.containing().deadline
+        else fig.Period.containing(),
+    )
+    data = services.rollup(request.user, period)
+    columns = [f for f in fig.figures()] + list(fig.rates())
+    if request.GET.get("export") == "xlsx":
+        return exports.rollup(data, columns)
+    periods = []
+    p = fig.Period.containing()
+    for _i in range(13):
+        periods.append(p)
+        p = p.previous()
+    return render(
+        request,
+        "assessments/rollup.html",
+        {
+            "title": _("集团月度客户信息汇总"),
+            "data": data,
+            "period": period,
+            "periods": periods,
+            "columns": columns,
+            "timeliness": TIMELINESS,
+            "close": MonthlyClose.objects.filter(period=period.label).first(),
+        },
+    )
+
+
+# -------------------------------------------------------------------- the job, by hand
+
+
+@login_required
+def close_list(request):
+    """R28 by hand: an administrator (or group marketing) closes a chosen period; the page shows
+    each closing's progress, part by part, as the worker does it."""
+    if not may_close(request.user):
+        raise PermissionDenied(_("只有系统管理员和集团市场营销部可以手动执行月度截止。"))
+    if request.method == "POST":
+        from .tasks import dispatch_close
+
+        try:
+            period = fig.Period.parse(request.POST.get("period", ""))
+            close = dispatch_close(period, by=request.user)
+            messages.success(
+                request, _("已开始 %(period)s 的月度截止,进度见下表。") % {"period": close.period}
+            )
+        except ValueError as error:
+            messages.error(request, str(error))
+        except ValidationError as error:
+            _refusal(request, error)
+        return redirect("assessments:close-list")
+    closes = MonthlyClose.objects.restrict(request.user, "view").select_related("started_by")[:24]
+    running = any(c.state == MonthlyClose.State.RUNNING for c in closes)
+    return render(
+        request,
+        "assessments/close_list.html",
+        {
+            "title": _("月度截止"),
+            "closes": closes,
+            "running": running,
+            "suggested": fig.Period.last_due(),
+        },
+    )
+
+
+# ------------------------------------------------------------------------------ rankings
+
+
+def _require_rankings(user):
+    """R29: rankings go to leaders and to the branches: every person with a role reads them."""
+    if not (user.role or user.is_superuser):
+        raise PermissionDenied(_("您的角色不能查看排名。"))
+
+
+@login_required
+def ranking_list(request):
+    _require_rankings(request.user)
+    qs = Ranking.objects.restrict(request.user, "view")
+    kind = request.GET.get("kind", "")
+    if kind in Ranking.Kind.values:
+        qs = qs.filter(kind=kind)
+    return render(
+        request,
+        "assessments/ranking_list.html",
+        {"title": _("分子公司客户分级排名"), "rankings": qs, "kinds": Ranking.Kind.choices, "kind": kind},
+    )
+
+
+@login_required
+def ranking_detail(request, pk):
+    _require_rankings(request.user)
+    ranking = get_object_or_404(Ranking.objects.restrict(request.user, "view"), pk=pk)
+    if request.method == "POST":
+        try:
+            services.ranking_set_remarks(
+                ranking=ranking, by=request.user, remarks=request.POST.get("remarks", "")[:2000]
+            )
+            messages.success(request, _("评价已保存。"))
+        except ValidationError as error:
+            _refusal(request, error)
+        return redirect("assessments:ranking-detail", pk=ranking.pk)
+    if request.GET.get("export") == "xlsx":
+        return exports.ranking(ranking)
+    return render(
+        request,
+        "assessments/ranking_detail.html",
+        {
+            "title": _("%(kind)s分子公司客户分级排名 %(label)s")
+            % {"kind": ranking.get_kind_display(), "label": ranking.label},
+            "ranking": ranking,
+            "may_remark": has_global(request.user, Ranking, "change"),
+        },
+    )

@@ -1,0 +1,536 @@
+"""The archive's figures (R12, R13, R26; design.md "Figures"): defined once here, read by the
+monthly report, the dashboards and the assessment through crm.figures. Each reads through
+``restrict(user, "view")`` and returns the rows behind its count."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, F, OuterRef, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from crm.figures import Column, Figure, Rate, Window, jsonable, narrow, register, rows_of, section
+
+from .models import Client, Grade, GradeChange, Need, Stage, StageChange, Visit, VisitPlan
+from .selectors import needs_collection_overdue_q
+
+section("clients", _("客户档案"))
+section("needs", _("客户需求"))
+section("visits", _("拜访"))
+
+GRADES = dict(Grade.choices)
+STAGES = dict(Stage.choices)
+
+
+def _client_url(row) -> str:
+    return reverse("clients:client-detail", kwargs={"pk": row["client_id"]})
+
+
+def _own_url(row) -> str:
+    return reverse("clients:client-detail", kwargs={"pk": row["id"]})
+
+
+# ---------------------------------------------------------------------------------- clients
+
+
+def new_clients(user, window: Window) -> list[dict]:
+    qs = narrow(Client.objects.restrict(user, "view"), window, department="department_id", at="created_at")
+    return rows_of(
+        qs.order_by("created_at", "pk"),
+        url=_own_url,
+        department="department_id",
+        name="name",
+        grade="grade",
+        stage="stage",
+        owner="owner__full_name",
+        at="created_at",
+    )
+
+
+# Fields whose change is not a change of the record as a person reads it: derived columns,
+# bookkeeping, and what has figures of its own (grade, stage).
+_NOT_A_CHANGE = {
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "name_normalized",
+    "phone_normalized",
+    "search_text",
+    "grade",
+    "graded_at",
+    "stage",
+}
+
+
+def _tracked_fields() -> list[str]:
+    return [
+        f.attname
+        for f in Client._meta.concrete_fields
+        if f.attname not in _NOT_A_CHANGE and not f.attname.startswith("history_")
+    ]
+
+
+def changed_clients(user, window: Window) -> list[dict]:
+    """R26 "changed records (what changed)": clients of the window's scope whose archive form was
+    edited in the window, with the fields that changed; clients created in the window count as
+    new, not as changed. Two queries: the clients, then their history up to the window's end."""
+    History = Client.history.model
+    edited = History.objects.filter(
+        id=OuterRef("pk"), history_type="~", history_date__gte=window.start, history_date__lt=window.end
+    )
+    clients = narrow(Client.objects.restrict(user, "view"), window, department="department_id").filter(
+        Exists(edited), created_at__lt=window.start
+    )
+    info = {
+        c["pk"]: c for c in clients.values("pk", "name", "branch_id", "department_id", "owner__full_name")
+    }
+    if not info:
+        return []
+    fields = _tracked_fields()
+    history = (
+        History.objects.filter(id__in=list(info), history_date__lt=window.end)
+        .order_by("id", "history_date", "history_id")
+        .values("id", "history_date", "history_type", "history_user__full_name", *fields)
+    )
+    changed: dict[int, dict] = {}
+    previous: dict[int, dict] = {}
+    for h in history:
+        pk = h["id"]
+        before = previous.get(pk)
+        previous[pk] = h
+        if before is None or h["history_date"] < window.start:
+            continue
+        diff = [f for f in fields if h[f] != before[f]]
+        if not diff:
+            continue
+        entry = changed.setdefault(pk, {"fields": [], "at": None, "by": ""})
+        entry["fields"] += [f for f in diff if f not in entry["fields"]]
+        entry["at"] = h["history_date"]
+        entry["by"] = h["history_user__full_name"] or entry["by"]
+    rows = []
+    for pk, entry in sorted(changed.items(), key=lambda kv: (kv[1]["at"], kv[0])):
+        client = info[pk]
+        rows.append(
+            {
+                "id": pk,
+                "url": _own_url({"id": pk}),
+                "branch_id": client["branch_id"],
+                "department_id": client["department_id"],
+                "name": client["name"],
+                "fields": entry["fields"],
+                "by": entry["by"],
+                "at": jsonable(entry["at"]),
+                "owner": client["owner__full_name"],
+            }
+        )
+    return rows
+
+
+class _FieldLabels(dict):
+    """Field name -> its label, translated when shown (the rows keep field names)."""
+
+    def get(self, key, default=None):
+        field = next((f for f in Client._meta.concrete_fields if f.attname == key), None)
+        return field.verbose_name if field is not None else default
+
+
+def grade_changes(user, window: Window) -> list[dict]:
+    qs = narrow(
+        GradeChange.objects.restrict(user, "view"),
+        window,
+        department="client__department_id",
+        at="changed_at",
+    )
+    return rows_of(
+        qs.order_by("changed_at", "pk"),
+        url=_client_url,
+        department="client__department_id",
+        client_id="client_id",
+        client="client__name",
+        from_grade="from_grade",
+        to_grade="to_grade",
+        by="changed_by__full_name",
+        reason="reason",
+        at="changed_at",
+    )
+
+
+def stage_changes(user, window: Window) -> list[dict]:
+    qs = narrow(
+        StageChange.objects.restrict(user, "view"),
+        window,
+        department="client__department_id",
+        at="changed_at",
+    )
+    return rows_of(
+        qs.order_by("changed_at", "pk"),
+        url=_client_url,
+        department="client__department_id",
+        client_id="client_id",
+        client="client__name",
+        from_stage="from_stage",
+        to_stage="to_stage",
+        by="changed_by__full_name",
+        at="changed_at",
+    )
+
+
+def needs_collection_overdue(user, window: Window) -> list[dict]:
+    """R12: clients whose needs collection is overdue at the end of the window (standing)."""
+    qs = narrow(Client.objects.restrict(user, "view"), window, department="department_id").filter(
+        needs_collection_overdue_q(window.last_day), created_at__lt=window.end
+    )
+    return rows_of(
+        qs.order_by("name", "pk"),
+        url=_own_url,
+        department="department_id",
+        name="name",
+        grade="grade",
+        owner="owner__full_name",
+        collected="needs_collected_on",
+    )
+
+
+# ------------------------------------------------------------------------------------ needs
+
+URGENCIES = dict(Need.Urgency.choices)
+CATEGORIES = dict(Need.Category.choices)
+NEED_STATUSES = dict(Need.Status.choices)
+
+
+def _needs(qs):
+    return rows_of(
+        qs.order_by("received_at", "pk"),
+        url=_client_url,
+        department="client__department_id",
+        client_id="client_id",
+        client="client__name",
+        category="category",
+        urgency="urgency",
+        received="received_at",
+        due="response_due_at",
+        responded="responded_at",
+        status="status",
+    )
+
+
+def _needs_qs(user, window, **kw):
+    return narrow(Need.objects.restrict(user, "view"), window, department="client__department_id", **kw)
+
+
+def needs_received(user, window: Window) -> list[dict]:
+    return _needs(_needs_qs(user, window, at="received_at"))
+
+
+def needs_due(user, window: Window) -> list[dict]:
+    """R12's denominator: needs whose response deadline fell in the window."""
+    return _needs(_needs_qs(user, window, at="response_due_at"))
+
+
+def needs_on_time(user, window: Window) -> list[dict]:
+    """R12's numerator: of the needs due in the window, those answered by their deadline."""
+    return _needs(
+        _needs_qs(user, window, at="response_due_at").filter(
+            responded_at__isnull=False, responded_at__lte=F("response_due_at")
+        )
+    )
+
+
+def needs_done(user, window: Window) -> list[dict]:
+    """R12 completion: of the needs received in the window, those done."""
+    return _needs(_needs_qs(user, window, at="received_at").filter(status=Need.Status.DONE))
+
+
+# ----------------------------------------------------------------------------------- visits
+
+CHANNELS = dict(Visit.Channel.choices)
+
+
+def visits_done(user, window: Window) -> list[dict]:
+    qs = narrow(
+        Visit.objects.restrict(user, "view"), window, department="client__department_id", at="visited_at"
+    )
+    return rows_of(
+        qs.order_by("visited_at", "pk"),
+        url=_client_url,
+        department="client__department_id",
+        client_id="client_id",
+        client="client__name",
+        channel="channel",
+        people="our_people",
+        at="visited_at",
+    )
+
+
+def _plans_due_qs(user, window: Window):
+    """R13: the visit plans that called for a visit in the window: those due by its last day and
+    not yet visited, and those visited in it (a plan's next date moves on after each visit)."""
+    visited = Visit.objects.filter(
+        plan=OuterRef("pk"), visited_at__gte=window.start, visited_at__lt=window.end
+    )
+    qs = narrow(VisitPlan.objects.restrict(user, "view"), window, department="client__department_id")
+    return (
+        qs.filter(is_active=True)
+        .annotate(visited=Exists(visited))
+        .filter(Q(next_due_on__lte=window.last_day) | Q(visited=True))
+    )
+
+
+def _plans(qs):
+    return rows_of(
+        qs.order_by("next_due_on", "pk"),
+        url=_client_url,
+        department="client__department_id",
+        client_id="client_id",
+        client="client__name",
+        grade="client__grade",
+        frequency="frequency",
+        responsible="responsible__full_name",
+        next_due="next_due_on",
+    )
+
+
+def plans_due(user, window: Window) -> list[dict]:
+    return _plans(_plans_due_qs(user, window))
+
+
+def plans_visited(user, window: Window) -> list[dict]:
+    return _plans(_plans_due_qs(user, window).filter(visited=True))
+
+
+FREQUENCIES = dict(VisitPlan.Frequency.choices)
+
+_client = Column("client", _("客户"))
+_at = Column("at", _("时间"), "datetime")
+
+register(
+    Figure(
+        "new_clients",
+        _("新增客户"),
+        "clients",
+        10,
+        new_clients,
+        (
+            Column("name", _("客户")),
+            Column("grade", _("分级"), choices=GRADES),
+            Column("stage", _("阶段"), choices=STAGES),
+            Column("owner", _("客户经理")),
+            Column("at", _("建档时间"), "datetime"),
+        ),
+        help=_("期间内新建档的客户。"),
+    )
+)
+register(
+    Figure(
+        "changed_clients",
+        _("档案变更客户"),
+        "clients",
+        20,
+        changed_clients,
+        (
+            Column("name", _("客户")),
+            Column("fields", _("变更内容"), choices=_FieldLabels()),
+            Column("by", _("最后修改人")),
+            Column("at", _("最后修改时间"), "datetime"),
+        ),
+        help=_("期间内修改过档案表的客户(分级、阶段另计;期间内新建的不计)。"),
+    )
+)
+register(
+    Figure(
+        "grade_changes",
+        _("分级变更"),
+        "clients",
+        30,
+        grade_changes,
+        (
+            _client,
+            Column("from_grade", _("原分级"), choices=GRADES),
+            Column("to_grade", _("新分级"), choices=GRADES),
+            Column("by", _("操作人")),
+            Column("reason", _("理由")),
+            _at,
+        ),
+        help=_("期间内的分级变更(R7):原分级、新分级、操作人、理由。"),
+    )
+)
+register(
+    Figure(
+        "stage_changes",
+        _("阶段变更"),
+        "clients",
+        40,
+        stage_changes,
+        (
+            _client,
+            Column("from_stage", _("原阶段"), choices=STAGES),
+            Column("to_stage", _("新阶段"), choices=STAGES),
+            Column("by", _("操作人")),
+            _at,
+        ),
+    )
+)
+_need_columns = (
+    _client,
+    Column("category", _("需求类别"), choices=CATEGORIES),
+    Column("urgency", _("紧急程度"), choices=URGENCIES),
+    Column("received", _("接收时间"), "datetime"),
+    Column("due", _("响应期限"), "datetime"),
+    Column("responded", _("响应时间"), "datetime"),
+    Column("status", _("状态"), choices=NEED_STATUSES),
+)
+register(Figure("needs_received", _("收到需求"), "needs", 110, needs_received, _need_columns))
+register(
+    Figure(
+        "needs_due",
+        _("到期需求"),
+        "needs",
+        120,
+        needs_due,
+        _need_columns,
+        help=_("响应期限在期间内的需求(响应及时率的分母)。"),
+    )
+)
+register(
+    Figure(
+        "needs_on_time",
+        _("按期响应"),
+        "needs",
+        130,
+        needs_on_time,
+        _need_columns,
+        help=_("到期需求中在期限前响应的。"),
+    )
+)
+register(
+    Figure(
+        "needs_done",
+        _("已完成需求"),
+        "needs",
+        140,
+        needs_done,
+        _need_columns,
+        help=_("期间内收到且已完成的需求。"),
+    )
+)
+register(
+    Rate(
+        "needs_on_time_rate",
+        _("需求响应及时率"),
+        "needs",
+        150,
+        "needs_on_time",
+        "needs_due",
+        help=_("按期响应 ÷ 到期需求(R12)。"),
+    )
+)
+register(
+    Rate(
+        "needs_completion_rate",
+        _("需求完成率"),
+        "needs",
+        160,
+        "needs_done",
+        "needs_received",
+        help=_("已完成需求 ÷ 收到需求(R12)。"),
+    )
+)
+register(
+    Figure(
+        "needs_collection_overdue",
+        _("需求收集逾期客户"),
+        "needs",
+        170,
+        needs_collection_overdue,
+        (
+            Column("name", _("客户")),
+            Column("grade", _("分级"), choices=GRADES),
+            Column("owner", _("客户经理")),
+            Column("collected", _("最近需求收集日期"), "date"),
+        ),
+        help=_("期间末需求收集逾期的客户:A类每月、其他每季度至少一次(R12)。"),
+        flow=False,
+    )
+)
+register(
+    Figure(
+        "visits_done",
+        _("拜访次数"),
+        "visits",
+        310,
+        visits_done,
+        (
+            _client,
+            Column("channel", _("接触方式"), choices=CHANNELS),
+            Column("people", _("我方人员")),
+            Column("at", _("拜访时间"), "datetime"),
+        ),
+    )
+)
+_plan_columns = (
+    _client,
+    Column("grade", _("分级"), choices=GRADES),
+    Column("frequency", _("拜访频次"), choices=FREQUENCIES),
+    Column("responsible", _("负责人")),
+    Column("next_due", _("下次拜访日期"), "date"),
+)
+register(
+    Figure(
+        "plans_due",
+        _("应拜访计划"),
+        "visits",
+        320,
+        plans_due,
+        _plan_columns,
+        help=_("期间内到期的拜访计划(含期间内已拜访的)。"),
+        flow=False,
+    )
+)
+register(
+    Figure(
+        "plans_visited",
+        _("按计划完成拜访"),
+        "visits",
+        330,
+        plans_visited,
+        _plan_columns,
+        help=_("应拜访计划中期间内已拜访的。"),
+    )
+)
+register(
+    Rate(
+        "plan_visit_rate",
+        _("拜访计划完成率"),
+        "visits",
+        340,
+        "plans_visited",
+        "plans_due",
+        help=_("按计划完成拜访 ÷ 应拜访计划(R13)。"),
+    )
+)
+
+
+def grades_as_of(at, *, branch_ids=None) -> dict[int, dict[str, int]]:
+    """R29, R35: each branch's numbers of A, B and C clients as they stood at ``at``, read back
+    from the grading trail (R7: every grade change is a GradeChange): a client's grade at ``at``
+    is the "from" of its first change after ``at``, else its grade now. Clients created after
+    ``at`` are not counted. The whole group (the rankings are the group's); one query."""
+    from django.db.models import Count, Subquery
+    from django.db.models.functions import Coalesce
+
+    later = GradeChange.objects.filter(client=OuterRef("pk"), changed_at__gt=at).order_by("changed_at", "pk")
+    qs = Client.objects.filter(created_at__lte=at)
+    if branch_ids is not None:
+        qs = qs.filter(branch_id__in=list(branch_ids))
+    rows = (
+        qs.annotate(then=Coalesce(Subquery(later.values("from_grade")[:1]), F("grade")))
+        .order_by()
+        .values("branch_id", "then")
+        .annotate(n=Count("pk"))
+    )
+    out: dict[int, dict[str, int]] = {}
+    for row in rows:
+        grade = row["then"] or Grade.C  # graded for the first time after ``at``: the default
+        counts = out.setdefault(row["branch_id"], {g: 0 for g in Grade.values})
+        counts[grade] += row["n"]
+    return out
