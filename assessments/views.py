@@ -315,9 +315,21 @@ def rollup(request):
         else fig.Period.containing(),
     )
     data = services.rollup(request.user, period)
-    columns = [f for f in fig.figures()] + list(fig.rates())
+    columns = sorted(list(fig.figures()) + list(fig.rates()), key=lambda c: c.order)
     if request.GET.get("export") == "xlsx":
         return exports.rollup(data, columns)
+    sections = []
+    for c in columns:
+        if not sections or sections[-1]["code"] != c.section:
+            sections.append(
+                {"code": c.section, "label": fig.SECTIONS.get(c.section, ""), "span": 0, "first": c.key}
+            )
+        sections[-1]["span"] += 1
+    firsts = {s["first"] for s in sections}
+    columns = [
+        {"key": c.key, "label": c.label, "numerator": getattr(c, "numerator", None), "first": c.key in firsts}
+        for c in columns
+    ]
     periods = []
     p = fig.Period.containing()
     for _i in range(13):
@@ -332,6 +344,7 @@ def rollup(request):
             "period": period,
             "periods": periods,
             "columns": columns,
+            "sections": sections,
             "timeliness": TIMELINESS,
             "close": MonthlyClose.objects.filter(period=period.label).first(),
         },
