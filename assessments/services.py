@@ -440,7 +440,15 @@ def rollup(user, period: Period) -> dict:
             report.timeliness if report else ("missing" if timezone.now() > period.deadline else "pending")
         )
         counts[timeliness] = counts.get(timeliness, 0) + 1
-        rows.append({"branch": branch, "report": report, "timeliness": timeliness, "values": values})
+        rows.append(
+            {
+                "branch": branch,
+                "report": report,
+                "timeliness": timeliness,
+                "values": values,
+                "frozen": report is not None and report.pk in frozen,
+            }
+        )
     return {"period": period, "rows": rows, "totals": totals(r["values"] for r in rows), "counts": counts}
 
 

@@ -3,6 +3,8 @@ scope answers 404, a missing role 403), every write through assessments.services
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -133,7 +135,7 @@ def _sections(values: dict, result: fig.Result, report) -> list[dict]:
         items.sort(key=lambda i: i["figure"].order)
         if items:
             out.append({"code": code, "label": label, "items": items})
-    return out
+    return sorted(out, key=lambda s: s["items"][0]["figure"].order)
 
 
 def _breakdowns(result: fig.Result) -> list[dict]:
@@ -207,7 +209,8 @@ def report_detail(request, pk):
             and report.status not in (MonthlyReport.Status.SUBMITTED, MonthlyReport.Status.ACCEPTED),
             "may_review": services.may_review(user) and report.status == MonthlyReport.Status.SUBMITTED,
             "events": report.events.select_related("by").order_by("at", "pk"),
-            "past_deadline": timezone.now() > period.deadline,
+            # Submitting now would be late only if the report was never submitted by the deadline.
+            "late_if_submitted": timezone.now() > period.deadline and report.on_time is None,
         },
     )
 
@@ -303,17 +306,21 @@ def report_return(request, pk):
 # ------------------------------------------------------------------------------- roll-up
 
 
+def default_rollup_period() -> fig.Period:
+    """The period group marketing most likely wants: the current one in its last week (the
+    reminders have gone out and reports come in), else the last one closed."""
+    current = fig.Period.containing()
+    if current.deadline - timezone.now() <= dt.timedelta(days=6):
+        return current
+    return fig.Period.last_due()
+
+
 @login_required
 def rollup(request):
     """R27: the group roll-up of a period, branch by branch, with late and missing flagged."""
     if not may_read_rollup(request.user):
         raise PermissionDenied(_("集团汇总仅供集团市场营销部、集团领导和考核人员查看。"))
-    period = _period_param(
-        request,
-        fig.Period.last_due()
-        if timezone.now() > fig.Period.containing().deadline
-        else fig.Period.containing(),
-    )
+    period = _period_param(request, default_rollup_period())
     data = services.rollup(request.user, period)
     columns = sorted(list(fig.figures()) + list(fig.rates()), key=lambda c: c.order)
     if request.GET.get("export") == "xlsx":

@@ -46,7 +46,7 @@ class MonthlyReportViewSet(RestrictedReadOnlyViewSet):
     )
     serializer_class = s.MonthlyReportSerializer
     filterset_class = MonthlyReportFilter
-    http_method_names = ["get", "post", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
     action_scopes = {
         "submit": "change",
         "accept": "change",
@@ -54,6 +54,15 @@ class MonthlyReportViewSet(RestrictedReadOnlyViewSet):
         "close": "view",
         "rollup": "view",
     }
+
+    @extend_schema(request=s.SubmitSerializer, responses=s.MonthlyReportSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        """PATCH ``{"remarks"}``: the branch manager's remarks on a report not yet submitted."""
+        report = self.get_object()
+        data = s.SubmitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        remarks = data.validated_data.get("remarks", report.remarks)
+        return self._answer(services.report_set_remarks(report=report, by=request.user, remarks=remarks))
 
     def _answer(self, report):
         return Response(s.MonthlyReportSerializer(report, context=self.get_serializer_context()).data)
