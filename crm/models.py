@@ -273,7 +273,7 @@ class HolidayOverride(models.Model):
         ordering = ["-date"]
 
     def __str__(self):
-        return f"{self.date} {'工作日' if self.is_workday else '休息日'} {self.name}"
+        return f"{self.date} {_('工作日') if self.is_workday else _('休息日')} {self.name}"
 
 
 class SuspensionQuerySet(models.QuerySet):

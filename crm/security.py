@@ -14,6 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 STARTED = "_crm_started"
 SEEN = "_crm_seen"
@@ -50,11 +51,14 @@ class SessionLimitsMiddleware:
 
 def lockout_response(request, original_response=None, credentials=None):
     """django-axes' answer to a locked-out login (AXES_LOCKOUT_CALLABLE): the page for people,
-    JSON 429 with a Chinese detail for the API's token endpoint."""
+    JSON 429 with a translated detail for the API's token endpoint."""
     minutes = max(1, round(float(settings.AXES_COOLOFF_TIME) * 60))
     if request.path.startswith("/api/"):
         response = JsonResponse(
-            {"detail": f"登录失败次数过多,该账号在本机已临时锁定,请{minutes}分钟后再试。"},
+            {
+                "detail": _("登录失败次数过多,该账号在本机已临时锁定,请%(minutes)s分钟后再试。")
+                % {"minutes": minutes}
+            },
             status=429,
             json_dumps_params={"ensure_ascii": False},
         )

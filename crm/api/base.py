@@ -20,6 +20,7 @@ Concurrency, for every resource (so later ones inherit it):
 import re
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.exceptions import ValidationError as APIValidationError
@@ -96,7 +97,7 @@ class RestrictedViewSet(viewsets.ModelViewSet):
                 return None
             match = _ETAG.match(raw)
             if not match:
-                raise APIValidationError({"version": ['If-Match 应为 W/"<version>"。']})
+                raise APIValidationError({"version": [_('If-Match 应为 W/"<version>"。')]})
             return int(match.group(1))
         body = self.request.data.get("version") if hasattr(self.request.data, "get") else None
         if body in (None, ""):
@@ -104,7 +105,7 @@ class RestrictedViewSet(viewsets.ModelViewSet):
         try:
             return int(body)
         except (TypeError, ValueError):
-            raise APIValidationError({"version": ["version 应为整数。"]}) from None
+            raise APIValidationError({"version": [_("version 应为整数。")]}) from None
 
     def _check_version(self, instance) -> None:
         """Under a row lock: the stored version must be the one the request was based on (or,
@@ -181,7 +182,7 @@ class RestrictedViewSet(viewsets.ModelViewSet):
             obj = serializer.save()
             if not check_in_scope(self.request.user, "add", obj):
                 transaction.set_rollback(True)
-                raise PermissionDenied("无权在该分子公司下创建记录。")
+                raise PermissionDenied(_("无权在该分子公司下创建记录。"))
 
     def perform_update(self, serializer):
         with transaction.atomic():

@@ -3,6 +3,7 @@ scope, 409 stale edit; a Django ValidationError raised by a service is a 400, ne
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -11,7 +12,7 @@ from crm.models import StaleVersion
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "该记录已被他人修改,请刷新后重试。"
+    default_detail = _("该记录已被他人修改,请刷新后重试。")
     default_code = "conflict"
 
 

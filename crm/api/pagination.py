@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
@@ -22,7 +23,11 @@ class StandardPagination(PageNumberPagination):
             size = 0
         if not 1 <= size <= self.max_page_size:
             raise ValidationError(
-                {self.page_size_query_param: [f"请填写 1 到 {self.max_page_size} 之间的整数。"]}
+                {
+                    self.page_size_query_param: [
+                        _("请填写 1 到 %(max)s 之间的整数。") % {"max": self.max_page_size}
+                    ]
+                }
             )
         return size
 

@@ -1,6 +1,7 @@
 from django.contrib.auth import authenticate
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import permissions, serializers, status
@@ -29,8 +30,8 @@ class TokenView(APIView):
         data.is_valid(raise_exception=True)
         user = authenticate(request._request, **data.validated_data)
         if user is None or not user.is_active:
-            raise serializers.ValidationError({"detail": ["用户名或密码错误。"]})
-        token, _ = Token.objects.get_or_create(user=user)
+            raise serializers.ValidationError({"detail": [_("用户名或密码错误。")]})
+        token, _created = Token.objects.get_or_create(user=user)
         if token_expired(token):
             # An expired token is replaced, never revived (API_TOKEN_DAYS counts from its creation).
             token.delete()
