@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Project
@@ -401,7 +402,7 @@ class ReturnVisit(BusinessModel):
         indexes = [models.Index(fields=["visited_at", "due_at"])]
 
     def __str__(self):
-        return f"{self.complaint.code} 第{self.sequence}次回访"
+        return gettext("%(code)s 第%(n)s次回访") % {"code": self.complaint.code, "n": self.sequence}
 
     @property
     def is_done(self) -> bool:

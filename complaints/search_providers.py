@@ -2,6 +2,7 @@
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from crm.access import can
 from crm.search import register
@@ -9,7 +10,7 @@ from crm.search import register
 from .models import Complaint
 
 
-@register("客户投诉", order=30)
+@register(_("客户投诉"), order=30)
 def search_complaints(user, query, limit):
     if not can(user, "view", Complaint):
         return []

@@ -1,6 +1,8 @@
 """The complaint workflow (R14-R18). One function per step, ``complaint_<step>(*, ...)``:
 keyword-only, transactional, ``full_clean()`` before saving. An illegal step raises
-ValidationError with a Chinese message and changes nothing (the transaction rolls back).
+ValidationError with a message in the user's language (gettext) and changes nothing (the
+transaction rolls back). Notifications and timeline notes are written in the language active
+when they are made (the default, Chinese, in the periodic jobs).
 
 Who may act: the current owner (首问负责制, R15), a manager of the complaint's branch, or
 group marketing; everyone else in scope may read but not work the complaint."""
@@ -14,7 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from clients.models import Client, Project
 from crm.access import check_in_scope
@@ -113,14 +116,16 @@ def may_work(user: User, complaint: Complaint) -> bool:
 def _require(user: User, complaint: Complaint) -> None:
     if not may_work(user, complaint):
         raise ValidationError(
-            f"只有当前负责人({complaint.owner})、本分公司经营部负责人或集团市场营销部可以办理此投诉。"
+            _("只有当前负责人(%(owner)s)、本分公司经营部负责人或集团市场营销部可以办理此投诉。")
+            % {"owner": complaint.owner}
         )
 
 
 def _require_status(complaint: Complaint, allowed, step: str) -> None:
     if complaint.status not in allowed:
         raise ValidationError(
-            f"投诉当前状态为“{complaint.get_status_display()}”,不能{step}。",
+            _("投诉当前状态为“%(status)s”,不能%(step)s。")
+            % {"status": complaint.get_status_display(), "step": step},
             code="illegal_step",
         )
 
@@ -160,7 +165,7 @@ def next_return_visit(complaint: Complaint) -> ReturnVisit | None:
 
 
 def _opens_message(visit: ReturnVisit) -> str:
-    return gettext("第%(n)s次回访(确认整改效果)将于 %(opens)s 起可登记(期限 %(due)s)。") % {
+    return _("第%(n)s次回访(确认整改效果)将于 %(opens)s 起可登记(期限 %(due)s)。") % {
         "n": visit.sequence,
         "opens": f"{timezone.localtime(visit.opens_at):%Y-%m-%d}",
         "due": f"{timezone.localtime(visit.due_at):%Y-%m-%d}",
@@ -177,7 +182,7 @@ def closing_blockers(complaint: Complaint) -> list[str]:
     if pending is not None:
         if pending.is_open:
             blockers.append(
-                gettext("待登记第%(n)s次回访(期限 %(due)s)。")
+                _("待登记第%(n)s次回访(期限 %(due)s)。")
                 % {"n": pending.sequence, "due": f"{timezone.localtime(pending.due_at):%Y-%m-%d %H:%M}"}
             )
         else:
@@ -186,7 +191,7 @@ def closing_blockers(complaint: Complaint) -> list[str]:
     done = [v for v in complaint.return_visits.all() if v.is_done]
     last = max(done, key=lambda v: v.sequence) if done else None
     if complaint.finding == Finding.OUR_FAULT and last and last.satisfaction in UNSATISFIED:
-        blockers.append(gettext("客户对处理仍不满意,请重新处理并跟踪至客户满意后再关闭。"))
+        blockers.append(_("客户对处理仍不满意,请重新处理并跟踪至客户满意后再关闭。"))
     return blockers
 
 
@@ -256,7 +261,7 @@ def complaint_receive(
     complaint.full_clean()
     complaint.save()
     if not check_in_scope(by, "add", complaint):
-        raise ValidationError("无权为该客户登记投诉。")
+        raise ValidationError(_("无权为该客户登记投诉。"))
     _event(complaint, Event.Kind.RECEIVED, by=by, at=received_at, note=complaint.get_kind_display())
     return complaint
 
@@ -264,17 +269,17 @@ def complaint_receive(
 def _validate_facts(complaint: Complaint) -> None:
     errors = {}
     if complaint.kind == Kind.INDIRECT and not complaint.contractor:
-        errors["contractor"] = "间接投诉须填写转达投诉的施工单位。"
+        errors["contractor"] = _("间接投诉须填写转达投诉的施工单位。")
     if complaint.kind == Kind.DIRECT and complaint.contractor:
         complaint.contractor = ""
     if complaint.project_id and complaint.project.client_id != complaint.client_id:
-        errors["project"] = "所选项目不属于该客户。"
+        errors["project"] = _("所选项目不属于该客户。")
     if (
         complaint.department_id
         and complaint.department.branch_id != complaint.client.branch_id
         and not (complaint.project_id and complaint.project.branch_id == complaint.department.branch_id)
     ):
-        errors["department"] = "项目经理部不属于该客户或项目所在的分公司。"
+        errors["department"] = _("项目经理部不属于该客户或项目所在的分公司。")
     if errors:
         raise ValidationError(errors)
 
@@ -295,7 +300,7 @@ def complaint_update(*, complaint: Complaint, by: User, **changes) -> Complaint:
     _require(by, complaint)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise ValidationError("不能修改:{}".format("、".join(sorted(unknown))))
+        raise ValidationError(_("不能修改:%(fields)s") % {"fields": "、".join(sorted(unknown))})
     old_severity = complaint.severity
     changed = []
     for field, value in changes.items():
@@ -313,7 +318,7 @@ def complaint_update(*, complaint: Complaint, by: User, **changes) -> Complaint:
         complaint,
         Event.Kind.UPDATED,
         by=by,
-        note="修改了:" + "、".join(changed),
+        note=_("修改了:%(fields)s") % {"fields": "、".join(changed)},
         from_status=complaint.status,
     )
     return complaint
@@ -324,7 +329,7 @@ def complaint_acknowledge(*, complaint: Complaint, by: User, note: str = "") -> 
     """received -> acknowledged (R16): the owner confirms the complaint is taken up."""
     complaint = _lock(complaint)
     _require(by, complaint)
-    _require_status(complaint, (Status.RECEIVED,), "确认")
+    _require_status(complaint, (Status.RECEIVED,), pgettext("refused complaint step", "确认"))
     complaint.status = Status.ACKNOWLEDGED
     complaint.acknowledged_at = timezone.now()
     complaint.full_clean()
@@ -340,13 +345,13 @@ def complaint_hand_over(*, complaint: Complaint, by: User, to: User, reason: str
     complaint = _lock(complaint)
     _require(by, complaint)
     if complaint.status == Status.CLOSED:
-        raise ValidationError("投诉已关闭,不能移交。")
+        raise ValidationError(_("投诉已关闭,不能移交。"))
     if not (reason or "").strip():
-        raise ValidationError({"reason": "请填写移交原因。"})
+        raise ValidationError({"reason": _("请填写移交原因。")})
     if to is None or to.pk == complaint.owner_id:
-        raise ValidationError({"to": "请选择当前负责人以外的具体接收人。"})
+        raise ValidationError({"to": _("请选择当前负责人以外的具体接收人。")})
     if not hand_over_candidates(complaint).filter(pk=to.pk).exists():
-        raise ValidationError({"to": "只能移交给本分公司的在职人员或集团市场营销部。"})
+        raise ValidationError({"to": _("只能移交给本分公司的在职人员或集团市场营销部。")})
     previous = complaint.owner
     complaint.owner = to
     complaint.full_clean()
@@ -364,8 +369,9 @@ def complaint_hand_over(*, complaint: Complaint, by: User, to: User, reason: str
     notify(
         recipients=[to],
         verb="complaint",
-        title=f"投诉 {complaint.code} 已移交给您",
-        body=f"{complaint.client}:{complaint.title}。移交人:{by};原因:{reason.strip()}",
+        title=_("投诉 %(code)s 已移交给您") % {"code": complaint.code},
+        body=_("%(client)s:%(title)s。移交人:%(by)s;原因:%(reason)s")
+        % {"client": complaint.client, "title": complaint.title, "by": by, "reason": reason.strip()},
         url=complaint_url(complaint),
         key=f"complaint:{complaint.pk}:handover:{handover.pk}",
     )
@@ -377,7 +383,9 @@ def complaint_investigate(*, complaint: Complaint, by: User, note: str = "") -> 
     """acknowledged -> investigating (R16)."""
     complaint = _lock(complaint)
     _require(by, complaint)
-    _require_status(complaint, (Status.ACKNOWLEDGED,), "开始调查(须先确认)")
+    _require_status(
+        complaint, (Status.ACKNOWLEDGED,), pgettext("refused complaint step", "开始调查(须先确认)")
+    )
     complaint.status = Status.INVESTIGATING
     complaint.investigating_at = timezone.now()
     complaint.full_clean()
@@ -396,16 +404,16 @@ def complaint_resolve(
     of R18 become due: the first within 24 hours, a second within two months for key projects."""
     complaint = _lock(complaint)
     _require(by, complaint)
-    _require_status(complaint, (Status.INVESTIGATING,), "办结(须先调查)")
+    _require_status(complaint, (Status.INVESTIGATING,), pgettext("refused complaint step", "办结(须先调查)"))
     errors = {}
     if finding not in Finding.values:
-        errors["finding"] = "请选择调查结论:我方责任或客户自身原因。"
+        errors["finding"] = _("请选择调查结论:我方责任或客户自身原因。")
     if not (resolution or "").strip():
         errors["resolution"] = (
-            "请填写向客户所作的解释说明。" if finding == Finding.CLIENT_ERROR else "请填写纠正措施。"
+            _("请填写向客户所作的解释说明。") if finding == Finding.CLIENT_ERROR else _("请填写纠正措施。")
         )
     if is_unreasonable and finding != Finding.CLIENT_ERROR:
-        errors["is_unreasonable"] = "只有客户自身原因的投诉才能标记为无理投诉。"
+        errors["is_unreasonable"] = _("只有客户自身原因的投诉才能标记为无理投诉。")
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
@@ -438,7 +446,7 @@ def complaint_resolve(
         visit.save()
     note = f"{complaint.get_finding_display()}:{complaint.resolution}"
     if complaint.is_unreasonable:
-        note += "(无理投诉)"
+        note += _("(无理投诉)")
     _event(complaint, Event.Kind.RESOLVED, by=by, note=note, from_status=Status.INVESTIGATING)
     return complaint
 
@@ -459,10 +467,14 @@ def complaint_return_visit(
     the complaint moves to return_visit."""
     complaint = _lock(complaint)
     _require(by, complaint)
-    _require_status(complaint, (Status.RESOLVED, Status.RETURN_VISIT), "登记回访(须先办结)")
+    _require_status(
+        complaint,
+        (Status.RESOLVED, Status.RETURN_VISIT),
+        pgettext("refused complaint step", "登记回访(须先办结)"),
+    )
     visit = complaint.return_visits.filter(visited_at__isnull=True).order_by("sequence").first()
     if visit is None:
-        raise ValidationError("该投诉没有待完成的回访。")
+        raise ValidationError(_("该投诉没有待完成的回访。"))
     if not visit.is_open:
         # R18: the second visit confirms the effect; it is not recorded before its window opens.
         raise ValidationError(_opens_message(visit), code="return_visit_not_due")
@@ -470,12 +482,12 @@ def complaint_return_visit(
     from .models import Satisfaction
 
     if satisfaction not in Satisfaction.values:
-        errors["satisfaction"] = "请选择客户对处理的满意度。"
+        errors["satisfaction"] = _("请选择客户对处理的满意度。")
     visited_at = visited_at or timezone.now()
     if complaint.resolved_at and visited_at < complaint.resolved_at:
-        errors["visited_at"] = "回访时间不能早于处理完成时间。"
+        errors["visited_at"] = _("回访时间不能早于处理完成时间。")
     if visited_at > timezone.now() + dt.timedelta(minutes=5):
-        errors["visited_at"] = "回访时间不能晚于现在。"
+        errors["visited_at"] = _("回访时间不能晚于现在。")
     if errors:
         raise ValidationError(errors)
     visit.visited_at = visited_at
@@ -495,7 +507,11 @@ def complaint_return_visit(
         complaint,
         Event.Kind.RETURN_VISIT,
         by=by,
-        note=f"第{visit.sequence}次回访,客户{visit.get_satisfaction_display()}。{visit.notes}".strip(),
+        note=(
+            _("第%(n)s次回访,客户%(satisfaction)s。")
+            % {"n": visit.sequence, "satisfaction": visit.get_satisfaction_display()}
+            + visit.notes
+        ).strip(),
         from_status=previous,
     )
     return visit
@@ -512,18 +528,16 @@ def complaint_close(*, complaint: Complaint, by: User, note: str = "") -> Compla
         and complaint.return_visits.filter(visited_at__isnull=True).exists()
     ):
         pending = complaint.return_visits.filter(visited_at__isnull=True).order_by("sequence").first()
-        raise ValidationError(
-            "尚未完成回访,不能关闭投诉%s。"
-            % (
-                f"(第{pending.sequence}次回访期限 {timezone.localtime(pending.due_at):%Y-%m-%d %H:%M})"
-                if pending
-                else ""
+        if pending:
+            raise ValidationError(
+                _("尚未完成回访,不能关闭投诉(第%(n)s次回访期限 %(due)s)。")
+                % {"n": pending.sequence, "due": f"{timezone.localtime(pending.due_at):%Y-%m-%d %H:%M}"}
             )
-        )
-    _require_status(complaint, (Status.RETURN_VISIT,), "关闭")
+        raise ValidationError(_("尚未完成回访,不能关闭投诉。"))
+    _require_status(complaint, (Status.RETURN_VISIT,), pgettext("refused complaint step", "关闭"))
     last = complaint.return_visits.filter(visited_at__isnull=False).order_by("-sequence").first()
     if complaint.finding == Finding.OUR_FAULT and last and last.satisfaction in UNSATISFIED:
-        raise ValidationError("客户对处理仍不满意,请重新处理并跟踪至客户满意后再关闭。")
+        raise ValidationError(_("客户对处理仍不满意,请重新处理并跟踪至客户满意后再关闭。"))
     complaint.status = Status.CLOSED
     complaint.closed_at = timezone.now()
     complaint.full_clean()
@@ -539,9 +553,13 @@ def complaint_reopen(*, complaint: Complaint, by: User, reason: str) -> Complain
     is reported; visits not yet made are dropped (resolving again makes new ones)."""
     complaint = _lock(complaint)
     _require(by, complaint)
-    _require_status(complaint, (Status.RESOLVED, Status.RETURN_VISIT, Status.CLOSED), "重新处理")
+    _require_status(
+        complaint,
+        (Status.RESOLVED, Status.RETURN_VISIT, Status.CLOSED),
+        pgettext("refused complaint step", "重新处理"),
+    )
     if not (reason or "").strip():
-        raise ValidationError({"reason": "请填写重新处理的原因。"})
+        raise ValidationError({"reason": _("请填写重新处理的原因。")})
     previous = complaint.status
     now = timezone.now()
     complaint.status = Status.INVESTIGATING
@@ -560,6 +578,10 @@ def complaint_reopen(*, complaint: Complaint, by: User, reason: str) -> Complain
 
 
 # -- the periodic job (R16, R18) ----------------------------------------------------------------
+
+
+def _when(moment: dt.datetime) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
 
 def _breach_recipients(complaint: Complaint):
@@ -581,13 +603,18 @@ def complaints_flag_overdue(*, now: dt.datetime | None = None) -> dict:
         complaint.acknowledge_breached_at = now
         complaint.save(update_fields=["acknowledge_breached_at", "updated_at"])
         _event(complaint, Event.Kind.ACK_BREACH, by=None, at=now, from_status=complaint.status,
-               note=f"确认期限 {timezone.localtime(complaint.acknowledge_due_at):%Y-%m-%d %H:%M}")  # fmt: skip
+               note=_("确认期限 %(due)s") % {"due": _when(complaint.acknowledge_due_at)})  # fmt: skip
         notify(
             recipients=_breach_recipients(complaint),
             verb="complaint_overdue",
-            title=f"投诉 {complaint.code} 超过确认期限",
-            body=f"{complaint.client}:{complaint.title}。负责人:{complaint.owner},"
-            f"确认期限 {timezone.localtime(complaint.acknowledge_due_at):%Y-%m-%d %H:%M}。",
+            title=_("投诉 %(code)s 超过确认期限") % {"code": complaint.code},
+            body=_("%(client)s:%(title)s。负责人:%(owner)s,确认期限 %(due)s。")
+            % {
+                "client": complaint.client,
+                "title": complaint.title,
+                "owner": complaint.owner,
+                "due": _when(complaint.acknowledge_due_at),
+            },
             url=complaint_url(complaint),
             key=f"complaint:{complaint.pk}:ack-breach",
         )
@@ -599,13 +626,18 @@ def complaints_flag_overdue(*, now: dt.datetime | None = None) -> dict:
         complaint.resolve_breached_at = now
         complaint.save(update_fields=["resolve_breached_at", "updated_at"])
         _event(complaint, Event.Kind.RESOLVE_BREACH, by=None, at=now, from_status=complaint.status,
-               note=f"处理期限 {timezone.localtime(complaint.resolve_due_at):%Y-%m-%d %H:%M}")  # fmt: skip
+               note=_("处理期限 %(due)s") % {"due": _when(complaint.resolve_due_at)})  # fmt: skip
         notify(
             recipients=_breach_recipients(complaint),
             verb="complaint_overdue",
-            title=f"投诉 {complaint.code} 超过处理期限",
-            body=f"{complaint.client}:{complaint.title}。负责人:{complaint.owner},"
-            f"处理期限 {timezone.localtime(complaint.resolve_due_at):%Y-%m-%d %H:%M}。",
+            title=_("投诉 %(code)s 超过处理期限") % {"code": complaint.code},
+            body=_("%(client)s:%(title)s。负责人:%(owner)s,处理期限 %(due)s。")
+            % {
+                "client": complaint.client,
+                "title": complaint.title,
+                "owner": complaint.owner,
+                "due": _when(complaint.resolve_due_at),
+            },
             url=complaint_url(complaint),
             key=f"complaint:{complaint.pk}:resolve-breach:{complaint.reopen_count}",
         )
@@ -620,8 +652,9 @@ def complaints_flag_overdue(*, now: dt.datetime | None = None) -> dict:
         made = notify(
             recipients=[complaint.owner],
             verb="return_visit_due",
-            title=f"投诉 {complaint.code} 第{visit.sequence}次回访待完成",
-            body=f"{complaint.client}:请于 {timezone.localtime(visit.due_at):%Y-%m-%d %H:%M} 前完成回访。",
+            title=_("投诉 %(code)s 第%(n)s次回访待完成") % {"code": complaint.code, "n": visit.sequence},
+            body=_("%(client)s:请于 %(due)s 前完成回访。")
+            % {"client": complaint.client, "due": _when(visit.due_at)},
             url=complaint_url(complaint),
             key=f"return-visit:{visit.pk}:due",
         )
@@ -631,12 +664,13 @@ def complaints_flag_overdue(*, now: dt.datetime | None = None) -> dict:
         visit.breached_at = now
         visit.save(update_fields=["breached_at", "updated_at"])
         _event(complaint, Event.Kind.VISIT_BREACH, by=None, at=now, from_status=complaint.status,
-               note=f"第{visit.sequence}次回访期限 {timezone.localtime(visit.due_at):%Y-%m-%d %H:%M}")  # fmt: skip
+               note=_("第%(n)s次回访期限 %(due)s") % {"n": visit.sequence, "due": _when(visit.due_at)})  # fmt: skip
         notify(
             recipients=_breach_recipients(complaint),
             verb="complaint_overdue",
-            title=f"投诉 {complaint.code} 第{visit.sequence}次回访超期",
-            body=f"{complaint.client}:回访期限 {timezone.localtime(visit.due_at):%Y-%m-%d %H:%M}。",
+            title=_("投诉 %(code)s 第%(n)s次回访超期") % {"code": complaint.code, "n": visit.sequence},
+            body=_("%(client)s:回访期限 %(due)s。")
+            % {"client": complaint.client, "due": _when(visit.due_at)},
             url=complaint_url(complaint),
             key=f"return-visit:{visit.pk}:overdue",
         )

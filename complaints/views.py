@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clients.access.log import log_queryset_reads, log_reads
 from clients.models import Client, Project
@@ -76,9 +77,11 @@ def complaint_list(request):
 
 def _export(qs):
     headers = [
-        "编号", "受理时间", "客户", "所属分公司", "项目", "投诉类型", "转达单位", "渠道", "类别", "严重程度",
-        "动机", "投诉事由", "状态", "当前负责人", "确认期限", "处理期限", "是否超期", "调查结论", "无理投诉",
+        _("编号"), _("受理时间"), _("客户"), _("所属分公司"), _("项目"), _("投诉类型"), _("转达单位"),
+        _("渠道"), _("类别"), _("严重程度"), _("动机"), _("投诉事由"), _("状态"), _("当前负责人"),
+        _("确认期限"), _("处理期限"), _("是否超期"), _("调查结论"), _("无理投诉"),
     ]  # fmt: skip
+    yes = _("是")
     now = timezone.now()
 
     def rows():
@@ -90,11 +93,11 @@ def _export(qs):
                 c.code, c.received_at, c.client.name, c.client.branch.name, c.project.name if c.project else "",
                 c.get_kind_display(), c.contractor, c.get_channel_display(), c.get_category_display(),
                 c.get_severity_display(), c.get_motive_display(), c.title, c.get_status_display(),
-                c.owner.display_name, c.acknowledge_due_at, c.resolve_due_at, "是" if overdue else "",
-                c.get_finding_display() if c.finding else "", "是" if c.is_unreasonable else "",
+                c.owner.display_name, c.acknowledge_due_at, c.resolve_due_at, yes if overdue else "",
+                c.get_finding_display() if c.finding else "", yes if c.is_unreasonable else "",
             ]  # fmt: skip
 
-    return xlsx_response("客户投诉", "客户投诉", headers, rows())
+    return xlsx_response(_("客户投诉"), _("客户投诉"), headers, rows())
 
 
 def _get(request, pk, action="view"):
@@ -208,19 +211,19 @@ def complaint_edit(request, pk):
 # step -> (form, service call, title, button, success message)
 STEPS = {
     "acknowledge": (NoteForm, lambda c, u, d: services.complaint_acknowledge(complaint=c, by=u, **d),
-                    "确认投诉", "btn-primary", "投诉已确认。"),
+                    gettext_lazy("确认投诉"), "btn-primary", gettext_lazy("投诉已确认。")),
     "investigate": (NoteForm, lambda c, u, d: services.complaint_investigate(complaint=c, by=u, **d),
-                    "开始调查", "btn-primary", "已开始调查处理。"),
+                    gettext_lazy("开始调查"), "btn-primary", gettext_lazy("已开始调查处理。")),
     "hand_over": (HandOverForm, lambda c, u, d: services.complaint_hand_over(complaint=c, by=u, **d),
-                  "移交投诉", "btn-outline-secondary", "投诉已移交。"),
+                  gettext_lazy("移交投诉"), "btn-outline-secondary", gettext_lazy("投诉已移交。")),
     "resolve": (ResolveForm, lambda c, u, d: services.complaint_resolve(complaint=c, by=u, **d),
-                "办结投诉", "btn-success", "投诉已办结,请在期限内完成回访。"),
+                gettext_lazy("办结投诉"), "btn-success", gettext_lazy("投诉已办结,请在期限内完成回访。")),
     "return_visit": (ReturnVisitForm, lambda c, u, d: services.complaint_return_visit(complaint=c, by=u, **d),
-                     "登记回访", "btn-primary", "回访已登记。"),
+                     gettext_lazy("登记回访"), "btn-primary", gettext_lazy("回访已登记。")),
     "close": (NoteForm, lambda c, u, d: services.complaint_close(complaint=c, by=u, **d),
-              "关闭投诉", "btn-dark", "投诉已关闭。"),
+              gettext_lazy("关闭投诉"), "btn-dark", gettext_lazy("投诉已关闭。")),
     "reopen": (ReopenForm, lambda c, u, d: services.complaint_reopen(complaint=c, by=u, **d),
-               "重新处理", "btn-outline-danger", "投诉已重新进入调查处理。"),
+               gettext_lazy("重新处理"), "btn-outline-danger", gettext_lazy("投诉已重新进入调查处理。")),
 }  # fmt: skip
 STEP_LABELS = {k: v[2] for k, v in STEPS.items()}
 
@@ -242,12 +245,12 @@ def complaint_step(request, pk, step):
             except ValidationError as exc:
                 _apply_errors(form, exc)
             else:
-                messages.success(request, _(done))
+                messages.success(request, str(done))
                 return redirect("complaints:complaint-detail", pk=complaint.pk)
     else:
         form = form_class(complaint=complaint)
     return render(
         request,
         "complaints/complaint_step.html",
-        {"complaint": complaint, "form": form, "step": step, "step_title": _(title)},
+        {"complaint": complaint, "form": form, "step": step, "step_title": str(title)},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
@@ -74,13 +75,13 @@ class ComplaintViewSet(AccessLoggedMixin, RestrictedViewSet):
                 client_id is not None
                 and not Client.objects.restrict(request.user, "view").filter(pk=client_id).exists()
             ):
-                raise NotFound("客户不存在或不在您的权限范围内。")
+                raise NotFound(_("客户不存在或不在您的权限范围内。"))
         return super().create(request, *args, **kwargs)
 
     def destroy(self, request, *args, **kwargs):
         """A complaint is part of the client's archive (R19): it is never deleted."""
         self.get_object()
-        raise MethodNotAllowed("DELETE", detail="投诉记录属于客户档案,不能删除;如属误登记,请办结并注明。")
+        raise MethodNotAllowed("DELETE", detail=_("投诉记录属于客户档案,不能删除;如属误登记,请办结并注明。"))
 
     def _step(self, request, input_class, call):
         complaint = self.get_object()
@@ -109,7 +110,7 @@ class ComplaintViewSet(AccessLoggedMixin, RestrictedViewSet):
             to = services.hand_over_candidates(c).filter(pk=d["to"]).first()
             if to is None:
                 raise ValidationError(
-                    {"to": "只能移交给本分公司的在职人员或集团市场营销部(不能是当前负责人)。"}
+                    {"to": _("只能移交给本分公司的在职人员或集团市场营销部(不能是当前负责人)。")}
                 )
             services.complaint_hand_over(complaint=c, by=request.user, to=to, reason=d["reason"])
 
