@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .facts import fact
 from .models import Grade, SocialValue
@@ -102,10 +103,10 @@ def suggest_grade(client) -> tuple[str, list[dict]]:
 
 
 QUADRANTS = {
-    (True, True): ("loyal", "忠诚客户"),
-    (False, True): ("locked_in", "套牢客户"),
-    (False, False): ("double_low", "双低客户"),
-    (True, False): ("price_seeking", "低价偏好客户"),
+    (True, True): ("loyal", gettext_lazy("忠诚客户")),
+    (False, True): ("locked_in", gettext_lazy("套牢客户")),
+    (False, False): ("double_low", gettext_lazy("双低客户")),
+    (True, False): ("price_seeking", gettext_lazy("低价偏好客户")),
 }
 
 
@@ -135,7 +136,7 @@ def quadrant(client) -> dict:
     }
     return {
         "code": code,
-        "label": _(label),
+        "label": str(label),
         "basis": f"{sat_basis};{loyalty_basis}",
         "loyal": loyal,
         "satisfied": satisfied,
@@ -143,10 +144,10 @@ def quadrant(client) -> dict:
 
 
 SCALE_PROFIT_LABELS = {
-    (True, False): "规模大利润低",
-    (False, True): "规模小利润高",
-    (True, True): "规模大利润高",
-    (False, False): "规模小利润低",
+    (True, False): gettext_lazy("规模大利润低"),
+    (False, True): gettext_lazy("规模小利润高"),
+    (True, True): gettext_lazy("规模大利润高"),
+    (False, False): gettext_lazy("规模小利润低"),
 }
 
 
@@ -160,4 +161,4 @@ def scale_profit_class(projects) -> str | None:
     large_value, margin = scale_profit_thresholds()
     large = value >= large_value
     high = value > 0 and (profit / value) >= margin
-    return _(SCALE_PROFIT_LABELS[(large, high)])
+    return str(SCALE_PROFIT_LABELS[(large, high)])

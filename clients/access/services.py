@@ -3,7 +3,7 @@ writes, their revocation, and moving a client to another branch.
 
 One function per step, ``<entity>_<action>(*, ...)``: keyword-only, transactional,
 ``full_clean()`` before saving, history kept by django-simple-history (with a change reason).
-A refused step raises ValidationError (400) with a Chinese message and changes nothing; a person
+A refused step raises ValidationError (400) with a translated message and changes nothing; a person
 without the role for the step gets PermissionDenied (403, design.md "403 missing role").
 
 Who may act (checked here, not in the views):
@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
 from crm.access import active_suspension, is_archive_suspended
@@ -87,7 +88,10 @@ def _save(access_request: AccessRequest, reason: str) -> None:
 
 def _require_status(access_request: AccessRequest, allowed, message: str) -> None:
     if access_request.status not in allowed:
-        raise ValidationError(f"{message}(当前状态:{access_request.get_status_display()})")
+        raise ValidationError(
+            _("%(message)s(当前状态:%(status)s)")
+            % {"message": message, "status": access_request.get_status_display()}
+        )
 
 
 def request_target_clients(user: User) -> QuerySet[Client]:
@@ -120,30 +124,35 @@ def access_request_create(
     starts_on = starts_on or today
     clients = list({c.pk: c for c in clients}.values())
     if requester.role not in BRANCH_ROLES or not requester.branch_id:
-        raise PermissionDenied("只有分子公司人员需要提交查阅申请;集团职能部门可直接查阅客户档案。")
+        raise PermissionDenied(_("只有分子公司人员需要提交查阅申请;集团职能部门可直接查阅客户档案。"))
     suspension = active_suspension(requester, Suspension.Kind.ARCHIVE)
     if suspension is not None:
         until = timezone.localtime(suspension.ends_at).strftime("%Y-%m-%d %H:%M")
         raise ValidationError(
-            f"本单位客户档案查询已暂停至 {until}(原因:{suspension.reason}),暂停期间不能提交查阅申请。"
+            _("本单位客户档案查询已暂停至 %(until)s(原因:%(reason)s),暂停期间不能提交查阅申请。")
+            % {"until": until, "reason": suspension.reason}
         )
     errors: dict[str, list[str]] = {}
     if not clients:
-        errors.setdefault("clients", []).append("请至少选择一个客户。")
+        errors.setdefault("clients", []).append(_("请至少选择一个客户。"))
     own = [c.name for c in clients if c.branch_id == requester.branch_id]
     if own:
-        errors.setdefault("clients", []).append(f"本单位的客户无需申请:{'、'.join(own)}。")
+        errors.setdefault("clients", []).append(
+            _("本单位的客户无需申请:%(names)s。") % {"names": "、".join(own)}
+        )
     if not (reason or "").strip():
-        errors.setdefault("reason", []).append("请填写申请理由。")
+        errors.setdefault("reason", []).append(_("请填写申请理由。"))
     if ends_on is None:
-        errors.setdefault("ends_on", []).append("请填写结束日期。")
+        errors.setdefault("ends_on", []).append(_("请填写结束日期。"))
     else:
         if starts_on < today:
-            errors.setdefault("starts_on", []).append("开始日期不能早于今天。")
+            errors.setdefault("starts_on", []).append(_("开始日期不能早于今天。"))
         if ends_on < starts_on:
-            errors.setdefault("ends_on", []).append("结束日期不能早于开始日期。")
+            errors.setdefault("ends_on", []).append(_("结束日期不能早于开始日期。"))
         elif (ends_on - starts_on).days + 1 > AccessRequest.MAX_DAYS:
-            errors.setdefault("ends_on", []).append(f"查阅期限最长 {AccessRequest.MAX_DAYS} 天。")
+            errors.setdefault("ends_on", []).append(
+                _("查阅期限最长 %(days)s 天。") % {"days": AccessRequest.MAX_DAYS}
+            )
     if errors:
         raise ValidationError(errors)
     access_request = AccessRequest(
@@ -161,16 +170,18 @@ def access_request_create(
     notify(
         recipients=[requester],
         verb="access_request",
-        title=f"查阅申请 #{access_request.pk} 已提交,等待集团市场营销部审核",
-        body=f"申请查阅:{names}",
+        title=_("查阅申请 #%(pk)s 已提交,等待集团市场营销部审核") % {"pk": access_request.pk},
+        body=_("申请查阅:%(names)s") % {"names": names},
         url=url,
         key=f"access-request:{access_request.pk}:submitted:requester",
     )
     notify(
         recipients=marketing_reviewers(),
         verb="access_request",
-        title=f"待审核:{requester.display_name}({requester.branch})的查阅申请 #{access_request.pk}",
-        body=f"申请查阅:{names}\n期限:{starts_on} 至 {ends_on}\n理由:{access_request.reason}",
+        title=_("待审核:%(requester)s(%(branch)s)的查阅申请 #%(pk)s")
+        % {"requester": requester.display_name, "branch": requester.branch, "pk": access_request.pk},
+        body=_("申请查阅:%(names)s\n期限:%(starts)s 至 %(ends)s\n理由:%(reason)s")
+        % {"names": names, "starts": starts_on, "ends": ends_on, "reason": access_request.reason},
         url=url,
         key=f"access-request:{access_request.pk}:submitted",
     )
@@ -181,9 +192,9 @@ def access_request_create(
 def access_request_forward(*, access_request: AccessRequest, by: User, note: str = "") -> AccessRequest:
     """Group marketing has reviewed the request and passes it to the group leaders (R5)."""
     if not is_marketing(by):
-        raise PermissionDenied("只有集团市场营销部可以审核查阅申请。")
+        raise PermissionDenied(_("只有集团市场营销部可以审核查阅申请。"))
     access_request = _lock(access_request)
-    _require_status(access_request, (Status.SUBMITTED,), "只有待审核的申请可以提交领导审批")
+    _require_status(access_request, (Status.SUBMITTED,), _("只有待审核的申请可以提交领导审批"))
     access_request.status = Status.FORWARDED
     access_request.reviewed_by = by
     access_request.reviewed_at = timezone.now()
@@ -193,7 +204,7 @@ def access_request_forward(*, access_request: AccessRequest, by: User, note: str
     notify(
         recipients=[access_request.requester],
         verb="access_request",
-        title=f"查阅申请 #{access_request.pk} 已通过市场营销部审核,等待集团领导审批",
+        title=_("查阅申请 #%(pk)s 已通过市场营销部审核,等待集团领导审批") % {"pk": access_request.pk},
         body=access_request.review_note,
         url=url,
         key=f"access-request:{access_request.pk}:forwarded:requester",
@@ -201,9 +212,19 @@ def access_request_forward(*, access_request: AccessRequest, by: User, note: str
     notify(
         recipients=group_leaders(),
         verb="access_request",
-        title=f"待审批:{access_request.requester.display_name}({access_request.branch})的查阅申请 #{access_request.pk}",
-        body=f"申请查阅:{_names(access_request)}\n期限至 {access_request.ends_on}\n理由:{access_request.reason}"
-        + (f"\n市场营销部意见:{access_request.review_note}" if access_request.review_note else ""),
+        title=_("待审批:%(requester)s(%(branch)s)的查阅申请 #%(pk)s")
+        % {
+            "requester": access_request.requester.display_name,
+            "branch": access_request.branch,
+            "pk": access_request.pk,
+        },
+        body=_("申请查阅:%(names)s\n期限至 %(ends)s\n理由:%(reason)s")
+        % {"names": _names(access_request), "ends": access_request.ends_on, "reason": access_request.reason}
+        + (
+            _("\n市场营销部意见:%(note)s") % {"note": access_request.review_note}
+            if access_request.review_note
+            else ""
+        ),
         url=url,
         key=f"access-request:{access_request.pk}:forwarded",
     )
@@ -215,23 +236,27 @@ def access_request_reject(*, access_request: AccessRequest, by: User, reason: st
     """Reject with a reason: group marketing at review, or a group leader at approval (R5)."""
     access_request = _lock(access_request)
     if access_request.status == Status.SUBMITTED and not is_marketing(by):
-        raise PermissionDenied("待审核的申请只能由集团市场营销部驳回。")
+        raise PermissionDenied(_("待审核的申请只能由集团市场营销部驳回。"))
     if access_request.status == Status.FORWARDED and not is_leader(by):
-        raise PermissionDenied("待审批的申请只能由集团领导驳回。")
+        raise PermissionDenied(_("待审批的申请只能由集团领导驳回。"))
     if not (reason or "").strip():
-        raise ValidationError({"reason": ["请填写驳回理由。"]})
+        raise ValidationError({"reason": [_("请填写驳回理由。")]})
     if access_request.status == Status.SUBMITTED:
         access_request.reviewed_by = by
         access_request.reviewed_at = timezone.now()
         access_request.review_note = reason.strip()
-        stage = "市场营销部"
+        stage = "市场营销部"  # the history's reason: stored, in the group's language
+        title = _("查阅申请 #%(pk)s 已被市场营销部驳回") % {"pk": access_request.pk}
     elif access_request.status == Status.FORWARDED:
         access_request.decided_by = by
         access_request.decided_at = timezone.now()
         access_request.decision_note = reason.strip()
         stage = "集团领导"
+        title = _("查阅申请 #%(pk)s 已被集团领导驳回") % {"pk": access_request.pk}
     else:
-        raise ValidationError(f"该申请已办结,不能驳回(当前状态:{access_request.get_status_display()})")
+        raise ValidationError(
+            _("该申请已办结,不能驳回(当前状态:%(status)s)") % {"status": access_request.get_status_display()}
+        )
     access_request.status = Status.REJECTED
     _save(access_request, f"{stage}驳回:{reason.strip()}")
     recipients = [access_request.requester]
@@ -240,8 +265,8 @@ def access_request_reject(*, access_request: AccessRequest, by: User, reason: st
     notify(
         recipients=recipients,
         verb="access_request",
-        title=f"查阅申请 #{access_request.pk} 已被{stage}驳回",
-        body=f"驳回理由:{reason.strip()}",
+        title=title,
+        body=_("驳回理由:%(reason)s") % {"reason": reason.strip()},
         url=_url(access_request),
         key=f"access-request:{access_request.pk}:rejected",
     )
@@ -255,18 +280,20 @@ def access_request_approve(*, access_request: AccessRequest, by: User, note: str
     ``restrict`` honours the pair only while the grant is active. Held while the requester's
     branch owes submissions (R33)."""
     if not is_leader(by):
-        raise PermissionDenied("只有集团领导可以审批查阅申请。")
+        raise PermissionDenied(_("只有集团领导可以审批查阅申请。"))
     access_request = _lock(access_request)
-    _require_status(access_request, (Status.FORWARDED,), "只有已通过市场营销部审核的申请可以审批")
+    _require_status(access_request, (Status.FORWARDED,), _("只有已通过市场营销部审核的申请可以审批"))
     held = Suspension.objects.active().filter(
         branch_id=access_request.branch_id, kind=Suspension.Kind.SUBMISSIONS
     )
     if held.exists():
-        raise ValidationError(f"{access_request.branch}尚有未按时上报的材料,待其上报后方可审批(R33)。")
+        raise ValidationError(
+            _("%(branch)s尚有未按时上报的材料,待其上报后方可审批(R33)。") % {"branch": access_request.branch}
+        )
     now = timezone.now()
     ends_at = end_of_day(access_request.ends_on)
     if ends_at <= now:
-        raise ValidationError("申请的查阅期限已过,不能批准。")
+        raise ValidationError(_("申请的查阅期限已过,不能批准。"))
     starts_at = max(now, timezone.make_aware(dt.datetime.combine(access_request.starts_on, dt.time.min)))
     access_request.status = Status.APPROVED
     access_request.decided_by = by
@@ -288,16 +315,21 @@ def access_request_approve(*, access_request: AccessRequest, by: User, note: str
     notify(
         recipients=[access_request.requester],
         verb="access_grant",
-        title=f"查阅申请 #{access_request.pk} 已批准,可查阅至 {until}",
-        body=f"授权客户:{_names(access_request)}",
+        title=_("查阅申请 #%(pk)s 已批准,可查阅至 %(until)s") % {"pk": access_request.pk, "until": until},
+        body=_("授权客户:%(names)s") % {"names": _names(access_request)},
         url=url,
         key=f"access-request:{access_request.pk}:approved:requester",
     )
     notify(
         recipients=marketing_reviewers(),
         verb="access_request",
-        title=f"查阅申请 #{access_request.pk} 已获集团领导批准",
-        body=f"{access_request.requester.display_name}({access_request.branch})可查阅至 {until}",
+        title=_("查阅申请 #%(pk)s 已获集团领导批准") % {"pk": access_request.pk},
+        body=_("%(requester)s(%(branch)s)可查阅至 %(until)s")
+        % {
+            "requester": access_request.requester.display_name,
+            "branch": access_request.branch,
+            "until": until,
+        },
         url=url,
         key=f"access-request:{access_request.pk}:approved",
     )
@@ -309,8 +341,8 @@ def access_request_withdraw(*, access_request: AccessRequest, by: User) -> Acces
     """The requester takes back a request that is still open."""
     access_request = _lock(access_request)
     if access_request.requester_id != by.pk:
-        raise PermissionDenied("只有申请人本人可以撤回申请。")
-    _require_status(access_request, OPEN_STATUSES, "只有审核、审批中的申请可以撤回")
+        raise PermissionDenied(_("只有申请人本人可以撤回申请。"))
+    _require_status(access_request, OPEN_STATUSES, _("只有审核、审批中的申请可以撤回"))
     was_forwarded = access_request.status == Status.FORWARDED
     access_request.status = Status.WITHDRAWN
     _save(access_request, "申请人撤回")
@@ -318,7 +350,7 @@ def access_request_withdraw(*, access_request: AccessRequest, by: User) -> Acces
     notify(
         recipients=recipients,
         verb="access_request",
-        title=f"查阅申请 #{access_request.pk} 已由申请人撤回",
+        title=_("查阅申请 #%(pk)s 已由申请人撤回") % {"pk": access_request.pk},
         url=_url(access_request),
         key=f"access-request:{access_request.pk}:withdrawn",
     )
@@ -372,7 +404,7 @@ def grant_revoke_expired(*, now: dt.datetime | None = None) -> int:
         notify(
             recipients=[grant.user],
             verb="access_grant",
-            title=f"查阅申请 #{grant.request_id} 的查阅授权已到期收回",
+            title=_("查阅申请 #%(pk)s 的查阅授权已到期收回") % {"pk": grant.request_id},
             url=_url(grant.request),
             key=f"access-grant:{grant.pk}:revoked",
         )
@@ -402,17 +434,17 @@ def client_transfer(
     department is cleared (it belonged to the old branch); a new account owner may be named,
     who must belong to the new branch."""
     if not is_marketing(by):
-        raise PermissionDenied("只有集团市场营销部可以转移客户。")
+        raise PermissionDenied(_("只有集团市场营销部可以转移客户。"))
     client = Client.objects.select_for_update().get(pk=client.pk)
     errors: dict[str, list[str]] = {}
     if to_branch is None or to_branch.pk == client.branch_id:
-        errors["to_branch"] = ["请选择另一个分子公司。"]
+        errors["to_branch"] = [_("请选择另一个分子公司。")]
     elif not to_branch.is_active:
-        errors["to_branch"] = ["该分子公司已停用。"]
+        errors["to_branch"] = [_("该分子公司已停用。")]
     if not (reason or "").strip():
-        errors["reason"] = ["请填写转移原因。"]
+        errors["reason"] = [_("请填写转移原因。")]
     if owner is not None and to_branch is not None and owner.branch_id != to_branch.pk:
-        errors["owner"] = ["客户经理必须是转入单位的人员。"]
+        errors["owner"] = [_("客户经理必须是转入单位的人员。")]
     if errors:
         raise ValidationError(errors)
     from_branch = client.branch
@@ -430,8 +462,9 @@ def client_transfer(
     notify(
         recipients=list(managers_of(from_branch)) + list(managers_of(to_branch)) + [client.owner],
         verb="client_transfer",
-        title=f"客户“{client.name}”已由{from_branch}转移至{to_branch}",
-        body=f"转移原因:{reason.strip()}\n经办:{by.display_name}",
+        title=_("客户“%(client)s”已由%(from)s转移至%(to)s")
+        % {"client": client.name, "from": from_branch, "to": to_branch},
+        body=_("转移原因:%(reason)s\n经办:%(by)s") % {"reason": reason.strip(), "by": by.display_name},
         url=url,
     )
     return client

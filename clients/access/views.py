@@ -110,8 +110,9 @@ def access_request_list(request, queue: str = "mine"):
 
 
 def _export_requests(qs, title):
-    headers = ["编号", "申请人", "申请单位", "申请查阅的客户", "申请理由", "开始日期", "结束日期", "状态",
-               "审核人", "审核意见", "审批人", "审批意见", "提交时间"]  # fmt: skip
+    headers = [_("编号"), _("申请人"), _("申请单位"), _("申请查阅的客户"), _("申请理由"), _("开始日期"),
+               _("结束日期"), _("状态"), _("审核人"), _("审核意见"), _("审批人"), _("审批意见"),
+               _("提交时间")]  # fmt: skip
 
     def rows():
         for r in qs:
@@ -122,7 +123,7 @@ def _export_requests(qs, title):
                 r.decided_by.display_name if r.decided_by else "", r.decision_note, r.created_at,
             ]  # fmt: skip
 
-    return xlsx_response(str(title), "查阅申请", headers, rows())
+    return xlsx_response(str(title), _("查阅申请"), headers, rows())
 
 
 @login_required
@@ -279,13 +280,14 @@ def access_grant_list(request):
         {"ends_at": "ends_at", "-ends_at": "-ends_at", "starts_at": "starts_at"}.get(sort, "-ends_at"), "-pk"
     )
     if request.GET.get("export") == "xlsx":
-        headers = ["申请编号", "客户", "生效时间", "到期时间", "收回时间", "状态"]
+        headers = [_("申请编号"), _("客户"), _("生效时间"), _("到期时间"), _("收回时间"), _("状态")]
+        active, ended = _("有效"), _("已结束")
         rows = (
             [g.request_id, "、".join(c.name for c in g.clients.all()), g.starts_at, g.ends_at, g.revoked_at,
-             "有效" if g.is_active else "已结束"]
+             active if g.is_active else ended]
             for g in qs
         )  # fmt: skip
-        return xlsx_response("我的查阅授权", "查阅授权", headers, rows)
+        return xlsx_response(_("我的查阅授权"), _("查阅授权"), headers, rows)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -316,13 +318,14 @@ def access_log_list(request):
     sort = request.GET.get("sort", "-at")
     qs = qs.order_by(LOG_SORTS.get(sort, "-at"), "-pk")
     if request.GET.get("export") == "xlsx":
-        headers = ["时间", "查阅人", "查阅人单位", "客户", "客户所属分公司", "授权(申请编号)", "方式", "地址"]
+        headers = [_("时间"), _("查阅人"), _("查阅人单位"), _("客户"), _("客户所属分公司"), _("授权(申请编号)"),
+                   _("方式"), _("地址")]  # fmt: skip
         rows = (
             [r.at, r.user.display_name, r.user_branch.name if r.user_branch else "", r.client.name,
              r.client.branch.name, r.grant.request_id if r.grant else "", r.get_via_display(), r.path]
             for r in qs.iterator(chunk_size=1000)
         )  # fmt: skip
-        return xlsx_response("档案查阅记录", "档案查阅记录", headers, rows)
+        return xlsx_response(_("档案查阅记录"), _("档案查阅记录"), headers, rows)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "clients/access_log_list.html", {"page": page, "filter": flt, "sort": sort})
 

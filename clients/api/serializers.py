@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from crm.models import Branch, ProjectDepartment
@@ -133,7 +134,10 @@ class ClientSerializer(ScopedMixin, serializers.ModelSerializer):
         except services.SimilarNameWarning as warning:
             raise serializers.ValidationError(
                 {
-                    "name": [str(warning) + " 如确认不是同一客户,请带上 similar_token 重新提交。"],
+                    "name": [
+                        _("%(warning)s 如确认不是同一客户,请带上 similar_token 重新提交。")
+                        % {"warning": warning}
+                    ],
                     "similar": [
                         {"id": d.client.pk if d.url else None, "name": d.client.name, "branch": d.branch_name}
                         for d in warning.duplicates
@@ -280,7 +284,7 @@ class NeedSerializer(_ClientChild):
     def validate(self, attrs):
         project, client = attrs.get("project"), attrs.get("client") or getattr(self.instance, "client", None)
         if project and client and project.client_id != client.pk:
-            raise serializers.ValidationError({"project": ["该项目不属于所选客户。"]})
+            raise serializers.ValidationError({"project": [_("该项目不属于所选客户。")]})
         return attrs
 
     def create(self, validated_data):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -42,7 +43,7 @@ class ArchiveViewSet(AccessLoggedMixin, RestrictedViewSet):
     def perform_destroy(self, instance):
         with transaction.atomic():
             if not check_in_scope(self.request.user, "delete", instance):
-                raise PermissionDenied("只有本单位经营部负责人或集团市场营销部可以删除。")
+                raise PermissionDenied(_("只有本单位经营部负责人或集团市场营销部可以删除。"))
             instance.delete()
 
 
@@ -66,7 +67,7 @@ class ClientViewSet(AccessLoggedMixin, RestrictedViewSet):
     def destroy(self, request, *args, **kwargs):
         """R1: a client belongs to the group; its archive is never deleted through the API."""
         self.get_object()
-        raise MethodNotAllowed("DELETE", detail="客户档案属于集团公司,不能删除。")
+        raise MethodNotAllowed("DELETE", detail=_("客户档案属于集团公司,不能删除。"))
 
     @extend_schema(request=SetGradeSerializer, responses={200: ClientSerializer})
     @action(detail=True, methods=["post"], url_path="set-grade", url_name="set-grade")

@@ -8,6 +8,7 @@ their own jobs only (``restrict``); starting one needs the right to add clients 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -22,7 +23,7 @@ from .views import UploadForm, enqueue
 
 
 class CanAddClients(permissions.BasePermission):
-    message = "您没有录入客户的权限。"
+    message = gettext_lazy("您没有录入客户的权限。")
 
     def has_permission(self, request, view):
         return can(request.user, "add", Client)
@@ -31,7 +32,9 @@ class CanAddClients(permissions.BasePermission):
 class ImportJobSerializer(serializers.ModelSerializer):
     file = serializers.FileField(write_only=True)
     created_by = serializers.CharField(source="created_by.username", read_only=True)
-    stalled = serializers.BooleanField(read_only=True, help_text="停止: 处理它的后台进程已丢失,可重新执行")
+    stalled = serializers.BooleanField(
+        read_only=True, help_text=gettext_lazy("停止: 处理它的后台进程已丢失,可重新执行")
+    )
 
     class Meta:
         model = ImportJob

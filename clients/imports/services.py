@@ -26,6 +26,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.access import check_in_scope, has_global
 from crm.models import Branch, ProjectDepartment, Role, User
@@ -53,26 +54,26 @@ IMPORT_REASON = "由客户信息统计表导入"
 
 # What each column accepts: shown in the template's explanation sheet and on the upload page.
 COLUMN_RULES = {
-    "序号": "可留空,仅供核对,不导入",
-    "客户单位名称": "必填;与已有客户(名称规范化后)或本表其他行重复的,报错",
-    "统一社会信用代码": "18位,校验位须正确;与已有客户或本表其他行重复的,报错",
-    "客户类型": "政府部门、房地产企业、社会团体、国有企业、民营企业、其他;留空为“其他”",
-    "所属行业": "文字,50字以内",
-    "单位地址": "文字,300字以内",
-    "联系人": "多个联系人用“、”分隔,第一个为主要联系人",
-    "职务": "与联系人一一对应,用“、”分隔",
-    "联系电话": "与联系人一一对应;手机11位,座机为区号-号码(可带分机);无联系人时作为单位电话",
-    "电子邮箱": "与联系人一一对应,用“、”分隔",
-    "客户阶段": "潜在客户、意向客户、准客户、签约客户、已开发客户、合作伙伴客户;留空为潜在客户",
-    "客户分级": "A、B、C(或A类、A类客户);仅集团市场营销部和分公司经营部负责人导入的分级生效",
-    "合作项目": "多个项目用“、”分隔",
-    "合同金额(万元)": "单位万元,不能为负;多个项目时按顺序用“、”分隔,或填合计(记入第一个项目)",
-    "客户需求": "多条需求用“、”分隔,按“一般”需求登记并计算响应期限",
-    "所属分公司": "分公司全称、简称或代码;须为您有权录入的单位;留空为您所在单位",
-    "项目经理部": "须为所属分公司下的项目经理部或经营部,可留空",
-    "填报人": "所属分公司人员的姓名或用户名,作为客户经理;留空或找不到时为导入人",
-    "填报日期": "日期,如 2026-03-25",
-    "备注": "文字",
+    "序号": gettext_lazy("可留空,仅供核对,不导入"),
+    "客户单位名称": gettext_lazy("必填;与已有客户(名称规范化后)或本表其他行重复的,报错"),
+    "统一社会信用代码": gettext_lazy("18位,校验位须正确;与已有客户或本表其他行重复的,报错"),
+    "客户类型": gettext_lazy("政府部门、房地产企业、社会团体、国有企业、民营企业、其他;留空为“其他”"),
+    "所属行业": gettext_lazy("文字,50字以内"),
+    "单位地址": gettext_lazy("文字,300字以内"),
+    "联系人": gettext_lazy("多个联系人用“、”分隔,第一个为主要联系人"),
+    "职务": gettext_lazy("与联系人一一对应,用“、”分隔"),
+    "联系电话": gettext_lazy("与联系人一一对应;手机11位,座机为区号-号码(可带分机);无联系人时作为单位电话"),
+    "电子邮箱": gettext_lazy("与联系人一一对应,用“、”分隔"),
+    "客户阶段": gettext_lazy("潜在客户、意向客户、准客户、签约客户、已开发客户、合作伙伴客户;留空为潜在客户"),
+    "客户分级": gettext_lazy("A、B、C(或A类、A类客户);仅集团市场营销部和分公司经营部负责人导入的分级生效"),
+    "合作项目": gettext_lazy("多个项目用“、”分隔"),
+    "合同金额(万元)": gettext_lazy("单位万元,不能为负;多个项目时按顺序用“、”分隔,或填合计(记入第一个项目)"),
+    "客户需求": gettext_lazy("多条需求用“、”分隔,按“一般”需求登记并计算响应期限"),
+    "所属分公司": gettext_lazy("分公司全称、简称或代码;须为您有权录入的单位;留空为您所在单位"),
+    "项目经理部": gettext_lazy("须为所属分公司下的项目经理部或经营部,可留空"),
+    "填报人": gettext_lazy("所属分公司人员的姓名或用户名,作为客户经理;留空或找不到时为导入人"),
+    "填报日期": gettext_lazy("日期,如 2026-03-25"),
+    "备注": gettext_lazy("文字"),
 }
 EXAMPLE_ROW = [
     1,
@@ -861,22 +862,25 @@ def template_workbook() -> bytes:
     for i, col in enumerate(COLUMNS, start=1):
         ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = max(10, len(col) * 2 + 4)
     ws.freeze_panes = "A2"
-    notes = wb.create_sheet("填写说明")
-    notes.append(["列名", "是否必填", "填写规则"])
+    notes = wb.create_sheet(_("填写说明"))
+    notes.append([_("列名"), _("是否必填"), _("填写规则")])
     for cell in notes[1]:
         cell.font = bold
         cell.fill = fill
     for col in COLUMNS:
-        notes.append([col, "必填" if col in REQUIRED else "选填", COLUMN_RULES[col]])
+        notes.append([col, _("必填") if col in REQUIRED else _("选填"), str(COLUMN_RULES[col])])
     notes.append([])
     notes.append(
         [
-            "说明",
+            _("说明"),
             "",
-            f"多个联系人、项目、需求用“{SEPARATOR}”分隔;请勿增加模板以外的列;一次最多 {MAX_ROWS} 行。",
+            _("多个联系人、项目、需求用“%(sep)s”分隔;请勿增加模板以外的列;一次最多 %(max)s 行。")
+            % {"sep": SEPARATOR, "max": MAX_ROWS},
         ]
     )
-    notes.append(["", "", "导入前系统逐行校验并显示预览,确认后一次性全部保存;任何一行有错误则全部不保存。"])
+    notes.append(
+        ["", "", _("导入前系统逐行校验并显示预览,确认后一次性全部保存;任何一行有错误则全部不保存。")]
+    )
     notes.column_dimensions["A"].width = 18
     notes.column_dimensions["B"].width = 10
     notes.column_dimensions["C"].width = 90

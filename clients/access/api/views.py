@@ -7,6 +7,7 @@ The access log is read-only for everybody, the group roles included (R4)."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
@@ -70,7 +71,7 @@ class AccessRequestViewSet(RestrictedViewSet):
         # Checked like a change first (out of scope: 404; readers: 403), then refused: a request
         # is a record of what was asked and decided, moved only by its steps.
         self.get_object()
-        raise MethodNotAllowed(self.request.method, detail="查阅申请不能修改或删除;如不再需要,请撤回。")
+        raise MethodNotAllowed(self.request.method, detail=_("查阅申请不能修改或删除;如不再需要,请撤回。"))
 
     def update(self, request, *args, **kwargs):
         self._no_edit()
@@ -152,7 +153,7 @@ class ClientTransferViewSet(RestrictedViewSet):
 
     def create(self, request, *args, **kwargs):
         if not services.is_marketing(request.user):
-            raise PermissionDenied("只有集团市场营销部可以转移客户。")
+            raise PermissionDenied(_("只有集团市场营销部可以转移客户。"))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
