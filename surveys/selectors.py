@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.models import Branch
 
@@ -96,10 +97,10 @@ def _status(rate, target: Target | None) -> str:
 
 
 QUADRANTS = {
-    "priority": _("优先改进区"),
-    "strength": _("优势保持区"),
-    "secondary": _("次要改进区"),
-    "maintain": _("维持观察区"),
+    "priority": gettext_lazy("优先改进区"),
+    "strength": gettext_lazy("优势保持区"),
+    "secondary": gettext_lazy("次要改进区"),
+    "maintain": gettext_lazy("维持观察区"),
 }
 
 
@@ -129,7 +130,7 @@ def priority_matrix(user, *, template: SurveyTemplate, year: int, branch: Branch
         p["quadrant"] = (
             "priority" if high and low else "strength" if high else "secondary" if low else "maintain"
         )
-        p["quadrant_label"] = QUADRANTS[p["quadrant"]]
+        p["quadrant_label"] = str(QUADRANTS[p["quadrant"]])
     order = {"priority": 0, "secondary": 1, "strength": 2, "maintain": 3}
     points.sort(key=lambda p: (order[p["quadrant"]], p["rate"] - p["importance"]))
     return {"points": points, "x_mid": x_mid, "y_mid": y_mid}

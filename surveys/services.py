@@ -287,7 +287,12 @@ def complaint_prefill_url(follow_up: FollowUp) -> str:
 def followup_open(*, survey: Survey, answers: list[Answer]) -> FollowUp:
     """A survey with unsatisfied items opens a follow-up for the client's account owner and
     notifies them and the branch's managers (R21)."""
-    items = "; ".join(f"{a.dimension.name}·{a.question.text}({a.score}分)" for a in answers if a.unsatisfied)
+    items = "; ".join(
+        _("%(dimension)s·%(question)s(%(score)s分)")
+        % {"dimension": a.dimension.name, "question": a.question.text, "score": a.score}
+        for a in answers
+        if a.unsatisfied
+    )
     follow_up, created = FollowUp.objects.get_or_create(
         survey=survey,
         defaults={

@@ -4,6 +4,7 @@ outside the API's authentication (R22) and throttled."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import action
@@ -94,7 +95,7 @@ class SurveyViewSet(AccessLoggedMixin, RestrictedViewSet):
 
     def perform_destroy(self, instance):
         if instance.status == Survey.Status.ANSWERED:
-            raise DRFValidationError({"detail": ["已回收的问卷不能删除。"]})
+            raise DRFValidationError({"detail": [_("已回收的问卷不能删除。")]})
         instance.delete()
 
     @extend_schema(request=SendSerializer, responses={200: SendResultSerializer})
@@ -244,7 +245,7 @@ class PublicAnswerView(APIView):
             raise _gone(exc.reason) from None
         except ValidationError as exc:
             raise _refused(exc) from None
-        return Response({"detail": "感谢您的宝贵意见!"}, status=status.HTTP_201_CREATED)
+        return Response({"detail": _("感谢您的宝贵意见!")}, status=status.HTTP_201_CREATED)
 
 
 class Gone(NotFound):
@@ -252,7 +253,7 @@ class Gone(NotFound):
 
 
 def _gone(reason: str):
-    messages = {"used": "本问卷已提交,每份问卷只能提交一次。", "expired": "本问卷链接已过期。"}
+    messages = {"used": _("本问卷已提交,每份问卷只能提交一次。"), "expired": _("本问卷链接已过期。")}
     if reason in messages:
         return Gone(messages[reason], code=reason)
-    return NotFound("链接无效。", code="invalid")
+    return NotFound(_("链接无效。"), code="invalid")
