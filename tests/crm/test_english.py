@@ -101,13 +101,15 @@ def test_choices_and_messages_are_translated():
 
 
 def _catalogue(path):
-    """The translated singular entries of a .po file as {msgid: msgstr} (fuzzy ones left out)."""
+    """The translated singular entries of a .po file as {msgid: msgstr}, or {(msgctxt, msgid):
+    msgstr} for an entry with a context (pgettext); fuzzy ones left out."""
     entries, fields, fuzzy = {}, {}, False
     key = None
 
     def flush():
         if fields.get("msgid") and fields.get("msgstr") and not fuzzy and "msgid_plural" not in fields:
-            entries[fields["msgid"]] = fields["msgstr"]
+            name = (fields["msgctxt"], fields["msgid"]) if "msgctxt" in fields else fields["msgid"]
+            entries[name] = fields["msgstr"]
 
     for line in Path(path).read_text(encoding="utf-8").splitlines() + [""]:
         if not line.strip():
@@ -130,7 +132,12 @@ def test_compiled_catalogue_matches_its_source():
     entries = _catalogue(po)
     assert len(entries) > 500
     with translation.override("en"):
-        stale = [msgid for msgid, msgstr in entries.items() if translation.gettext(msgid) != msgstr]
+        stale = [
+            msgid
+            for msgid, msgstr in entries.items()
+            if (translation.pgettext(*msgid) if isinstance(msgid, tuple) else translation.gettext(msgid))
+            != msgstr
+        ]
     assert not stale, f"django.mo is older than django.po; run compilemessages: {stale[:5]}"
     untranslated_chinese = [s for s in entries.values() if re.fullmatch(r"[\u4e00-\u9fff\W]+", s)]
     assert not untranslated_chinese
