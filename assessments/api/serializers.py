@@ -72,15 +72,15 @@ class MonthlyReportSerializer(serializers.ModelSerializer):
         return {key: values.get(key) for key in fig.keys()}
 
 
-class SubmitSerializer(serializers.Serializer):
+class ReportSubmitSerializer(serializers.Serializer):
     remarks = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class ReturnSerializer(serializers.Serializer):
+class ReportReturnSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class CloseSerializer(serializers.Serializer):
+class PeriodCloseSerializer(serializers.Serializer):
     period = serializers.CharField(max_length=7, help_text="YYYY-MM")
 
     def validate_period(self, value):

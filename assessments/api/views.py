@@ -55,11 +55,11 @@ class MonthlyReportViewSet(RestrictedReadOnlyViewSet):
         "rollup": "view",
     }
 
-    @extend_schema(request=s.SubmitSerializer, responses=s.MonthlyReportSerializer)
+    @extend_schema(request=s.ReportSubmitSerializer, responses=s.MonthlyReportSerializer)
     def partial_update(self, request, *args, **kwargs):
         """PATCH ``{"remarks"}``: the branch manager's remarks on a report not yet submitted."""
         report = self.get_object()
-        data = s.SubmitSerializer(data=request.data)
+        data = s.ReportSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         remarks = data.validated_data.get("remarks", report.remarks)
         return self._answer(services.report_set_remarks(report=report, by=request.user, remarks=remarks))
@@ -67,10 +67,10 @@ class MonthlyReportViewSet(RestrictedReadOnlyViewSet):
     def _answer(self, report):
         return Response(s.MonthlyReportSerializer(report, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=s.SubmitSerializer, responses=s.MonthlyReportSerializer)
+    @extend_schema(request=s.ReportSubmitSerializer, responses=s.MonthlyReportSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        data = s.SubmitSerializer(data=request.data)
+        data = s.ReportSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         report = services.report_submit(
             report=self.get_object(), by=request.user, remarks=data.validated_data.get("remarks")
@@ -82,19 +82,19 @@ class MonthlyReportViewSet(RestrictedReadOnlyViewSet):
     def accept(self, request, pk=None):
         return self._answer(services.report_accept(report=self.get_object(), by=request.user))
 
-    @extend_schema(request=s.ReturnSerializer, responses=s.MonthlyReportSerializer)
+    @extend_schema(request=s.ReportReturnSerializer, responses=s.MonthlyReportSerializer)
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request, pk=None):
         report = self.get_object()
         if not services.may_review(request.user):
             raise PermissionDenied(_("只有集团市场营销部可以确认或退回月度报表。"))
-        data = s.ReturnSerializer(data=request.data)
+        data = s.ReportReturnSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._answer(
             services.report_return(report=report, by=request.user, reason=data.validated_data["reason"])
         )
 
-    @extend_schema(request=s.CloseSerializer, responses={202: s.MonthlyCloseSerializer})
+    @extend_schema(request=s.PeriodCloseSerializer, responses={202: s.MonthlyCloseSerializer})
     @action(detail=False, methods=["post"])
     def close(self, request):
         """R28 by hand: close a period whose deadline has passed. Answers at once (202); the
@@ -102,7 +102,7 @@ class MonthlyReportViewSet(RestrictedReadOnlyViewSet):
         fields by posting again (idempotent) or on the page."""
         if not may_close(request.user):
             raise PermissionDenied(_("只有系统管理员和集团市场营销部可以手动执行月度截止。"))
-        data = s.CloseSerializer(data=request.data)
+        data = s.PeriodCloseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         from ..tasks import dispatch_close
 
