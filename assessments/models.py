@@ -246,3 +246,216 @@ class Ranking(BusinessModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.label}"
+
+
+# ---------------------------------------------------------------------- half year (R30-R34)
+
+
+ASPECTS = (
+    ("loyalty", _("忠诚度")),
+    ("profit", _("利润")),
+    ("future", _("未来")),
+    ("capability", _("性能")),
+    ("product", _("产品")),
+)
+
+
+class AnalysisReport(Versioned, BusinessModel):
+    """A branch's half-year client analysis report (客户分析报告, R30, R31): the five aspects, each
+    with figures pre-filled from the records and the branch's own text; common traits of
+    clients sharing a parent company. Submitting freezes the figures."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("待提交")
+        SUBMITTED = "submitted", _("已提交")
+
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="analysis_reports", verbose_name=_("分子公司")
+    )
+    half_year = models.CharField(_("半年度"), max_length=6, db_index=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    loyalty = LimitedTextField(_("忠诚度分析"), blank=True, limit=5000)
+    profit = LimitedTextField(_("利润分析"), blank=True, limit=5000)
+    future = LimitedTextField(_("未来分析"), blank=True, limit=5000)
+    capability = LimitedTextField(_("性能分析"), blank=True, limit=5000)
+    product = LimitedTextField(_("产品分析"), blank=True, limit=5000)
+    common_traits = LimitedTextField(_("同一母公司客户的共性"), blank=True, limit=5000)
+    figures = models.JSONField(_("数据"), null=True, blank=True, editable=False)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("提交人"),
+    )
+    on_time = models.BooleanField(_("按时提交"), null=True, blank=True, editable=False)
+    # The auditor's judgement (R32 indicator 4): None until judged.
+    meets_requirements = models.BooleanField(_("符合要求"), null=True, blank=True)
+
+    scope = Scope(branch="branch")
+
+    class Meta:
+        verbose_name = _("客户分析报告")
+        verbose_name_plural = _("客户分析报告")
+        ordering = ["-half_year", "branch__sort_order"]
+        constraints = [models.UniqueConstraint(fields=["branch", "half_year"], name="analysis_once_per_half")]
+
+    def __str__(self):
+        return f"{self.branch} {self.half_year}"
+
+
+class AssessmentRound(BusinessModel):
+    """The opening of a half year's branch assessment by the job (R34) or by hand: one per half
+    year; one part per branch, counted in the database like the monthly close."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("计算中")
+        OPEN = "open", _("考核中")
+
+    half_year = models.CharField(_("半年度"), max_length=6, unique=True)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.RUNNING)
+    total = models.PositiveIntegerField(_("分子公司数"), default=0)
+    done = models.PositiveIntegerField(_("已计算"), default=0)
+    growth_standard = models.FloatField(_("客户数增长标准"), default=0.03)
+    opened_at = models.DateTimeField(_("开始时间"), default=timezone.now)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("发起人"),
+    )
+
+    scope = Scope(branch=None)
+
+    class Meta:
+        verbose_name = _("半年考核")
+        verbose_name_plural = _("半年考核")
+        ordering = ["-half_year"]
+
+    def __str__(self):
+        return self.half_year
+
+    @property
+    def progress(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+class Assessment(Versioned, BusinessModel):
+    """A branch's half-year assessment (客户关系维护成效考核, R32): the indicators the system
+    computes (frozen when the round opens, with the records behind them), the accuracy spot check,
+    and the auditor's rating; the consequences (R33) follow the rating."""
+
+    class Rating(models.TextChoices):
+        EXCELLENT = "excellent", _("优良")
+        QUALIFIED = "qualified", _("合格")
+        POOR = "poor", _("差")
+
+    round = models.ForeignKey(AssessmentRound, on_delete=models.CASCADE, related_name="assessments")
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("分子公司")
+    )
+    half_year = models.CharField(_("半年度"), max_length=6, db_index=True)
+    indicators = models.JSONField(_("考核指标"), null=True, blank=True, editable=False)
+    computed_at = models.DateTimeField(_("计算时间"), null=True, blank=True, editable=False)
+    sample_seed = models.BigIntegerField(_("抽查随机种子"), null=True, blank=True, editable=False)
+    rating = models.CharField(_("考核结果"), max_length=10, choices=Rating.choices, blank=True)
+    reason = LimitedTextField(_("评定理由"), blank=True)
+    rated_at = models.DateTimeField(_("评定时间"), null=True, blank=True, editable=False)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("考核人员"),
+    )
+    commended_at = models.DateTimeField(_("通报表扬时间"), null=True, blank=True, editable=False)
+
+    scope = Scope(branch="branch")
+
+    class Meta:
+        verbose_name = _("分子公司考核")
+        verbose_name_plural = _("分子公司考核")
+        ordering = ["-half_year", "branch__sort_order"]
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "half_year"], name="assessment_once_per_half")
+        ]
+
+    def __str__(self):
+        return f"{self.branch} {self.half_year}"
+
+
+class SpotCheck(BusinessModel):
+    """One archive record of the accuracy sample (R32 indicator 5) and the auditor's finding."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="spot_checks")
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="+", verbose_name=_("客户")
+    )
+    accurate = models.BooleanField(_("信息准确"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    checked_at = models.DateTimeField(_("抽查时间"), null=True, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("抽查人"),
+    )
+
+    scope = Scope(branch="assessment__branch")
+
+    class Meta:
+        verbose_name = _("信息准确性抽查")
+        verbose_name_plural = _("信息准确性抽查")
+        ordering = ["assessment", "pk"]
+        constraints = [models.UniqueConstraint(fields=["assessment", "client"], name="spot_check_once")]
+
+    def __str__(self):
+        return f"{self.assessment} · {self.client_id}"
+
+
+class WorkSummary(Versioned, BusinessModel):
+    """The work summary a qualified or poor branch owes within a week (客户关系维护工作总结, R33),
+    with a part for each indicator."""
+
+    assessment = models.OneToOneField(Assessment, on_delete=models.CASCADE, related_name="work_summary")
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="work_summaries", verbose_name=_("分子公司")
+    )
+    due_at = models.DateTimeField(_("应提交时间"))
+    reporting = LimitedTextField(_("一、信息上报"), blank=True, limit=5000)
+    complaints = LimitedTextField(_("二、客户投诉"), blank=True, limit=5000)
+    satisfaction = LimitedTextField(_("三、客户满意度"), blank=True, limit=5000)
+    analysis = LimitedTextField(_("四、客户分析报告"), blank=True, limit=5000)
+    accuracy = LimitedTextField(_("五、信息准确性"), blank=True, limit=5000)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("提交人"),
+    )
+
+    scope = Scope(branch="branch")
+
+    PARTS = ("reporting", "complaints", "satisfaction", "analysis", "accuracy")
+
+    class Meta:
+        verbose_name = _("客户关系维护工作总结")
+        verbose_name_plural = _("客户关系维护工作总结")
+        ordering = ["-due_at"]
+
+    def __str__(self):
+        return f"{self.branch} {self.assessment.half_year}"
+
+    @property
+    def overdue(self) -> bool:
+        return self.submitted_at is None and timezone.now() > self.due_at

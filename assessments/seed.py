@@ -16,8 +16,8 @@ from . import services
 from .models import MonthlyClose, MonthlyReport
 
 # (periods before the last one due, branch) -> what happened. Anything else: on time, accepted.
-LATE = {(1, "south"), (4, "install"), (7, "south")}
-MISSING = {(9, "south")}
+LATE = {(1, "south"), (4, "install"), (7, "south"), (9, "south")}
+MISSING: set = set()  # a report never submitted would hold the branch to this day (R33)
 RETURNED = {(2, "east")}
 REMARKS = {
     "east": "本月重点跟进地铁集团二期项目需求;客户档案已按新表格补全联系人。",
@@ -33,6 +33,14 @@ def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 
 
 def seed(org) -> str:
+    from django.test.utils import override_settings
+
+    # The demo's past notices stay in the app; e-mailing a year of them at install helps nobody.
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        return _seed(org)
+
+
+def _seed(org) -> str:
     if MonthlyReport.objects.exists():
         return f"already there: {MonthlyReport.objects.count()} monthly reports"
     marketing = org.users["marketing"]
@@ -44,6 +52,7 @@ def seed(org) -> str:
         periods.append(period)
         period = period.previous()
     branches = list(services.reporting_branches())
+    analyses = _seed_analysis(org, branches)
     for back, period in sorted(enumerate(periods), key=lambda item: -item[0]):
         for i, branch in enumerate(branches):
             code = branch.code
@@ -74,15 +83,109 @@ def seed(org) -> str:
         MonthlyClose.objects.filter(pk=close.pk).update(
             started_at=period.deadline, finished_at=period.deadline + dt.timedelta(minutes=1)
         )
+    assessed = _seed_assessment(org, branches)
     current = Period.containing(now)
     for branch in branches:
         services.report_open(branch=branch, period=current)
     rankings = services.rankings_catch_up(now)
     # The demo's past notifications of reporting are history: keep them, read.
     Notification.objects.filter(
-        verb__in=("monthly_report", "monthly_close", "ranking"), read_at__isnull=True
+        verb__in=("monthly_report", "monthly_close", "ranking", "assessment"), read_at__isnull=True
     ).update(read_at=now)
     return (
         f"{MonthlyReport.objects.count()} monthly reports over {len(periods) + 1} periods, "
-        f"{len(rankings)} rankings"
+        f"{len(rankings)} rankings, {analyses} analysis reports, {assessed} assessments"
     )
+
+
+# ------------------------------------------------------------------- the half-year review (R30-R34)
+
+ANALYSIS = {
+    "loyalty": "重复合作客户占比稳定,地铁、城投类国有客户忠诚度高;两家房地产客户转向低价偏好,需加强沟通。",
+    "profit": "上半年合同额同比增长,利润率约12%;大型公建项目规模大利润低,设计咨询类项目规模小利润高。",
+    "future": "区域轨道交通和城市更新投资持续,客户未来半年需求以EPC和改造项目为主。",
+    "capability": "主要客户资金实力和诚信良好;一家民营客户付款周期延长,已列入观察。",
+    "product": "市场对装配式和绿色建筑方案反响较好,客户普遍要求缩短工期、提高出图质量。",
+    "common_traits": "同属地铁集团的三家客户审批流程相近,付款集中在季度末。",
+}
+RATINGS = {
+    "east": ("excellent", "月报全部按时上报,档案完整率高,投诉按期处理,抽查信息全部准确。"),
+    "south": ("poor", "月报两次逾期,抽查发现多条档案信息与实际不符,投诉处理超期。"),
+}
+SUMMARY = {
+    "reporting": "已指定专人负责月度报表,每月20日前完成内部审核。",
+    "complaints": "建立投诉周例会制度,超期投诉逐条分析原因。",
+    "satisfaction": "针对不满意项逐一回访,整改结果纳入下次调查。",
+    "analysis": "分析报告增加同一母公司客户的共性分析。",
+    "accuracy": "对抽查不准确的档案全部更正,并每季度自查一次。",
+}
+
+
+def _seed_analysis(org, branches) -> int:
+    """Every branch's 2026H1 client analysis report, submitted before 1 June (R31)."""
+    from crm.figures import HalfYear
+
+    from .review import services as review
+
+    half = HalfYear(2026, 1)
+    if timezone.now() < half.analysis_due:
+        return 0
+    made = 0
+    for i, branch in enumerate(branches):
+        manager = org.users.get(f"{branch.code}_manager")
+        if manager is None:
+            continue
+        report = review.analysis_open(branch=branch, half=half)
+        review.analysis_save(
+            report=report,
+            by=manager,
+            data=ANALYSIS,
+            submit=True,
+            at=_at(dt.date(2026, 5, 26 + i % 4), 15, 30),
+        )
+        made += 1
+    return made
+
+
+def _seed_assessment(org, branches) -> int:
+    """The 2026H1 assessment, finished: east 优良, south 差 (its month of suspension is over),
+    the others 合格 with their work summaries submitted."""
+    from crm.figures import HalfYear
+
+    from .models import AnalysisReport
+    from .review import services as review
+
+    half = HalfYear(2026, 1)
+    if timezone.now() < half.end + dt.timedelta(days=45):
+        return 0
+    rnd, pending = review.assessment_round_start(half=half)
+    for branch_id in pending:
+        review.assessment_compute(round_id=rnd.pk, branch_id=branch_id)
+    auditor = org.users["auditor"]
+    rated = 0
+    for i, branch in enumerate(branches):
+        assessment = rnd.assessments.get(branch=branch)
+        checked_at = _at(dt.date(2026, 7, 6), 10, 0)
+        for n, check in enumerate(assessment.spot_checks.order_by("pk")):
+            wrong = branch.code == "south" and n % 3 == 0
+            review.spot_check_record(
+                check=check,
+                by=auditor,
+                accurate=not wrong,
+                note="联系电话已变更" if wrong else "",
+                at=checked_at,
+            )
+        report = AnalysisReport.objects.filter(branch=branch, half_year=half.label).first()
+        if report:
+            review.analysis_judge(report=report, by=auditor, meets=branch.code != "south")
+        rating, reason = RATINGS.get(branch.code, ("qualified", "各项指标基本达标,档案完整率有待提高。"))
+        rated_at = _at(dt.date(2026, 7, 10), 16, i * 5)
+        review.assessment_rate(assessment=assessment, by=auditor, rating=rating, reason=reason, at=rated_at)
+        summary = getattr(assessment, "work_summary", None)
+        if summary is not None:
+            manager = org.users[f"{branch.code}_manager"]
+            review.work_summary_submit(
+                summary=summary, by=manager, parts=SUMMARY, at=rated_at + dt.timedelta(days=5)
+            )
+        rated += 1
+    return rated

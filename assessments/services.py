@@ -129,6 +129,9 @@ def report_submit(*, report: MonthlyReport, by, remarks: str | None = None, at: 
         raise ValidationError(_("报表已上报,无需重复上报。"))
     if at < report.period_obj.start:
         raise ValidationError(_("期间尚未开始,不能上报。"))
+    from .review.services import holds_sync, require_not_held
+
+    require_not_held(report.branch, "monthly_report")
     if remarks is not None:
         report.remarks = remarks.strip()
     snapshot = _freeze(report, at)
@@ -148,6 +151,7 @@ def report_submit(*, report: MonthlyReport, by, remarks: str | None = None, at: 
         note=report.remarks,
         snapshot=snapshot,
     )
+    transaction.on_commit(lambda: holds_sync(report.branch))
     transaction.on_commit(
         lambda: notify(
             recipients=group_marketing(),
@@ -237,6 +241,9 @@ def report_close_branch(*, branch: Branch, period: Period, at: dt.datetime | Non
             ReportEvent.objects.create(report=report, action=ReportEvent.Action.MISSING, at=at)
         report.closed_at = at
         report.save()
+    from .review.services import holds_sync
+
+    holds_sync(branch, at)  # a report now missing holds the branch's other submissions (R33)
     return report
 
 

@@ -76,3 +76,61 @@ def monthly_reminders() -> int:
 @shared_task
 def rankings() -> int:
     return len(services.rankings_catch_up())
+
+
+# ------------------------------------------------------------------ the half-year review (R34)
+
+declare(
+    name="assessments: open the half-year assessment (R34)",
+    task="assessments.tasks.assessment_open",
+    minute=30,
+    hour=1,
+    day_of_month="1",
+    month_of_year="1,7",
+)
+# Daily: catches up a round missed while beat was down, re-dispatches a dead worker's parts, and
+# keeps the holds of branches with overdue submissions in step (R33).
+declare(
+    name="assessments: catch up assessments and sync submission holds (R33, R34)",
+    task="assessments.tasks.review_daily",
+    minute=10,
+    hour=0,
+)
+
+
+def dispatch_assessment(half, by=None):
+    from .review.services import assessment_round_start
+
+    rnd, pending = assessment_round_start(half=half, by=by)
+    for branch_id in pending:
+        assessment_compute.delay(rnd.pk, branch_id)
+    return rnd
+
+
+@shared_task
+def assessment_open(half_year: str | None = None) -> list[str]:
+    from crm.figures import HalfYear
+
+    from .review.services import halves_to_open
+
+    halves = [HalfYear.parse(half_year)] if half_year else halves_to_open()
+    for half in halves:
+        dispatch_assessment(half)
+    return [h.label for h in halves]
+
+
+@shared_task(
+    acks_late=True, reject_on_worker_lost=True, autoretry_for=(Exception,), max_retries=5, retry_backoff=True
+)
+def assessment_compute(round_id: int, branch_id: int) -> bool:
+    from .review.services import assessment_compute as compute
+
+    return compute(round_id=round_id, branch_id=branch_id)
+
+
+@shared_task
+def review_daily() -> int:
+    from .review.services import holds_sync_all
+
+    assessment_open()
+    return holds_sync_all()

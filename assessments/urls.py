@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .review import views as review
 
 app_name = "assessments"
 
@@ -17,4 +18,15 @@ urlpatterns = [
     path("close/", views.close_list, name="close-list"),
     path("rankings/", views.ranking_list, name="ranking-list"),
     path("rankings/<int:pk>/", views.ranking_detail, name="ranking-detail"),
+    path("owed/", review.owed, name="owed"),
+    path("analysis/", review.analysis_list, name="analysis-list"),
+    path("analysis/current/", review.analysis_current, name="analysis-current"),
+    path("analysis/<int:pk>/", review.analysis_detail, name="analysis-detail"),
+    path("analysis/<int:pk>/judge/", review.analysis_judge, name="analysis-judge"),
+    path("assessments/", review.assessment_list, name="assessment-list"),
+    path("assessments/open/", review.assessment_open, name="assessment-open"),
+    path("assessments/<int:pk>/", review.assessment_detail, name="assessment-detail"),
+    path("assessments/<int:pk>/checks/<int:check_pk>/", review.spot_check, name="assessment-check"),
+    path("assessments/<int:pk>/rate/", review.assessment_rate, name="assessment-rate"),
+    path("summaries/<int:pk>/", review.summary_detail, name="summary-detail"),
 ]

@@ -49,6 +49,8 @@ TARGETS = {
     "restricted_over_unrestricted": (1.2, "ratio", "<="),
     "errors": (0, "count", "<="),
     "queries_constant_in_page_size": (1, "bool", ">="),
+    "monthly_close_seconds": (30, "s", "<="),
+    "rollup_page_p95_c4": (300, "ms", "<="),
     "seed_bulk_seconds": (None, "s", None),
     "web_worker_peak_rss": (None, "MiB", None),
 }
@@ -313,6 +315,32 @@ def scenario_paths(clients, term3, term2):
     return paths
 
 
+def reset_period(label: str) -> None:
+    """Forget an earlier run's closing of ``label`` (``--reuse``), so the job does all its work."""
+    from assessments.models import MonthlyClose, MonthlyReport
+
+    MonthlyClose.objects.filter(period=label).delete()
+    MonthlyReport.objects.filter(period=label).delete()
+
+
+def wait_closed(label: str, *, timeout: float = 300.0) -> float:
+    """Seconds until the closing of ``label`` is done (the 25th job, R28), NaN on timeout."""
+    from assessments.models import MonthlyClose
+
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if MonthlyClose.objects.filter(period=label, state=MonthlyClose.State.DONE).exists():
+            return time.perf_counter() - started
+        time.sleep(0.1)
+    return float("nan")
+
+
+def rollup_paths(label: str) -> list[str]:
+    from django.urls import reverse
+
+    return [f"{reverse('assessments:rollup')}?period={label}"]
+
+
 def row(name, value):
     target, unit, cmp = TARGETS[name]
     if target is None:
@@ -533,6 +561,26 @@ def main(argv=None):
             ]
         for name in ("client_page", "search3_page", "search2_page", "complaint_queue", "survey_results"):
             rows.append(row(f"{name}_p95_c4", load(name, staff_cookie, 4, n=min(args.requests, 200)).p95))
+        # The 25th job (R28) over every branch, through the worker: the period last due, from
+        # the task's queueing to the roll-up built; then the roll-up page of that period.
+        from assessments.tasks import monthly_close
+        from crm.figures import Period
+
+        period = Period.last_due()
+        reset_period(period.label)
+        started = time.perf_counter()
+        monthly_close.delay(period.label)
+        close_seconds = wait_closed(period.label)
+        if close_seconds == close_seconds:
+            close_seconds = time.perf_counter() - started
+        print(f"  monthly_close      {period.label}: {close_seconds:.1f} s", flush=True)
+        rows.append(row("monthly_close_seconds", close_seconds))
+        rows.append(
+            row(
+                "rollup_page_p95_c4",
+                load("rollup_page", all_cookie, 4, n=100, path_list=rollup_paths(period.label)).p95,
+            )
+        )
         # Restricted against unrestricted: the same list, side by side in one run.
         restricted = load("list_page", staff_cookie, 4, n=200, path_list=paths["list_page"][:1])
         unrestricted = load("list_page", all_cookie, 4, n=200, path_list=paths["list_page"][:1])

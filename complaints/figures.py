@@ -3,13 +3,13 @@ monthly report, the dashboards and the assessment through crm.figures."""
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crm.figures import Column, Figure, Window, narrow, register, rows_of, section
+from crm.figures import Column, Figure, Rate, Window, narrow, register, rows_of, section
 
-from .models import Category, Complaint, Kind, Severity, Status
+from .models import Category, Complaint, Event, Kind, Severity, Status
 
 section("complaints", _("客户投诉"))
 
@@ -59,6 +59,21 @@ def complaints_overdue(user, window: Window) -> list[dict]:
     return _rows(_qs(user, window).filter(breached))
 
 
+def complaints_resolved_on_time(user, window: Window) -> list[dict]:
+    """R16, R32 indicator 2: of the complaints resolved in the window, those by their deadline."""
+    return _rows(
+        _qs(user, window, at="resolved_at").filter(resolved_at__lte=F("resolve_due_at")), order="resolved_at"
+    )
+
+
+def complaints_reopened(user, window: Window) -> list[dict]:
+    """R32 indicator 2: complaints reopened in the window (the relationship did not improve)."""
+    reopened = Event.objects.filter(
+        complaint=OuterRef("pk"), kind=Event.Kind.REOPENED, at__gte=window.start, at__lt=window.end
+    )
+    return _rows(_qs(user, window).filter(Exists(reopened)))
+
+
 def complaints_closed(user, window: Window) -> list[dict]:
     return _rows(_qs(user, window, at="closed_at"), order="closed_at")
 
@@ -97,3 +112,36 @@ register(
     )
 )
 register(Figure("complaints_closed", _("已关闭投诉"), "complaints", 240, complaints_closed, _columns))
+register(
+    Figure(
+        "complaints_resolved_on_time",
+        _("按期处理投诉"),
+        "complaints",
+        225,
+        complaints_resolved_on_time,
+        _columns,
+        help=_("期间内处理完成且未超过处理期限的投诉(R16)。"),
+    )
+)
+register(
+    Figure(
+        "complaints_reopened",
+        _("重新处理的投诉"),
+        "complaints",
+        245,
+        complaints_reopened,
+        _columns,
+        help=_("期间内被重新处理的投诉:处理结果未获认可(R32)。"),
+    )
+)
+register(
+    Rate(
+        "complaints_on_time_rate",
+        _("投诉按期处理率"),
+        "complaints",
+        250,
+        "complaints_resolved_on_time",
+        "complaints_resolved",
+        help=_("按期处理投诉 ÷ 处理完成投诉(R16)。"),
+    )
+)

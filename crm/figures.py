@@ -108,6 +108,71 @@ class Period:
         return Window(start=self.start, end=self.end, branch_id=branch_id, department_id=department_id)
 
 
+_HALF = re.compile(r"^(\d{4})H([12])$")
+
+
+@dataclass(frozen=True, order=True)
+class HalfYear:
+    """A half year (R30-R34): ``2026H1`` is 1 January to 30 June, ``2026H2`` 1 July to 31
+    December, Asia/Shanghai. Its client analysis report is due by ``CRM_ANALYSIS_DUE`` (1 June,
+    31 December); its assessment opens once it has ended."""
+
+    year: int
+    half: int
+
+    @classmethod
+    def parse(cls, label: str) -> HalfYear:
+        match = _HALF.match(str(label or "").strip())
+        if not match or int(match.group(1)) < 2000:
+            raise ValueError(_("半年度格式应为“年H1/H2”,例如 2026H2。"))
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def containing(cls, moment: dt.datetime | dt.date | None = None) -> HalfYear:
+        moment = moment or timezone.now()
+        day = timezone.localtime(moment, _tz()).date() if isinstance(moment, dt.datetime) else moment
+        return cls(day.year, 1 if day.month <= 6 else 2)
+
+    @classmethod
+    def last_ended(cls, moment: dt.datetime | None = None) -> HalfYear:
+        return cls.containing(moment).previous()
+
+    def previous(self) -> HalfYear:
+        return HalfYear(self.year, 1) if self.half == 2 else HalfYear(self.year - 1, 2)
+
+    def next(self) -> HalfYear:
+        return HalfYear(self.year, 2) if self.half == 1 else HalfYear(self.year + 1, 1)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}H{self.half}"
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime(self.year, 1 if self.half == 1 else 7, 1, tzinfo=_tz())
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.next().start
+
+    @property
+    def analysis_due(self) -> dt.datetime:
+        """The end of the day the branch's client analysis report is due (R31)."""
+        month, day = (int(x) for x in settings.CRM_ANALYSIS_DUE[self.half - 1].split("-"))
+        return dt.datetime.combine(dt.date(self.year, month, day) + dt.timedelta(days=1), dt.time.min, tzinfo=_tz())
+
+    def periods(self) -> list[Period]:
+        """The monthly reporting periods whose 25th falls in the half year."""
+        first = 1 if self.half == 1 else 7
+        return [Period(self.year, m) for m in range(first, first + 6)]
+
+    def window(self, *, branch_id: int | None = None, department_id: int | None = None) -> Window:
+        return Window(start=self.start, end=self.end, branch_id=branch_id, department_id=department_id)
+
+
 def deadline_time() -> tuple[int, int]:
     """``CRM_MONTHLY_DEADLINE`` ("HH:MM", Asia/Shanghai): when reports are due on the 25th."""
     hour, minute = (int(x) for x in settings.CRM_MONTHLY_DEADLINE.split(":"))

@@ -364,3 +364,17 @@ if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", CRM_MONTHLY_DEADLINE):
 CRM_MONTHLY_REMINDER_DAYS = tuple(env.list("CRM_MONTHLY_REMINDER_DAYS", cast=int, default=[20, 24]))
 if not all(1 <= d <= 25 for d in CRM_MONTHLY_REMINDER_DAYS):
     raise ImproperlyConfigured("CRM_MONTHLY_REMINDER_DAYS must be days 1-25.")
+
+# The half-year client analysis reports (R31) are due by the end of these days (MM-DD) for the
+# first and second half; the work summary (R33) within this many days of the rating; the one
+# month of a poor rating's archive suspension; the size of the accuracy spot check (R32.5).
+CRM_ANALYSIS_DUE = tuple(env.list("CRM_ANALYSIS_DUE", default=["06-01", "12-31"]))
+if len(CRM_ANALYSIS_DUE) != 2 or not all(re.fullmatch(r"(0\d|1[0-2])-[0-3]\d", d) for d in CRM_ANALYSIS_DUE):
+    raise ImproperlyConfigured("CRM_ANALYSIS_DUE must be two MM-DD days, e.g. 06-01,12-31.")
+CRM_WORK_SUMMARY_DAYS = env.int("CRM_WORK_SUMMARY_DAYS", default=7)
+CRM_SPOT_CHECK_SIZE = env.int("CRM_SPOT_CHECK_SIZE", default=8)
+# The standard of client-count growth over a half year (R32.1), unless group marketing sets
+# another for the round.
+CRM_CLIENT_GROWTH_STANDARD = env.float("CRM_CLIENT_GROWTH_STANDARD", default=0.03)
+# The first half year whose client analysis report is owed (R31): earlier ones predate the review.
+CRM_REVIEW_START = env.str("CRM_REVIEW_START", default="2026H1")

@@ -1,0 +1,641 @@
+"""The half-year review (R30-R34): the branches' client analysis reports, the assessment of every
+branch by the job and the auditors, and the consequences that enforce themselves (R33).
+
+Consequences are rows that ``restrict()`` and the services already consult (crm.models.Suspension):
+a poor rating suspends the branch's archive query for one month (the row ends by itself); a branch
+that owes something past its due date (a monthly report, the analysis report, the work summary)
+holds a "submissions" row, lifted by the submission of what it owes (``holds_sync``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.models import Client, Project
+from crm.access import SYSTEM, has_global, in_scope
+from crm.figures import HalfYear, evaluate
+from crm.models import Branch, Role, Suspension, User
+from crm.services import managers_of, notify
+
+from ..models import (
+    AnalysisReport,
+    Assessment,
+    AssessmentRound,
+    MonthlyReport,
+    SpotCheck,
+    WorkSummary,
+)
+from ..services import group_marketing, leaders, reporting_branches
+
+# ------------------------------------------------------------------------ archive completeness
+
+# The archive form's fields that a complete record has (R32 indicator 1), with their labels.
+REQUIRED_FIELDS = (
+    ("credit_code", "统一社会信用代码"),
+    ("org_type", "客户类型"),
+    ("industry", "所属行业"),
+    ("address", "单位地址"),
+    ("phone", "联系电话"),
+    ("department", "项目经理部"),
+    ("contacts", "联系人"),
+    ("evaluation_of_us", "客户对我方的评价"),
+)
+
+
+def required_fields() -> list[tuple[str, str]]:
+    from clients.models import Contact
+
+    labels = {f.name: str(f.verbose_name) for f in Client._meta.fields}
+    labels["contacts"] = str(Contact._meta.verbose_name)
+    return [(name, labels.get(name, fallback)) for name, fallback in REQUIRED_FIELDS]
+
+
+def archive_completeness(branch_id: int, *, limit: int = 20) -> dict:
+    """The share of the required fields filled, per client and for the branch (their mean), and
+    the least complete clients. One query."""
+    filled = {
+        "credit_code": ~Q(credit_code=""),
+        "org_type": ~Q(org_type="other"),
+        "industry": ~Q(industry=""),
+        "address": ~Q(address=""),
+        "phone": ~Q(phone=""),
+        "department": Q(department__isnull=False),
+        "evaluation_of_us": ~Q(evaluation_of_us=""),
+    }
+    from django.db.models import Case, IntegerField, Value, When
+
+    annotations = {
+        f"f_{name}": Case(When(q, then=Value(1)), default=Value(0), output_field=IntegerField())
+        for name, q in filled.items()
+    }
+    rows = list(
+        Client.objects.filter(branch_id=branch_id)
+        .annotate(n_contacts=Count("contacts"), **annotations)
+        .values("pk", "name", "n_contacts", *annotations)
+    )
+    total = len(REQUIRED_FIELDS)
+    per_client = []
+    for row in rows:
+        missing = [name for name in filled if not row[f"f_{name}"]]
+        if not row["n_contacts"]:
+            missing.append("contacts")
+        per_client.append(
+            {"id": row["pk"], "name": row["name"], "missing": missing, "share": 1 - len(missing) / total}
+        )
+    share = sum(c["share"] for c in per_client) / len(per_client) if per_client else None
+    per_client.sort(key=lambda c: (c["share"], c["name"]))
+    return {
+        "share": share,
+        "clients": len(per_client),
+        "complete": sum(1 for c in per_client if not c["missing"]),
+        "least": per_client[:limit],
+        "fields": [name for name, _label in REQUIRED_FIELDS],
+    }
+
+
+def client_growth(branch_id: int, half: HalfYear) -> dict:
+    """R32.1: the branch's client count at the end of the half year against its start."""
+    qs = Client.objects.filter(branch_id=branch_id)
+    before = qs.filter(created_at__lt=half.start).count()
+    after = qs.filter(created_at__lt=half.end).count()
+    return {"start": before, "end": after, "growth": (after - before) / before if before else None}
+
+
+# ------------------------------------------------------------------------------ indicators
+
+
+def _figure(result, key):
+    return {"value": result.values.get(key), "list": result.lists.get(key, [])}
+
+
+def compute_indicators(branch: Branch, half: HalfYear, *, standard: float) -> dict:
+    """R32: what the system computes for one branch and half year, with the records behind each
+    figure (frozen on the assessment). Figures come from crm.figures, defined once."""
+    labels = [p.label for p in half.periods()]
+    reports = {
+        r["period"]: r
+        for r in MonthlyReport.objects.filter(branch=branch, period__in=labels).values(
+            "pk", "period", "status", "on_time", "submitted_at"
+        )
+    }
+    monthly = []
+    for label in labels:
+        r = reports.get(label)
+        if r is None or r["status"] == MonthlyReport.Status.MISSING or r["on_time"] is None:
+            state = "missing"
+        else:
+            state = "on_time" if r["on_time"] else "late"
+        monthly.append({"period": label, "state": state, "report": r["pk"] if r else None})
+    growth = client_growth(branch.pk, half)
+    result = evaluate(
+        SYSTEM,
+        half.window(branch_id=branch.pk),
+        only=[
+            "complaints_received",
+            "complaints_resolved",
+            "complaints_resolved_on_time",
+            "complaints_overdue",
+            "complaints_reopened",
+            "unsatisfied_items",
+            "surveys_answered",
+        ],
+    )
+    from complaints.models import Complaint
+
+    outcomes = {
+        row["finding"] or "": row["n"]
+        for row in Complaint.objects.filter(
+            client__branch=branch, received_at__gte=half.start, received_at__lt=half.end
+        )
+        .values("finding")
+        .annotate(n=Count("pk"))
+    }
+    return {
+        "half_year": half.label,
+        "reporting": {
+            "monthly": monthly,
+            "on_time": sum(1 for m in monthly if m["state"] == "on_time"),
+            "periods": len(monthly),
+            "completeness": archive_completeness(branch.pk),
+            "growth": {
+                **growth,
+                "standard": standard,
+                "meets": growth["growth"] is not None and growth["growth"] >= standard,
+            },
+        },
+        "complaints": {
+            key: _figure(result, key)
+            for key in (
+                "complaints_received",
+                "complaints_resolved",
+                "complaints_resolved_on_time",
+                "complaints_overdue",
+                "complaints_reopened",
+            )
+        }
+        | {"outcomes": outcomes},
+        "satisfaction": {
+            "unsatisfied_items": _figure(result, "unsatisfied_items"),
+            "surveys_answered": _figure(result, "surveys_answered"),
+        },
+    }
+
+
+# ---------------------------------------------------------------------------- the round (R34)
+
+
+def assessment_round_start(*, half: HalfYear, by=None) -> tuple[AssessmentRound, list[int]]:
+    """Open (or find) the assessment of ``half`` once it has ended; returns the branches whose
+    indicators are still to compute (the caller dispatches them). Idempotent."""
+    if timezone.now() < half.end:
+        raise ValidationError(_("%(half)s 尚未结束,不能开始考核。") % {"half": half.label})
+    try:
+        with transaction.atomic():
+            rnd, _created = AssessmentRound.objects.get_or_create(
+                half_year=half.label,
+                defaults={"opened_by": by, "growth_standard": settings.CRM_CLIENT_GROWTH_STANDARD},
+            )
+    except IntegrityError:
+        rnd = AssessmentRound.objects.get(half_year=half.label)
+    with transaction.atomic():
+        rnd = AssessmentRound.objects.select_for_update().get(pk=rnd.pk)
+        for branch in reporting_branches():
+            Assessment.objects.get_or_create(branch=branch, half_year=half.label, defaults={"round": rnd})
+        rnd.total = rnd.assessments.count()
+        rnd.done = rnd.assessments.filter(computed_at__isnull=False).count()
+        rnd.save(update_fields=["total", "done", "updated_at"])
+    pending = list(rnd.assessments.filter(computed_at__isnull=True).values_list("branch_id", flat=True))
+    if not pending:
+        assessment_round_finish(round_id=rnd.pk)
+    return rnd, pending
+
+
+def _sample(branch_id: int, seed: int, size: int) -> list[int]:
+    """The accuracy sample (R32.5): reproducible from the recorded seed (same ids, same order)."""
+    ids = sorted(Client.objects.filter(branch_id=branch_id).values_list("pk", flat=True))
+    return sorted(random.Random(seed).sample(ids, min(size, len(ids))))
+
+
+def assessment_compute(*, round_id: int, branch_id: int) -> bool:
+    """One branch's part of the round: indicators, the sample; counted once."""
+    rnd = AssessmentRound.objects.get(pk=round_id)
+    half = HalfYear.parse(rnd.half_year)
+    with transaction.atomic():
+        assessment = Assessment.objects.select_for_update().get(round=rnd, branch_id=branch_id)
+        if assessment.computed_at is not None:
+            first = False
+        else:
+            assessment.indicators = compute_indicators(assessment.branch, half, standard=rnd.growth_standard)
+            assessment.sample_seed = random.SystemRandom().randrange(1, 2**31)
+            for client_id in _sample(branch_id, assessment.sample_seed, settings.CRM_SPOT_CHECK_SIZE):
+                SpotCheck.objects.get_or_create(assessment=assessment, client_id=client_id)
+            assessment.computed_at = timezone.now()
+            assessment.save()
+            AssessmentRound.objects.filter(pk=rnd.pk).update(done=F("done") + 1)
+            first = True
+    assessment_round_finish(round_id=rnd.pk)
+    return first
+
+
+def assessment_round_finish(*, round_id: int) -> bool:
+    with transaction.atomic():
+        rnd = AssessmentRound.objects.select_for_update().get(pk=round_id)
+        if (
+            rnd.state == AssessmentRound.State.OPEN
+            or rnd.assessments.filter(computed_at__isnull=True).exists()
+        ):
+            return False
+        rnd.state = AssessmentRound.State.OPEN
+        rnd.done = rnd.total
+        rnd.save()
+    url = reverse("assessments:assessment-list") + f"?half_year={rnd.half_year}"
+    transaction.on_commit(
+        lambda: notify(
+            recipients=User.objects.filter(role=Role.AUDITOR, is_active=True),
+            verb="assessment",
+            title=_("%(half)s 分子公司客户关系维护成效考核已开始") % {"half": rnd.half_year},
+            body=_("系统已计算各分子公司的考核指标并抽取信息准确性样本,请抽查并评定。"),
+            url=url,
+            key=f"assessment-open:{rnd.half_year}",
+        )
+    )
+    return True
+
+
+def halves_to_open(now: dt.datetime | None = None) -> list[HalfYear]:
+    """Catching up (R34): the last ended half year if its round is not open yet."""
+    last = HalfYear.last_ended(now)
+    rnd = AssessmentRound.objects.filter(half_year=last.label).first()
+    return [] if rnd and rnd.state == AssessmentRound.State.OPEN else [last]
+
+
+# ------------------------------------------------------------------------ the auditor's work
+
+
+def is_auditor(user) -> bool:
+    return user.is_authenticated and (user.role == Role.AUDITOR or user.is_superuser)
+
+
+def _require_auditor(user):
+    if not is_auditor(user):
+        raise PermissionDenied(_("只有考核人员可以抽查和评定。"))
+
+
+@transaction.atomic
+def spot_check_record(
+    *, check: SpotCheck, by, accurate: bool, note: str = "", at: dt.datetime | None = None
+) -> SpotCheck:
+    _require_auditor(by)
+    check = SpotCheck.objects.select_for_update().select_related("assessment").get(pk=check.pk)
+    if check.assessment.rated_at:
+        raise ValidationError(_("考核结果已评定,抽查结果不能再修改。"))
+    check.accurate = bool(accurate)
+    check.note = (note or "").strip()[:300]
+    check.checked_at = at or timezone.now()
+    check.checked_by = by
+    check.save()
+    return check
+
+
+@transaction.atomic
+def analysis_judge(*, report: AnalysisReport, by, meets: bool) -> AnalysisReport:
+    """R32.4: the auditor's judgement that the analysis report meets the requirements."""
+    _require_auditor(by)
+    report = AnalysisReport.objects.select_for_update().get(pk=report.pk)
+    if report.status != AnalysisReport.Status.SUBMITTED:
+        raise ValidationError(_("分析报告尚未提交,不能评判。"))
+    report.meets_requirements = bool(meets)
+    report.save()
+    return report
+
+
+def _add_month(moment: dt.datetime) -> dt.datetime:
+    local = timezone.localtime(moment)
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    import calendar
+
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day)
+
+
+@transaction.atomic
+def assessment_rate(
+    *, assessment: Assessment, by, rating: str, reason: str, at: dt.datetime | None = None
+) -> Assessment:
+    """R32, R33: the auditor sets 优良 / 合格 / 差 with a reason, once every sampled record is
+    checked; the consequences follow: a commendation to leaders (优良), a work summary owed
+    within a week (合格, 差), and for 差 the archive query suspended for one month."""
+    _require_auditor(by)
+    if rating not in Assessment.Rating.values:
+        raise ValidationError({"rating": _("考核结果应为优良、合格或差。")})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写评定理由。")})
+    assessment = Assessment.objects.select_for_update().select_related("branch").get(pk=assessment.pk)
+    if assessment.rated_at:
+        raise ValidationError(_("考核结果已评定。"))
+    if assessment.computed_at is None:
+        raise ValidationError(_("考核指标尚在计算,请稍后。"))
+    if assessment.spot_checks.filter(accurate__isnull=True).exists():
+        raise ValidationError(_("请先完成全部信息准确性抽查。"))
+    now = at or timezone.now()
+    assessment.rating = rating
+    assessment.reason = reason
+    assessment.rated_at = now
+    assessment.rated_by = by
+    branch = assessment.branch
+    label = assessment.get_rating_display()
+    url = reverse("assessments:assessment-detail", kwargs={"pk": assessment.pk})
+    if rating == Assessment.Rating.EXCELLENT:
+        assessment.commended_at = now
+    else:
+        WorkSummary.objects.get_or_create(
+            assessment=assessment,
+            defaults={"branch": branch, "due_at": now + dt.timedelta(days=settings.CRM_WORK_SUMMARY_DAYS)},
+        )
+    if rating == Assessment.Rating.POOR:
+        Suspension.objects.create(
+            branch=branch,
+            kind=Suspension.Kind.ARCHIVE,
+            reason=_("%(half)s 客户关系维护成效考核结果为“差”") % {"half": assessment.half_year},
+            starts_at=now,
+            ends_at=_add_month(now),
+        )
+        from crm.access import scope_changed
+
+        scope_changed()
+    assessment.save()
+    title = _("%(branch)s %(half)s 考核结果:%(rating)s") % {
+        "branch": branch,
+        "half": assessment.half_year,
+        "rating": label,
+    }
+    transaction.on_commit(
+        lambda: notify(
+            recipients=list(leaders()) + list(group_marketing()) + list(managers_of(branch)),
+            verb="assessment",
+            title=title,
+            body=(
+                _("予以通报表扬。")
+                if rating == Assessment.Rating.EXCELLENT
+                else _("请在一周内提交客户关系维护工作总结。")
+            )
+            + " "
+            + reason,
+            url=url,
+            key=f"assessment-rated:{assessment.pk}",
+        )
+    )
+    return assessment
+
+
+# ----------------------------------------------------------------------- the branch's work
+
+
+def may_submit_for(user, branch_id: int) -> bool:
+    """The branch manager submits the branch's papers (an administrator may act for them)."""
+    if not user.is_authenticated:
+        return False
+    return (
+        user.is_superuser
+        or user.role == Role.ADMIN
+        or (user.role == Role.MANAGER and user.branch_id == branch_id)
+    )
+
+
+def owed(branch: Branch, now: dt.datetime | None = None) -> list[dict]:
+    """What the branch owes and by when (R33): monthly reports not submitted, the analysis
+    report of the half year, work summaries; each with its due date and whether it is overdue."""
+    from crm.figures import Period
+
+    now = now or timezone.now()
+    out = []
+    for r in MonthlyReport.objects.filter(
+        branch=branch,
+        status__in=(MonthlyReport.Status.DRAFT, MonthlyReport.Status.MISSING, MonthlyReport.Status.RETURNED),
+    ).order_by("period"):
+        due = Period.parse(r.period).deadline
+        if r.status == MonthlyReport.Status.DRAFT and due > now + dt.timedelta(days=10):
+            continue
+        out.append(
+            {
+                "kind": "monthly_report",
+                "label": _("%(period)s 月度客户信息报表") % {"period": r.period},
+                "due_at": due,
+                "overdue": now > due,
+                "url": reverse("assessments:report-detail", kwargs={"pk": r.pk}),
+            }
+        )
+    half = HalfYear.containing(now)
+    start = HalfYear.parse(settings.CRM_REVIEW_START)
+    for h in (half.previous(), half):
+        if h < start:
+            continue
+        report = AnalysisReport.objects.filter(branch=branch, half_year=h.label).first()
+        if report and report.status == AnalysisReport.Status.SUBMITTED:
+            continue
+        if h.analysis_due > now + dt.timedelta(days=31):
+            continue
+        out.append(
+            {
+                "kind": "analysis_report",
+                "label": _("%(half)s 客户分析报告") % {"half": h.label},
+                "due_at": h.analysis_due,
+                "overdue": now > h.analysis_due,
+                "url": reverse("assessments:analysis-current") + f"?half_year={h.label}",
+            }
+        )
+    for s in WorkSummary.objects.filter(branch=branch, submitted_at__isnull=True).select_related(
+        "assessment"
+    ):
+        out.append(
+            {
+                "kind": "work_summary",
+                "label": _("%(half)s 客户关系维护工作总结") % {"half": s.assessment.half_year},
+                "due_at": s.due_at,
+                "overdue": now > s.due_at,
+                "url": reverse("assessments:summary-detail", kwargs={"pk": s.pk}),
+            }
+        )
+    return sorted(out, key=lambda o: o["due_at"])
+
+
+def holds_sync(branch: Branch, now: dt.datetime | None = None) -> Suspension | None:
+    """R33: a branch with anything overdue holds its other submissions and its pending access
+    approvals (one "submissions" row); once it has submitted what it owes the row is lifted.
+    Called by every submission and daily by the job; idempotent."""
+    now = now or timezone.now()
+    overdue = [o for o in owed(branch, now) if o["overdue"]]
+    with transaction.atomic():
+        active = list(
+            Suspension.objects.select_for_update()
+            .active(now)
+            .filter(branch=branch, kind=Suspension.Kind.SUBMISSIONS)
+        )
+        if overdue and not active:
+            reason = _("逾期未交:") + "、".join(str(o["label"]) for o in overdue)
+            return Suspension.objects.create(
+                branch=branch,
+                kind=Suspension.Kind.SUBMISSIONS,
+                reason=reason[:300],
+                starts_at=now,
+                ends_at=now + dt.timedelta(days=3650),
+            )
+        if not overdue and active:
+            Suspension.objects.filter(pk__in=[s.pk for s in active]).update(lifted_at=now)
+            return None
+    return active[0] if active else None
+
+
+def holds_sync_all(now: dt.datetime | None = None) -> int:
+    return sum(1 for branch in reporting_branches() if holds_sync(branch, now))
+
+
+def require_not_held(branch: Branch, kind: str) -> None:
+    """R33: while the branch is held, it may submit only what it owes past its due date."""
+    now = timezone.now()
+    held = Suspension.objects.active(now).filter(branch=branch, kind=Suspension.Kind.SUBMISSIONS).first()
+    if held is None:
+        return
+    overdue_kinds = {o["kind"] for o in owed(branch, now) if o["overdue"]}
+    if kind not in overdue_kinds:
+        raise ValidationError(
+            _("本单位有逾期未交的材料(%(reason)s),请先提交逾期材料,其他上报暂停。") % {"reason": held.reason}
+        )
+
+
+@transaction.atomic
+def work_summary_submit(
+    *, summary: WorkSummary, by, parts: dict, at: dt.datetime | None = None
+) -> WorkSummary:
+    """R33: the work summary, with a part for each indicator; lifts the hold it caused."""
+    if not may_submit_for(by, summary.branch_id) or not in_scope(by, "change", summary):
+        raise PermissionDenied(_("只有本单位经营部负责人可以提交工作总结。"))
+    summary = WorkSummary.objects.select_for_update().get(pk=summary.pk)
+    if summary.submitted_at:
+        raise ValidationError(_("工作总结已提交。"))
+    errors = {}
+    for part in WorkSummary.PARTS:
+        text = (parts.get(part) or "").strip()
+        if not text:
+            errors[part] = _("请填写这一部分。")
+        setattr(summary, part, text)
+    if errors:
+        raise ValidationError(errors)
+    summary.submitted_at = at or timezone.now()
+    summary.submitted_by = by
+    summary.save()
+    transaction.on_commit(lambda: holds_sync(summary.branch))
+    return summary
+
+
+# ---------------------------------------------------------------- the client analysis (R30, R31)
+
+
+def analysis_open(*, branch: Branch, half: HalfYear) -> AnalysisReport:
+    report = AnalysisReport.objects.filter(branch=branch, half_year=half.label).first()
+    if report:
+        return report
+    try:
+        with transaction.atomic():
+            return AnalysisReport.objects.create(branch=branch, half_year=half.label)
+    except IntegrityError:
+        return AnalysisReport.objects.get(branch=branch, half_year=half.label)
+
+
+def analysis_figures(branch_id: int, half: HalfYear) -> dict:
+    """R31: the figures the report is pre-filled with, from the records of the half year."""
+    from clients.grading import REPEAT_COOPERATION_PROJECTS, quadrant
+    from clients.models import ProjectType
+
+    clients = Client.objects.filter(branch_id=branch_id)
+    repeat = clients.annotate(n=Count("projects")).filter(n__gte=REPEAT_COOPERATION_PROJECTS).count()
+    quadrants: dict[str, int] = {}
+    for client in clients.filter(projects__isnull=False).distinct()[:500]:
+        q = quadrant(client)
+        quadrants[str(q["label"])] = quadrants.get(str(q["label"]), 0) + 1
+    projects = Project.objects.filter(branch_id=branch_id)
+    money = projects.aggregate(value=Sum("contract_value"), cost=Sum("cost"), profit=Sum("profit"))
+    value, cost, profit = (float(money[k] or 0) for k in ("value", "cost", "profit"))
+    by_type = [
+        {
+            "type": str(dict(ProjectType.choices).get(r["project_type"], r["project_type"])),
+            "count": r["n"],
+            "profit": float(r["p"] or 0),
+        }
+        for r in projects.values("project_type").annotate(n=Count("pk"), p=Sum("profit")).order_by("-n")
+    ]
+    window = evaluate(
+        SYSTEM,
+        half.window(branch_id=branch_id),
+        only=["complaints_received", "complaints_resolved", "surveys_answered", "unsatisfied_items"],
+    ).values
+    parents = list(
+        clients.exclude(parent_company="")
+        .values("parent_company")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=2)
+        .order_by("-n")[:10]
+    )
+    return {
+        "loyalty": {"clients": clients.count(), "repeat": repeat, "quadrants": quadrants},
+        "profit": {
+            "contract_value": value,
+            "cost": cost,
+            "profit": profit,
+            "scale_to_profit": round(value / profit, 2) if profit else None,
+            "cost_to_profit": round(cost / profit, 2) if profit else None,
+        },
+        "product": {"by_type": by_type},
+        "complaints": {k: window.get(k) for k in ("complaints_received", "complaints_resolved")},
+        "surveys": {k: window.get(k) for k in ("surveys_answered", "unsatisfied_items")},
+        "parents": [{"parent": p["parent_company"], "clients": p["n"]} for p in parents],
+    }
+
+
+ANALYSIS_TEXTS = ("loyalty", "profit", "future", "capability", "product", "common_traits")
+
+
+@transaction.atomic
+def analysis_save(
+    *, report: AnalysisReport, by, data: dict, submit: bool = False, at: dt.datetime | None = None
+) -> AnalysisReport:
+    """Save the branch's texts; with ``submit``, freeze the figures and hand it in (R31)."""
+    if not may_submit_for(by, report.branch_id) or not in_scope(by, "change", report):
+        raise PermissionDenied(_("只有本单位经营部负责人可以编写和提交客户分析报告。"))
+    report = AnalysisReport.objects.select_for_update().get(pk=report.pk)
+    if report.status == AnalysisReport.Status.SUBMITTED:
+        raise ValidationError(_("客户分析报告已提交。"))
+    for name in ANALYSIS_TEXTS:
+        if name in data:
+            setattr(report, name, (data.get(name) or "").strip())
+    if submit:
+        require_not_held(report.branch, "analysis_report")
+        aspects = ("loyalty", "profit", "future", "capability", "product")
+        missing = {n: _("请填写这一方面的分析。") for n in aspects if not getattr(report, n)}
+        if missing:
+            raise ValidationError(missing)
+        half = HalfYear.parse(report.half_year)
+        now = at or timezone.now()
+        report.figures = analysis_figures(report.branch_id, half)
+        report.status = AnalysisReport.Status.SUBMITTED
+        report.submitted_at = now
+        report.submitted_by = by
+        report.on_time = now <= half.analysis_due
+    report.save()
+    if submit:
+        transaction.on_commit(lambda: holds_sync(report.branch))
+    return report
+
+
+def may_view_results(user) -> bool:
+    return user.is_authenticated and has_global(user, Assessment, "view")

@@ -1,0 +1,347 @@
+"""Pages of the half-year review (R30-R34): what a branch owes, the client analysis report, the
+auditor's workbench, the results over half years, the work summary. Reads through ``restrict``
+(404 out of scope, 403 for a missing role); writes through assessments.review.services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.access import can, has_global
+from crm.exports import xlsx_response
+from crm.figures import HalfYear
+from crm.models import Branch, Suspension
+from crm.navigation import register as register_nav
+
+from ..models import ASPECTS, AnalysisReport, Assessment, AssessmentRound, SpotCheck, WorkSummary
+from . import services
+
+
+@register_nav("assessment_open")
+def may_open(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or has_global(user, AssessmentRound, "add"))
+
+
+@register_nav("owed")
+def may_see_owed(user) -> bool:
+    return user.is_authenticated and bool(user.branch_id) and user.role in ("staff", "manager")
+
+
+def _refusal(request, error: ValidationError):
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def _half(request, default: HalfYear) -> HalfYear:
+    raw = request.GET.get("half_year") or request.POST.get("half_year")
+    if not raw:
+        return default
+    try:
+        return HalfYear.parse(raw)
+    except ValueError as error:
+        messages.error(request, str(error))
+        return default
+
+
+# ------------------------------------------------------------------------------ owed
+
+
+@login_required
+def owed(request):
+    """R33: what the branch owes and by when, and whether its submissions are held."""
+    if not may_see_owed(request.user):
+        raise PermissionDenied(_("仅分子公司人员有待交材料。"))
+    branch = request.user.branch
+    now = timezone.now()
+    return render(
+        request,
+        "assessments/review/owed.html",
+        {
+            "title": _("待交材料"),
+            "items": services.owed(branch, now),
+            "hold": Suspension.objects.active(now)
+            .filter(branch=branch, kind=Suspension.Kind.SUBMISSIONS)
+            .first(),
+            "suspension": Suspension.objects.active(now)
+            .filter(branch=branch, kind=Suspension.Kind.ARCHIVE)
+            .first(),
+        },
+    )
+
+
+# ----------------------------------------------------------------------- analysis reports
+
+
+def _require(user, model):
+    if not can(user, "view", model):
+        raise PermissionDenied(_("您的角色不能查看此页面。"))
+
+
+@login_required
+def analysis_list(request):
+    _require(request.user, AnalysisReport)
+    qs = AnalysisReport.objects.restrict(request.user, "view").select_related("branch", "submitted_by")
+    return render(
+        request, "assessments/review/analysis_list.html", {"title": _("客户分析报告"), "reports": qs[:200]}
+    )
+
+
+@login_required
+def analysis_current(request):
+    _require(request.user, AnalysisReport)
+    branch = request.user.branch
+    if branch is None or branch.kind == Branch.Kind.HQ:
+        return redirect("assessments:analysis-list")
+    half = _half(request, HalfYear.containing())
+    report = services.analysis_open(branch=branch, half=half)
+    return redirect("assessments:analysis-detail", pk=report.pk)
+
+
+@login_required
+def analysis_detail(request, pk):
+    _require(request.user, AnalysisReport)
+    report = get_object_or_404(
+        AnalysisReport.objects.restrict(request.user, "view").select_related("branch"), pk=pk
+    )
+    half = HalfYear.parse(report.half_year)
+    if request.method == "POST":
+        try:
+            services.analysis_save(
+                report=report, by=request.user, data=request.POST, submit="submit" in request.POST
+            )
+            messages.success(
+                request, _("客户分析报告已提交。") if "submit" in request.POST else _("已保存。")
+            )
+            return redirect("assessments:analysis-detail", pk=report.pk)
+        except ValidationError as error:
+            _refusal(request, error)
+            for name in services.ANALYSIS_TEXTS:
+                setattr(report, name, request.POST.get(name, ""))
+    figures = report.figures or services.analysis_figures(report.branch_id, half)
+    editable = report.status == AnalysisReport.Status.DRAFT and services.may_submit_for(
+        request.user, report.branch_id
+    )
+    return render(
+        request,
+        "assessments/review/analysis_detail.html",
+        {
+            "title": _("%(branch)s %(half)s 客户分析报告")
+            % {"branch": report.branch, "half": report.half_year},
+            "report": report,
+            "half": half,
+            "figures": figures,
+            "aspects": [(code, label, getattr(report, code)) for code, label in ASPECTS],
+            "editable": editable,
+            "may_judge": services.is_auditor(request.user)
+            and report.status == AnalysisReport.Status.SUBMITTED,
+        },
+    )
+
+
+@require_POST
+@login_required
+def analysis_judge(request, pk):
+    _require(request.user, AnalysisReport)
+    report = get_object_or_404(AnalysisReport.objects.restrict(request.user, "view"), pk=pk)
+    try:
+        services.analysis_judge(report=report, by=request.user, meets=request.POST.get("meets") == "yes")
+        messages.success(request, _("已记录评判。"))
+    except ValidationError as error:
+        _refusal(request, error)
+    return redirect("assessments:analysis-detail", pk=report.pk)
+
+
+# ----------------------------------------------------------------------------- assessments
+
+
+@login_required
+def assessment_list(request):
+    """Results by branch over half years (marketing, leaders, auditors; a branch sees its own)."""
+    _require(request.user, Assessment)
+    qs = (
+        Assessment.objects.restrict(request.user, "view")
+        .select_related("branch", "rated_by")
+        .order_by("-half_year", "branch__sort_order")
+    )
+    half = request.GET.get("half_year", "")
+    if half:
+        qs = qs.filter(half_year=half)
+    rows = list(qs[:500])
+    if request.GET.get("export") == "xlsx":
+        return xlsx_response(
+            _("分子公司考核结果"),
+            _("分子公司考核结果"),
+            [_("半年度"), _("分子公司"), _("考核结果"), _("评定理由"), _("评定时间"), _("考核人员")],
+            [
+                [
+                    a.half_year,
+                    str(a.branch),
+                    a.get_rating_display(),
+                    a.reason,
+                    a.rated_at,
+                    a.rated_by.display_name if a.rated_by else "",
+                ]
+                for a in rows
+            ],
+        )
+    halves = sorted({a.half_year for a in rows}, reverse=True)
+    branches = sorted({a.branch for a in rows}, key=lambda b: (b.sort_order, b.code))
+    grid = {(a.branch_id, a.half_year): a for a in rows}
+    matrix = [{"branch": b, "cells": [grid.get((b.pk, h)) for h in halves]} for b in branches]
+    return render(
+        request,
+        "assessments/review/assessment_list.html",
+        {
+            "title": _("分子公司客户关系维护成效考核"),
+            "rows": rows,
+            "halves": halves,
+            "matrix": matrix,
+            "rounds": AssessmentRound.objects.restrict(request.user, "view")[:6]
+            if has_global(request.user, AssessmentRound, "view")
+            else [],
+        },
+    )
+
+
+def _assessment(request, pk) -> Assessment:
+    _require(request.user, Assessment)
+    return get_object_or_404(
+        Assessment.objects.restrict(request.user, "view").select_related("branch", "round", "rated_by"), pk=pk
+    )
+
+
+@login_required
+def assessment_detail(request, pk):
+    """The auditor's workbench: the computed indicators with the records behind them, the
+    spot check, the analysis report's judgement, and the rating."""
+    assessment = _assessment(request, pk)
+    checks = list(assessment.spot_checks.select_related("client", "client__owner", "checked_by"))
+    analysis = AnalysisReport.objects.filter(branch=assessment.branch, half_year=assessment.half_year).first()
+    auditor = services.is_auditor(request.user)
+    return render(
+        request,
+        "assessments/review/assessment_detail.html",
+        {
+            "title": _("%(branch)s %(half)s 考核")
+            % {"branch": assessment.branch, "half": assessment.half_year},
+            "a": assessment,
+            "ind": assessment.indicators or {},
+            "checks": checks,
+            "checked": sum(1 for c in checks if c.accurate is not None),
+            "accurate": sum(1 for c in checks if c.accurate),
+            "analysis": analysis,
+            "auditor": auditor,
+            "may_rate": auditor and not assessment.rated_at and assessment.computed_at,
+            "ratings": Assessment.Rating.choices,
+            "summary": getattr(assessment, "work_summary", None) if assessment.rated_at else None,
+            "fields": services.required_fields(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def spot_check(request, pk, check_pk):
+    assessment = _assessment(request, pk)
+    check = get_object_or_404(SpotCheck, pk=check_pk, assessment=assessment)
+    try:
+        services.spot_check_record(
+            check=check,
+            by=request.user,
+            accurate=request.POST.get("accurate") == "yes",
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as error:
+        _refusal(request, error)
+    return redirect(f"{assessment_url(assessment)}#checks")
+
+
+def assessment_url(assessment) -> str:
+    from django.urls import reverse
+
+    return reverse("assessments:assessment-detail", kwargs={"pk": assessment.pk})
+
+
+@require_POST
+@login_required
+def assessment_rate(request, pk):
+    assessment = _assessment(request, pk)
+    try:
+        services.assessment_rate(
+            assessment=assessment,
+            by=request.user,
+            rating=request.POST.get("rating", ""),
+            reason=request.POST.get("reason", "")[:2000],
+        )
+        messages.success(request, _("考核结果已评定,相关单位和集团领导已收到通知。"))
+    except ValidationError as error:
+        _refusal(request, error)
+    return redirect("assessments:assessment-detail", pk=assessment.pk)
+
+
+@login_required
+def assessment_open(request):
+    """R34 by hand: an administrator or group marketing opens a half year's assessment."""
+    if not may_open(request.user):
+        raise PermissionDenied(_("只有系统管理员和集团市场营销部可以开始考核。"))
+    if request.method == "POST":
+        from ..tasks import dispatch_assessment
+
+        try:
+            half = HalfYear.parse(request.POST.get("half_year", ""))
+            rnd = dispatch_assessment(half, by=request.user)
+            messages.success(request, _("已开始 %(half)s 的考核。") % {"half": rnd.half_year})
+        except ValueError as error:
+            messages.error(request, str(error))
+        except ValidationError as error:
+            _refusal(request, error)
+        return redirect("assessments:assessment-open")
+    rounds = AssessmentRound.objects.restrict(request.user, "view").select_related("opened_by")[:12]
+    return render(
+        request,
+        "assessments/review/assessment_open.html",
+        {
+            "title": _("开始半年考核"),
+            "rounds": rounds,
+            "running": any(r.state == AssessmentRound.State.RUNNING for r in rounds),
+            "suggested": HalfYear.last_ended(),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------- work summary
+
+
+@login_required
+def summary_detail(request, pk):
+    _require(request.user, WorkSummary)
+    summary = get_object_or_404(
+        WorkSummary.objects.restrict(request.user, "view").select_related("branch", "assessment"), pk=pk
+    )
+    if request.method == "POST":
+        try:
+            services.work_summary_submit(summary=summary, by=request.user, parts=request.POST)
+            messages.success(request, _("工作总结已提交。"))
+            return redirect("assessments:summary-detail", pk=summary.pk)
+        except ValidationError as error:
+            _refusal(request, error)
+            for part in WorkSummary.PARTS:
+                setattr(summary, part, request.POST.get(part, ""))
+    parts = [(p, WorkSummary._meta.get_field(p).verbose_name, getattr(summary, p)) for p in WorkSummary.PARTS]
+    return render(
+        request,
+        "assessments/review/summary_detail.html",
+        {
+            "title": _("%(branch)s %(half)s 客户关系维护工作总结")
+            % {"branch": summary.branch, "half": summary.assessment.half_year},
+            "summary": summary,
+            "parts": parts,
+            "editable": summary.submitted_at is None
+            and services.may_submit_for(request.user, summary.branch_id),
+        },
+    )
