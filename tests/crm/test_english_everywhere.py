@@ -14,9 +14,10 @@ and the spreadsheet vocabulary of the client import (the group's 客户信息统
 values the import reads), which the import page lists because files carry them. The group's
 name (CRM_GROUP_NAME, configured per deployment) is data too.
 
-The reporting area (templates/assessments/) is being built alongside: its navigation labels go
-through {% translate %} and get their English with that work, so the msgids of its templates are
-taken out as well (only those, and only while they are wrapped)."""
+The monthly reporting pages (a branch's report, the lists behind its figures, the group roll-up,
+the monthly close, the rankings) and the reporting API's refusals are covered like the others:
+reports in each state (draft, submitted on time, returned), a closing running and one done, a
+ranking with its rows."""
 
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ import datetime as dt
 import html
 import json
 import re
-from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -33,12 +33,16 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from assessments import services as report_services
+from assessments.models import MonthlyClose
 from clients.access import services as access_services
 from clients.imports.spreadsheet import COLUMNS
 from clients.models import OrgType, Stage
 from complaints import services as complaint_services
+from crm import figures as fig
 from surveys import services as survey_services
 from surveys.models import SurveyTemplate
+from tests.assessments.helpers import at
 from tests.clients.factories import ClientFactory, ContactFactory, NeedFactory, ProjectFactory
 from tests.surveys.conftest import ensure_shipped_templates
 
@@ -48,14 +52,6 @@ HAN = re.compile(r"[\u4e00-\u9fff]+")
 
 # Chinese by design, not by omission (see the docstring).
 LANGUAGE_NAMES = ["简体中文"]
-
-
-def _in_progress() -> list[str]:
-    """The {% translate %} msgids of the reporting area's templates (see the docstring)."""
-    found = []
-    for path in (Path(settings.BASE_DIR) / "templates" / "assessments").glob("*.html"):
-        found += re.findall(r'{%\s*translate\s+"([^"]+)"', path.read_text(encoding="utf-8"))
-    return found
 
 
 SPREADSHEET_WORDS = [
@@ -93,7 +89,7 @@ def _data_strings() -> set[str]:
 
 def _leftover(text: str, extra=()) -> list[str]:
     """The Han runs of ``text`` once the data (and ``extra``) are taken out, with context."""
-    known = [settings.CRM_GROUP_NAME, *LANGUAGE_NAMES, *_in_progress(), *extra]
+    known = [settings.CRM_GROUP_NAME, *LANGUAGE_NAMES, *extra]
     for value in sorted({*_data_strings(), *known}, key=len, reverse=True):
         text = text.replace(value, " ")
     return [text[max(0, m.start() - 60) : m.end() + 20].replace("\n", " ") for m in HAN.finditer(text)]
@@ -271,9 +267,9 @@ def _api_errors(org, world):
     ]
 
 
-def test_api_errors_are_english(org, world):
+def _api_problems(org, cases) -> dict:
     problems = {}
-    for persona, method, url, data, expected in _api_errors(org, world):
+    for persona, method, url, data, expected in cases:
         api = english_api(org, persona)
         response = (
             getattr(api, method)(url, data, format="json") if data is not None else getattr(api, method)(url)
@@ -282,6 +278,11 @@ def test_api_errors_are_english(org, world):
         left = _leftover(response.content.decode())
         if left:
             problems[f"{method.upper()} {url}"] = left
+    return problems
+
+
+def test_api_errors_are_english(org, world):
+    problems = _api_problems(org, _api_errors(org, world))
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
 
 
@@ -301,3 +302,151 @@ def test_api_messages_in_english(org, world):
     # The default language stays Chinese.
     chinese = org.api("east_manager").post(f"/api/complaints/{complaint.pk}/close/", {}, format="json")
     assert chinese.json()["detail"] == ["投诉当前状态为“已受理”,不能关闭。"]
+
+
+# ------------------------------------------------------------------------- monthly reporting
+
+DEC = fig.Period(2026, 12)
+
+
+@pytest.fixture
+def reporting(org, world):
+    """December 2026's reports of east (a draft), south (submitted on time) and design (submitted,
+    then returned with a reason), a closing running and one done, and a quarter's ranking."""
+    east = report_services.report_open(branch=org.branches["east"], period=DEC)
+    south = report_services.report_submit(
+        report=report_services.report_open(branch=org.branches["south"], period=DEC),
+        by=org["south_manager"],
+        remarks="本月新增两家意向客户",
+        at=at("2026-12-20T10:00"),
+    )
+    design = report_services.report_submit(
+        report=report_services.report_open(branch=org.branches["design"], period=DEC),
+        by=org["design_manager"],
+        at=at("2026-12-21T10:00"),
+    )
+    design = report_services.report_return(
+        report=design, by=org["marketing"], reason="新增客户数与台账不符", at=at("2026-12-22T10:00")
+    )
+    MonthlyClose.objects.create(period="2026-11", total=4, done=2)
+    MonthlyClose.objects.create(
+        period="2026-10",
+        state=MonthlyClose.State.DONE,
+        total=4,
+        done=4,
+        started_at=at("2026-10-25T20:00"),
+        finished_at=at("2026-10-25T20:01"),
+    )
+    ranking, _ = report_services.ranking_build(kind="quarter", label="2026Q3", as_of=at("2026-10-01T00:00"))
+    return {**world, "east": east, "south": south, "design": design, "ranking": ranking}
+
+
+def _reporting_pages(reporting):
+    east, south, design = reporting["east"], reporting["south"], reporting["design"]
+    detail = "assessments:report-detail"
+    return {
+        "east_manager": [
+            reverse("assessments:report-list"),
+            # This period's report: followed to the report page.
+            reverse("assessments:report-current"),
+            reverse(detail, kwargs={"pk": east.pk}),
+            reverse("assessments:report-figure", kwargs={"pk": east.pk, "key": "new_clients"}),
+            reverse("assessments:ranking-list"),
+        ],
+        "marketing": [
+            reverse("assessments:report-list"),
+            reverse("assessments:rollup") + f"?period={DEC.label}",
+            reverse(detail, kwargs={"pk": south.pk}),
+            reverse(detail, kwargs={"pk": design.pk}),
+            reverse("assessments:report-figure", kwargs={"pk": south.pk, "key": "new_clients"}),
+            reverse("assessments:close-list"),
+            reverse("assessments:ranking-list"),
+            reverse("assessments:ranking-detail", kwargs={"pk": reporting["ranking"].pk}),
+        ],
+    }
+
+
+@pytest.mark.parametrize("persona", ["east_manager", "marketing"])
+def test_reporting_pages_show_no_chinese_outside_data(org, reporting, persona):
+    web = english(org.web(persona))
+    problems = {}
+    for url in _reporting_pages(reporting)[persona]:
+        page = web.get(url, follow=True)
+        assert page.status_code == 200, (url, page.status_code)
+        if url == reverse("assessments:report-current"):
+            assert page.redirect_chain, url
+            assert page.request["PATH_INFO"].startswith("/reports/monthly/"), page.redirect_chain
+        text = page.content.decode()
+        assert 'lang="en"' in text, url
+        left = _leftover(text)
+        if left:
+            problems[url] = left[:8]
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def test_reporting_refusals_on_the_pages_are_english(org, reporting):
+    web = english(org.web("marketing"))
+    url = reverse("assessments:report-return", kwargs={"pk": reporting["east"].pk})
+    page = web.post(url, {"reason": "x"}, follow=True)
+    assert page.status_code == 200
+    text = html.unescape(page.content.decode())
+    assert (
+        "The report's current status is “Not yet submitted”; only a submitted report can be returned." in text
+    )
+    assert not _leftover(text), _leftover(text)
+    page = web.get(reverse("assessments:rollup") + "?period=2026/12")
+    text = html.unescape(page.content.decode())
+    assert "The period must be written as “year-month”, for example 2026-12." in text
+    assert not _leftover(text), _leftover(text)
+
+
+def _reporting_api_errors(reporting):
+    east, south, design = reporting["east"], reporting["south"], reporting["design"]
+    reports = "/api/monthly-reports"
+    return [
+        # Refused steps (400): a draft is neither returned nor accepted, a submitted report not
+        # submitted again, a return needs its reason.
+        ("marketing", "post", f"{reports}/{east.pk}/return/", {"reason": "x"}, 400),
+        ("marketing", "post", f"{reports}/{east.pk}/accept/", {}, 400),
+        ("south_manager", "post", f"{reports}/{south.pk}/submit/", {}, 400),
+        ("marketing", "post", f"{reports}/{south.pk}/return/", {"reason": ""}, 400),
+        # A period that is not "year-month" (400).
+        ("marketing", "post", f"{reports}/close/", {"period": "2026/12"}, 400),
+        ("marketing", "get", f"{reports}/rollup/?period=2026/12", None, 400),
+        ("marketing", "get", f"{reports}/?period=12-2026", None, 400),
+        # Role refusals (403).
+        ("east_manager", "post", f"{reports}/{east.pk}/return/", {"reason": "x"}, 403),
+        ("east_manager", "post", f"{reports}/close/", {"period": "2026-11"}, 403),
+        ("east_manager", "get", f"{reports}/rollup/?period=2026-12", None, 403),
+        ("norole", "get", "/api/rankings/", None, 403),
+        # Out of scope (404), never deleted (405).
+        ("east_manager", "get", f"{reports}/{design.pk}/", None, 404),
+        ("marketing", "delete", f"{reports}/{east.pk}/", None, 405),
+    ]
+
+
+def test_reporting_api_errors_are_english(org, reporting):
+    problems = _api_problems(org, _reporting_api_errors(reporting))
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def test_reporting_api_messages_in_english(org, reporting):
+    east = reporting["east"]
+    marketing = english_api(org, "marketing")
+    refused = marketing.post(f"/api/monthly-reports/{east.pk}/return/", {"reason": "x"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["detail"] == [
+        "The report's current status is “Not yet submitted”; only a submitted report can be returned."
+    ]
+    close = marketing.post("/api/monthly-reports/close/", {"period": "2026/12"}, format="json")
+    assert close.status_code == 400
+    assert close.json()["period"] == ["The period must be written as “year-month”, for example 2026-12."]
+    role = english_api(org, "east_manager").post(
+        f"/api/monthly-reports/{east.pk}/return/", {"reason": "x"}, format="json"
+    )
+    assert (
+        role.json()["detail"] == "Only the group marketing department can accept or return monthly reports."
+    )
+    # The default language stays Chinese.
+    chinese = org.api("marketing").post("/api/monthly-reports/close/", {"period": "2026/12"}, format="json")
+    assert chinese.json()["period"] == ["期间格式应为“年-月”,例如 2026-12。"]
