@@ -162,7 +162,9 @@ class HalfYear:
     def analysis_due(self) -> dt.datetime:
         """The end of the day the branch's client analysis report is due (R31)."""
         month, day = (int(x) for x in settings.CRM_ANALYSIS_DUE[self.half - 1].split("-"))
-        return dt.datetime.combine(dt.date(self.year, month, day) + dt.timedelta(days=1), dt.time.min, tzinfo=_tz())
+        return dt.datetime.combine(
+            dt.date(self.year, month, day) + dt.timedelta(days=1), dt.time.min, tzinfo=_tz()
+        )
 
     def periods(self) -> list[Period]:
         """The monthly reporting periods whose 25th falls in the half year."""
