@@ -1,7 +1,36 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+# The records the dashboards count (R35): a save or delete of any drops the cached figures.
+COUNTED = (
+    "clients.Client",
+    "clients.GradeChange",
+    "clients.StageChange",
+    "clients.Need",
+    "clients.Visit",
+    "clients.VisitPlan",
+    "complaints.Complaint",
+    "complaints.Event",
+    "surveys.Survey",
+    "surveys.Answer",
+    "assessments.MonthlyReport",
+    "assessments.Assessment",
+    "crm.Suspension",
+    "clients.AccessGrant",
+)
+
 
 class AssessmentsConfig(AppConfig):
     name = "assessments"
     verbose_name = _("上报与考核")
+
+    def ready(self):
+        from django.apps import apps
+        from django.db.models.signals import post_delete, post_save
+
+        from .dashboards.selectors import bump
+
+        for label in COUNTED:
+            model = apps.get_model(label)
+            post_save.connect(bump, sender=model, dispatch_uid=f"dashboard-bump-save-{label}")
+            post_delete.connect(bump, sender=model, dispatch_uid=f"dashboard-bump-delete-{label}")

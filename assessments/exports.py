@@ -10,6 +10,7 @@ from urllib.parse import quote
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from crm import figures as fig
 from crm.exports import XLSX, append_row, workbook
@@ -71,7 +72,7 @@ def report(report, result: fig.Result, departments) -> HttpResponse:
     if result.no_change:
         rows.append([_("本期无变化"), "", *[""] * (len(departments) + 1)])
     if report.remarks:
-        rows.append([_("说明"), report.remarks, *[""] * (len(departments) + 1)])
+        rows.append([pgettext("monthly report", "说明"), report.remarks, *[""] * (len(departments) + 1)])
     title = _("%(branch)s 客户信息统计表 %(period)s") % {"branch": report.branch, "period": report.period}
     wb = workbook(title, headers, rows)
     for f in fig.figures():

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.access import RestrictedManager, RestrictedQuerySet, Scope, has_global
 from crm.fields import LimitedTextField
@@ -25,7 +26,7 @@ class MonthlyReport(Versioned, BusinessModel):
         DRAFT = "draft", _("待上报")
         SUBMITTED = "submitted", _("已上报")
         RETURNED = "returned", _("已退回")
-        ACCEPTED = "accepted", _("已确认")
+        ACCEPTED = "accepted", pgettext_lazy("monthly report status", "已确认")
         MISSING = "missing", _("未上报")
 
     branch = models.ForeignKey(
@@ -33,7 +34,7 @@ class MonthlyReport(Versioned, BusinessModel):
     )
     period = models.CharField(_("期间"), max_length=7, db_index=True)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT)
-    remarks = LimitedTextField(_("说明"), blank=True)
+    remarks = LimitedTextField(pgettext_lazy("monthly report", "说明"), blank=True)
     snapshot = models.JSONField(_("上报数据"), null=True, blank=True, editable=False)
     frozen_at = models.DateTimeField(_("冻结时间"), null=True, blank=True, editable=False)
     no_change = models.BooleanField(_("无变化"), default=False, editable=False)
@@ -132,7 +133,7 @@ class ReportEvent(BusinessModel):
         verbose_name=_("操作人"),
     )
     at = models.DateTimeField(_("时间"), default=timezone.now)
-    note = LimitedTextField(_("说明"), blank=True)
+    note = LimitedTextField(pgettext_lazy("monthly report", "说明"), blank=True)
     snapshot = models.JSONField(null=True, blank=True, editable=False)
 
     scope = Scope(branch="report__branch")

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .dashboards import views as dashboards
 from .review import views as review
 
 app_name = "assessments"
@@ -29,4 +30,7 @@ urlpatterns = [
     path("assessments/<int:pk>/checks/<int:check_pk>/", review.spot_check, name="assessment-check"),
     path("assessments/<int:pk>/rate/", review.assessment_rate, name="assessment-rate"),
     path("summaries/<int:pk>/", review.summary_detail, name="summary-detail"),
+    path("dashboard/", dashboards.dashboard, name="dashboard"),
+    path("dashboard/figures/<slug:key>/", dashboards.dashboard_figure, name="dashboard-figure"),
+    path("dashboard/transitions/", dashboards.dashboard_transitions, name="dashboard-transitions"),
 ]

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from crm import figures as fig
@@ -88,7 +89,7 @@ def report_list(request):
         request,
         "assessments/report_list.html",
         {
-            "title": _("月度客户信息报表"),
+            "title": pgettext("list title", "月度客户信息报表"),
             "page": page,
             "branches": Branch.objects.restrict(request.user, "view").exclude(kind=Branch.Kind.HQ),
             "statuses": MonthlyReport.Status.choices,

@@ -510,7 +510,7 @@ register(
 )
 
 
-def grades_as_of(at, *, branch_ids=None) -> dict[int, dict[str, int]]:
+def grades_as_of(at, *, branch_ids=None, queryset=None) -> dict[int, dict[str, int]]:
     """R29, R35: each branch's numbers of A, B and C clients as they stood at ``at``, read back
     from the grading trail (R7: every grade change is a GradeChange): a client's grade at ``at``
     is the "from" of its first change after ``at``, else its grade now. Clients created after
@@ -519,7 +519,7 @@ def grades_as_of(at, *, branch_ids=None) -> dict[int, dict[str, int]]:
     from django.db.models.functions import Coalesce
 
     later = GradeChange.objects.filter(client=OuterRef("pk"), changed_at__gt=at).order_by("changed_at", "pk")
-    qs = Client.objects.filter(created_at__lte=at)
+    qs = (queryset if queryset is not None else Client.objects.all()).filter(created_at__lte=at)
     if branch_ids is not None:
         qs = qs.filter(branch_id__in=list(branch_ids))
     rows = (
@@ -533,4 +533,26 @@ def grades_as_of(at, *, branch_ids=None) -> dict[int, dict[str, int]]:
         grade = row["then"] or Grade.C  # graded for the first time after ``at``: the default
         counts = out.setdefault(row["branch_id"], {g: 0 for g in Grade.values})
         counts[grade] += row["n"]
+    return out
+
+
+def grade_transitions(queryset, start, end) -> dict[tuple[str, str], list[int]]:
+    """R35: how each client's grade at ``start`` became its grade at ``end`` (both read back from
+    the grading trail), as (from, to) -> client ids, for the clients of ``queryset`` (restricted by
+    the caller) that existed at ``start``. One query."""
+    from django.db.models import Subquery
+    from django.db.models.functions import Coalesce
+
+    def grade_at(moment):
+        later = GradeChange.objects.filter(client=OuterRef("pk"), changed_at__gt=moment).order_by("changed_at", "pk")
+        return Coalesce(Subquery(later.values("from_grade")[:1]), F("grade"))
+
+    rows = (
+        queryset.filter(created_at__lte=start)
+        .annotate(g_from=grade_at(start), g_to=grade_at(end))
+        .values_list("pk", "g_from", "g_to")
+    )
+    out: dict[tuple[str, str], list[int]] = {}
+    for pk, g_from, g_to in rows:
+        out.setdefault((g_from or Grade.C, g_to or Grade.C), []).append(pk)
     return out

@@ -10,4 +10,8 @@ router.register("analysis-reports", AnalysisReportViewSet, basename="analysis-re
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("work-summaries", WorkSummaryViewSet, basename="work-summary")
 
-urlpatterns = router.urls
+from django.urls import path  # noqa: E402
+
+from ..dashboards.views import DashboardView  # noqa: E402
+
+urlpatterns = [path("dashboard/", DashboardView.as_view(), name="api-dashboard"), *router.urls]

@@ -1,0 +1,274 @@
+"""The managers' dashboards (R35): the group's (group marketing, leaders, auditors) and a branch's
+(its manager). Every figure is read through ``restrict(user, ...)`` and carries the URL of the list
+behind it, whose count is the figure. The figures of a period come from crm.figures (defined once,
+shared with the monthly report and the assessment).
+
+What is expensive is cached per user, period and branch, in the cache every process shares, and
+dropped when the records it counts change (``bump``, connected to their saves and deletes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+
+from clients.figures import grade_transitions, grades_as_of
+from clients.models import Client, Grade, Stage
+from clients.selectors import visit_overdue_q
+from crm import figures as fig
+from crm.models import Branch
+
+from ..models import TIMELINESS, Assessment, MonthlyReport
+
+CACHE_SECONDS = 600
+GENERATION_KEY = "dashboard:generation"
+
+
+def bump(**kwargs) -> None:
+    """Invalidate every cached dashboard (the records they count changed)."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 1, None)
+
+
+def _generation() -> int:
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        cache.add(GENERATION_KEY, 1, None)
+        value = cache.get(GENERATION_KEY, 1)
+    return value
+
+
+def branches_of(user):
+    """The reporting branches the user may see (restrict on Branch)."""
+    return (
+        Branch.objects.restrict(user, "view")
+        .filter(is_active=True)
+        .exclude(kind=Branch.Kind.HQ)
+        .order_by("sort_order", "code")
+    )
+
+
+def _url(name: str, **params) -> str:
+    params = {k: v for k, v in params.items() if v not in (None, "")}
+    return reverse(name) + (f"?{urlencode(params)}" if params else "")
+
+
+def figure_url(key: str, period: fig.Period, branch_id: int | None) -> str:
+    return (
+        reverse("assessments:dashboard-figure", kwargs={"key": key})
+        + "?"
+        + urlencode({k: v for k, v in {"period": period.label, "branch": branch_id}.items() if v})
+    )
+
+
+def _month_ends(period: fig.Period, n: int = 12) -> list[tuple[str, dt.datetime]]:
+    out = []
+    p = period
+    for _i in range(n):
+        out.append((p.label, min(p.end, timezone.now())))
+        p = p.previous()
+    return list(reversed(out))
+
+
+def dashboard(
+    user, *, period: fig.Period, branch_id: int | None = None, since: dt.date | None = None
+) -> dict:
+    """Everything the dashboard shows, cached. ``since``: the start of the transition matrix
+    (default: half a year before the period's end, the span the re-grading reviews)."""
+    key = f"dashboard:{_generation()}:{user.pk}:{period.label}:{branch_id or ''}:{since or ''}"
+    data = cache.get(key)
+    if data is None:
+        data = compute(user, period=period, branch_id=branch_id, since=since)
+        cache.set(key, data, CACHE_SECONDS)
+    return data
+
+
+def compute(user, *, period: fig.Period, branch_id: int | None = None, since: dt.date | None = None) -> dict:
+    branches = list(branches_of(user))
+    if branch_id is not None:
+        branches = [b for b in branches if b.pk == branch_id]
+    ids = [b.pk for b in branches]
+    names = {b.pk: str(b) for b in branches}
+    clients = Client.objects.restrict(user, "view").filter(branch_id__in=ids)
+
+    # Grades now, by branch: each cell is the archive list filtered the same way.
+    grades = {b: {g: 0 for g in Grade.values} for b in ids}
+    for row in clients.order_by().values("branch_id", "grade").annotate(n=Count("pk")):
+        grades[row["branch_id"]][row["grade"]] = row["n"]
+    grade_rows = [
+        {
+            "branch_id": b,
+            "branch": names[b],
+            "cells": [
+                {"grade": g, "value": grades[b][g], "url": _url("clients:client-list", branch=b, grade=g)}
+                for g in Grade.values
+            ],
+            "total": sum(grades[b].values()),
+        }
+        for b in ids
+    ]
+    grade_totals = [
+        {
+            "grade": g,
+            "value": sum(grades[b][g] for b in ids),
+            "url": _url("clients:client-list", grade=g, branch=branch_id),
+        }
+        for g in Grade.values
+    ]
+
+    # Month by month: the grades as they stood at each period's end (the grading trail).
+    history = []
+    for label, moment in _month_ends(period):
+        counts = grades_as_of(moment, branch_ids=ids, queryset=clients)
+        history.append(
+            {"period": label, **{g: sum(c.get(g, 0) for c in counts.values()) for g in Grade.values}}
+        )
+
+    # The transition matrix between two dates.
+    end = min(period.end, timezone.now())
+    start_day = since or (timezone.localtime(end).date() - dt.timedelta(days=182))
+    start = dt.datetime.combine(start_day, dt.time.min, tzinfo=timezone.get_default_timezone())
+    moves = grade_transitions(clients, start, end)
+    matrix = [
+        {
+            "from": a,
+            "cells": [
+                {
+                    "to": b,
+                    "value": len(moves.get((a, b), [])),
+                    "url": _url(
+                        "assessments:dashboard-transitions",
+                        start=start_day.isoformat(),
+                        end=timezone.localtime(end).date().isoformat(),
+                        **{"from": a, "to": b},
+                        branch=branch_id,
+                    ),
+                }
+                for b in Grade.values
+            ],
+        }
+        for a in Grade.values
+    ]
+
+    # The stage funnel.
+    stages = dict(clients.order_by().values_list("stage").annotate(n=Count("pk")))
+    funnel = [
+        {
+            "stage": code,
+            "label": str(label),
+            "value": stages.get(code, 0),
+            "url": _url("clients:client-list", stage=code, branch=branch_id),
+        }
+        for code, label in Stage.choices
+    ]
+
+    # The period's figures (complaints, needs, visits, surveys), as in the monthly report.
+    result = fig.evaluate(user, period.window(branch_id=branch_id))
+    figures = []
+    for f in fig.figures():
+        by_branch = [
+            {"branch_id": b, "branch": names[b], "value": result.branches.get(f.key, {}).get(str(b), 0)}
+            for b in ids
+        ]
+        figures.append(
+            {
+                "key": f.key,
+                "label": str(f.label),
+                "section": f.section,
+                "value": result.values.get(f.key, 0),
+                "url": figure_url(f.key, period, branch_id),
+                "branches": by_branch,
+            }
+        )
+    rates = [
+        {"key": r.key, "label": str(r.label), "section": r.section, "value": result.values.get(r.key)}
+        for r in fig.rates()
+    ]
+
+    overdue_visits = clients.filter(visit_overdue_q()).count()
+
+    reports = {
+        r.branch_id: r
+        for r in MonthlyReport.objects.restrict(user, "view")
+        .filter(period=period.label, branch_id__in=ids)
+        .defer("snapshot")
+    }
+    report_status = []
+    for b in ids:
+        r = reports.get(b)
+        t = r.timeliness if r else ("missing" if timezone.now() > period.deadline else "pending")
+        report_status.append(
+            {
+                "branch": names[b],
+                "timeliness": t,
+                "label": str(TIMELINESS[t]),
+                "url": reverse("assessments:report-detail", kwargs={"pk": r.pk}) if r else "",
+            }
+        )
+    last_half = fig.HalfYear.last_ended()
+    ratings = [
+        {
+            "branch": names.get(a.branch_id, str(a.branch_id)),
+            "half_year": a.half_year,
+            "rating": a.rating,
+            "label": a.get_rating_display() if a.rating else "",
+            "url": reverse("assessments:assessment-detail", kwargs={"pk": a.pk}),
+        }
+        for a in Assessment.objects.restrict(user, "view")
+        .filter(branch_id__in=ids, half_year__in=[last_half.label, last_half.previous().label])
+        .order_by("-half_year", "branch__sort_order")
+    ]
+    return {
+        "period": period.label,
+        "branch": branch_id,
+        "branches": [{"id": b, "name": names[b]} for b in ids],
+        "grades": {"rows": grade_rows, "totals": grade_totals},
+        "grade_history": history,
+        "transitions": {
+            "start": start_day.isoformat(),
+            "end": timezone.localtime(end).date().isoformat(),
+            "matrix": matrix,
+        },
+        "funnel": funnel,
+        "figures": figures,
+        "rates": rates,
+        "overdue_visits": {
+            "value": overdue_visits,
+            "url": _url("clients:client-list", overdue="visit", branch=branch_id),
+        },
+        "report_status": report_status,
+        "ratings": ratings,
+    }
+
+
+def transition_clients(user, *, start: dt.date, end: dt.date, from_grade: str, to_grade: str, branch_id=None):
+    """The clients behind one cell of the transition matrix."""
+    tz = timezone.get_default_timezone()
+    qs = Client.objects.restrict(user, "view").filter(branch__in=branches_of(user))
+    if branch_id is not None:
+        qs = qs.filter(branch_id=branch_id)
+    start_at = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
+    end_at = min(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz), timezone.now())
+    ids = grade_transitions(qs, start_at, end_at).get((from_grade, to_grade), [])
+    return Client.objects.filter(pk__in=ids).select_related("branch", "owner").order_by("name")
+
+
+def may_view(user) -> bool:
+    """Group roles see the group's dashboard; a branch manager their branch's."""
+    from crm.access import has_global
+
+    if not user.is_authenticated:
+        return False
+    return has_global(user, Client, "view") or user.role == "manager"
+
+
+def has_group_view(user) -> bool:
+    from crm.access import has_global
+
+    return has_global(user, Client, "view")
