@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.figures import Column, Figure, Rate, Window, narrow, register, rows_of, section
 
@@ -91,7 +92,7 @@ _columns = (
 register(
     Figure(
         "complaints_received",
-        _("受理投诉"),
+        pgettext_lazy("figure", "受理投诉"),
         "complaints",
         210,
         complaints_received,
