@@ -28,6 +28,7 @@ class AssessmentsConfig(AppConfig):
         from django.apps import apps
         from django.db.models.signals import post_delete, post_save
 
+        from . import home_panels  # noqa: F401  (registers the home panels)
         from .dashboards.selectors import bump
 
         for label in COUNTED:

@@ -19,7 +19,7 @@ from .selectors import (
 )
 
 
-@register(order=10)
+@register(order=10, roles=("staff", "manager", "marketing"))
 def overdue_visits_panel(user):
     if not can(user, "view", VisitPlan):
         return None
@@ -64,7 +64,7 @@ def a_without_plan_panel(user):
     }
 
 
-@register(order=11)
+@register(order=11, roles=("staff", "manager", "marketing"))
 def needs_due_panel(user):
     if not can(user, "view", Need):
         return None
@@ -100,4 +100,32 @@ def grade_panel(user):
             {"label": _("%(g)s类客户") % {"g": g}, "value": n, "url": f"{url}?grade={g}"}
             for g, n in dist.items()
         ],
+    }
+
+
+@register(order=5, roles=("leader",))
+def approvals_panel(user):
+    """R5: the access requests waiting for a group leader's decision."""
+    from .models import AccessRequest
+
+    pending = (
+        AccessRequest.objects.restrict(user, "view")
+        .filter(status=AccessRequest.Status.FORWARDED)
+        .select_related("requester", "branch")
+        .order_by("created_at")
+    )
+    url = reverse("clients:access-request-approval")
+    return {
+        "title": _("待审批的查阅申请"),
+        "url": url,
+        "figures": [{"label": _("待审批"), "value": pending.count(), "url": url}],
+        "items": [
+            {
+                "title": f"#{r.pk} {r.requester.display_name}",
+                "subtitle": r.branch.name,
+                "url": reverse("clients:access-request-detail", kwargs={"pk": r.pk}),
+            }
+            for r in pending[:8]
+        ],
+        "empty": _("没有待审批的申请。"),
     }

@@ -10,7 +10,7 @@ from crm.dashboard import register
 from .models import Complaint
 
 
-@register(order=40)
+@register(order=40, roles=("staff", "manager", "marketing"))
 def complaints_panel(user):
     if not can(user, "view", Complaint):
         return None

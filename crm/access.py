@@ -169,6 +169,14 @@ def active_suspension(user, kind: str):
     )
 
 
+def _suspends(snap: Snapshot, scope: Scope, action: str) -> bool:
+    """Whether an archive suspension (R33) narrows this model: the archive's records (the
+    models reached through a client) for reading and changing. The branch's own papers (its
+    monthly reports, assessment, work summary, analysis report) and its organisation stay in
+    scope: a suspended branch still enters records and submits what it owes."""
+    return snap.suspended and action != "add" and scope.branch != "pk" and scope.client is not None
+
+
 def scope_q(model, user, action: str) -> Q | None:
     """The filter for ``user`` and ``action`` on ``model``; None means every row.
 
@@ -187,7 +195,7 @@ def scope_q(model, user, action: str) -> Q | None:
     if scope.branch is None:
         return Q(pk__in=[])  # only the model-level holders see this model
     snap = snapshot(user)
-    suspended = snap.suspended and action != "add" and scope.branch != "pk"
+    suspended = _suspends(snap, scope, action)
     q = Q(pk__in=[])
     if not suspended:
         branch_path = "pk" if scope.branch == "pk" else f"{scope.branch}_id"
@@ -267,7 +275,7 @@ def in_scope(user, action: str, obj) -> bool:
     if scope.branch is None:
         return False
     snap = snapshot(user)
-    if snap.suspended and action != "add" and scope.branch != "pk":
+    if _suspends(snap, scope, action):
         return scope.owner is not None and _follow(obj, scope.owner) == user.pk
     if _follow(obj, scope.branch) in branch_ids(user, action):
         return True

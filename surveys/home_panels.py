@@ -11,7 +11,7 @@ from crm.dashboard import register
 from .models import FollowUp
 
 
-@register(order=40)
+@register(order=40, roles=("staff", "manager", "marketing"))
 def survey_follow_ups_panel(user):
     if not can(user, "view", FollowUp):
         return None

@@ -29,15 +29,6 @@ from tests.clients.factories import ClientFactory, ContactFactory
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True),
-    # Known product bug: the archive suspension of a 差 branch hides every branch-scoped row
-    # from its people (crm.access.scope_q / in_scope), not only the archive's records, so the
-    # work summary it owes is a 404 for its manager and work_summary_submit refuses. Remove this
-    # mark once fixed: the journey then has to pass from start to end.
-    pytest.mark.xfail(
-        strict=True,
-        raises=AssertionError,
-        reason="a branch under an archive suspension cannot open or submit its work summary (R33)",
-    ),
 ]
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
