@@ -51,6 +51,12 @@ TARGETS = {
     "queries_constant_in_page_size": (1, "bool", ">="),
     "monthly_close_seconds": (30, "s", "<="),
     "rollup_page_p95_c4": (300, "ms", "<="),
+    "halfyear_job_seconds": (60, "s", "<="),
+    "workbench_page_p95_c4": (300, "ms", "<="),
+    "group_dashboard_cold_ms": (None, "ms", None),
+    "group_dashboard_p95_c4": (300, "ms", "<="),
+    "branch_dashboard_cold_ms": (None, "ms", None),
+    "branch_dashboard_p95_c4": (150, "ms", "<="),
     "seed_bulk_seconds": (None, "s", None),
     "web_worker_peak_rss": (None, "MiB", None),
 }
@@ -341,6 +347,64 @@ def rollup_paths(label: str) -> list[str]:
     return [f"{reverse('assessments:rollup')}?period={label}"]
 
 
+def reset_half(label: str) -> None:
+    from assessments.models import AssessmentRound
+
+    AssessmentRound.objects.filter(half_year=label).delete()
+
+
+def wait_round_open(label: str, *, timeout: float = 300.0) -> float:
+    from assessments.models import AssessmentRound
+
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if AssessmentRound.objects.filter(half_year=label, state=AssessmentRound.State.OPEN).exists():
+            return time.perf_counter() - started
+        time.sleep(0.1)
+    return float("nan")
+
+
+def workbench_paths(label: str) -> list[str]:
+    from django.urls import reverse
+
+    from assessments.models import Assessment
+
+    ids = Assessment.objects.filter(half_year=label).order_by("pk").values_list("pk", flat=True)[:20]
+    return [reverse("assessments:assessment-detail", kwargs={"pk": pk}) for pk in ids]
+
+
+def branch_manager(staff):
+    """The manager of the bench's branch (made if the bulk data has none)."""
+    from crm.models import Role, User
+    from crm.services import user_set_role
+
+    manager = User.objects.filter(branch=staff.branch, role=Role.MANAGER, is_active=True).first()
+    if manager is None:
+        manager, _ = User.objects.get_or_create(
+            username="bench_manager", defaults={"full_name": "看板测试经理"}
+        )
+        manager.set_password(PASSWORD)
+        manager.save()
+        user_set_role(user=manager, role=Role.MANAGER, branch=staff.branch)
+    return manager
+
+
+def dashboard_cold_ms(user) -> float:
+    """The dashboard computed with an empty cache, in process (what the first reader waits for)."""
+    from assessments.dashboards import selectors
+    from crm.figures import Period
+
+    started = time.perf_counter()
+    selectors.compute(user, period=Period.containing())
+    return (time.perf_counter() - started) * 1000
+
+
+def dashboard_paths() -> list[str]:
+    from django.urls import reverse
+
+    return [reverse("assessments:dashboard")]
+
+
 def row(name, value):
     target, unit, cmp = TARGETS[name]
     if target is None:
@@ -579,6 +643,46 @@ def main(argv=None):
             row(
                 "rollup_page_p95_c4",
                 load("rollup_page", all_cookie, 4, n=100, path_list=rollup_paths(period.label)).p95,
+            )
+        )
+        # The half-year job (R34) over every branch through the worker, then the workbench.
+        from assessments.tasks import assessment_open
+        from crm.figures import HalfYear
+
+        half = HalfYear.last_ended()
+        reset_half(half.label)
+        started = time.perf_counter()
+        assessment_open.delay(half.label)
+        half_seconds = wait_round_open(half.label)
+        if half_seconds == half_seconds:
+            half_seconds = time.perf_counter() - started
+        print(f"  halfyear_job       {half.label}: {half_seconds:.1f} s", flush=True)
+        rows.append(row("halfyear_job_seconds", half_seconds))
+        from crm.models import Role, User
+
+        auditor = User.objects.filter(role=Role.AUDITOR, is_active=True).order_by("pk").first()
+        auditor_cookie = login_cookie(args.port, auditor.username)
+        rows.append(
+            row(
+                "workbench_page_p95_c4",
+                load("workbench_page", auditor_cookie, 4, n=100, path_list=workbench_paths(half.label)).p95,
+            )
+        )
+        # The dashboards (R35): cold (computed in process, cache empty) and warm under load.
+        manager = branch_manager(staff)
+        manager_cookie = login_cookie(args.port, manager.username)
+        rows.append(row("group_dashboard_cold_ms", dashboard_cold_ms(marketing)))
+        rows.append(
+            row(
+                "group_dashboard_p95_c4",
+                load("group_dashboard", all_cookie, 4, n=100, path_list=dashboard_paths()).p95,
+            )
+        )
+        rows.append(row("branch_dashboard_cold_ms", dashboard_cold_ms(manager)))
+        rows.append(
+            row(
+                "branch_dashboard_p95_c4",
+                load("branch_dashboard", manager_cookie, 4, n=100, path_list=dashboard_paths()).p95,
             )
         )
         # Restricted against unrestricted: the same list, side by side in one run.

@@ -59,6 +59,30 @@ def test_bench_smoke(org, tmp_path, settings):
     result = run.run_load(lambda: SmokeSession(marketing), run.rollup_paths(label), concurrency=1, requests=2)
     assert result.errors == 0
     rows.append(run.row("rollup_page_p95_c4", result.p95))
+    # The half-year job in process, the workbench, and both dashboards (cold, then loaded).
+    from assessments.review import services as review
+    from crm.figures import HalfYear
+
+    half = HalfYear.last_ended()
+    run.reset_half(half.label)
+    rnd, pending = review.assessment_round_start(half=half)
+    for branch_id in pending:
+        review.assessment_compute(round_id=rnd.pk, branch_id=branch_id)
+    assert run.wait_round_open(half.label, timeout=5) >= 0
+    from crm.models import Role, User
+
+    auditor = User.objects.filter(role=Role.AUDITOR).first()
+    paths = run.workbench_paths(half.label)
+    assert paths
+    result = run.run_load(lambda: SmokeSession(auditor), paths, concurrency=1, requests=2)
+    assert result.errors == 0
+    manager = run.branch_manager(staff)
+    assert run.dashboard_cold_ms(manager) > 0 and run.dashboard_cold_ms(marketing) > 0
+    for user in (marketing, manager):
+        result = run.run_load(
+            lambda u=user: SmokeSession(u), run.dashboard_paths(), concurrency=1, requests=2
+        )
+        assert result.errors == 0
     rows.append(run.row("errors", 0))
     out = tmp_path / "results.json"
     out.write_text(json.dumps(rows))
