@@ -17,7 +17,11 @@ name (CRM_GROUP_NAME, configured per deployment) is data too.
 The monthly reporting pages (a branch's report, the lists behind its figures, the group roll-up,
 the monthly close, the rankings) and the reporting API's refusals are covered like the others:
 reports in each state (draft, submitted on time, returned), a closing running and one done, a
-ranking with its rows."""
+ranking with its rows.
+
+The half-year review is covered too: the auditor's list and workbench (spot checks half done, a
+rating given), the items owed and an analysis report of a branch, the opening of a round, a work
+summary, and the /api/assessments/ refusals."""
 
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ import json
 import re
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.conf import settings
 from django.db import models
@@ -34,7 +39,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from assessments import services as report_services
-from assessments.models import MonthlyClose
+from assessments.models import Assessment, AssessmentRound, MonthlyClose, WorkSummary
+from assessments.review import services as review_services
 from clients.access import services as access_services
 from clients.imports.spreadsheet import COLUMNS
 from clients.models import OrgType, Stage
@@ -42,7 +48,7 @@ from complaints import services as complaint_services
 from crm import figures as fig
 from surveys import services as survey_services
 from surveys.models import SurveyTemplate
-from tests.assessments.helpers import at
+from tests.assessments.helpers import at, new_client
 from tests.clients.factories import ClientFactory, ContactFactory, NeedFactory, ProjectFactory
 from tests.surveys.conftest import ensure_shipped_templates
 
@@ -450,3 +456,162 @@ def test_reporting_api_messages_in_english(org, reporting):
     # The default language stays Chinese.
     chinese = org.api("marketing").post("/api/monthly-reports/close/", {"period": "2026/12"}, format="json")
     assert chinese.json()["period"] == ["期间格式应为“年-月”,例如 2026-12。"]
+
+
+# ---------------------------------------------------------------------------- half-year review
+
+H1 = fig.HalfYear(2026, 1)
+ASPECT_TEXTS = {
+    "loyalty": "老客户稳定",
+    "profit": "利润率上升",
+    "future": "新区域可期",
+    "capability": "履约能力良好",
+    "product": "装配式项目增多",
+}
+
+
+@pytest.fixture
+def review(org, world):
+    """2026H1 reviewed: east's analysis report a draft (and owed), south's submitted; the round
+    opened on 1 July, east's spot check half done and not rated, south rated 差 (its archive
+    suspended, a work summary owed), and a later round still computing."""
+    with time_machine.travel(at("2026-03-01T10:00"), tick=False):
+        for code in ("east", "south"):
+            for _ in range(3):
+                new_client(org, code)
+    east_report = review_services.analysis_open(branch=org.branches["east"], half=H1)
+    east_report = review_services.analysis_save(
+        report=east_report, by=org["east_manager"], data={"loyalty": "老客户稳定"}, submit=False
+    )
+    with time_machine.travel(at("2026-05-20T10:00"), tick=False):
+        south_report = review_services.analysis_save(
+            report=review_services.analysis_open(branch=org.branches["south"], half=H1),
+            by=org["south_manager"],
+            data=ASPECT_TEXTS,
+            submit=True,
+        )
+    with time_machine.travel(at("2026-07-01T01:30"), tick=False):
+        rnd, pending = review_services.assessment_round_start(half=H1)
+        for branch_id in pending:
+            review_services.assessment_compute(round_id=rnd.pk, branch_id=branch_id)
+    east = Assessment.objects.get(branch=org.branches["east"], half_year=H1.label)
+    south = Assessment.objects.get(branch=org.branches["south"], half_year=H1.label)
+    first, second = east.spot_checks.all()[:2]
+    review_services.spot_check_record(check=first, by=org["auditor"], accurate=True)
+    review_services.spot_check_record(check=second, by=org["auditor"], accurate=False, note="电话号码已停用")
+    review_services.analysis_judge(report=south_report, by=org["auditor"], meets=False)
+    for check in south.spot_checks.all():
+        review_services.spot_check_record(check=check, by=org["auditor"], accurate=False)
+    with time_machine.travel(at("2026-07-10T16:00"), tick=False):
+        south = review_services.assessment_rate(
+            assessment=south, by=org["auditor"], rating="poor", reason="抽查多处不准确"
+        )
+    AssessmentRound.objects.create(half_year="2025H2", total=4, done=1)
+    return {
+        **world,
+        "east_report": east_report,
+        "south_report": south_report,
+        "east": east,
+        "south": south,
+        "summary": WorkSummary.objects.get(assessment=south),
+    }
+
+
+def _review_pages(review):
+    detail = "assessments:assessment-detail"
+    analysis = "assessments:analysis-detail"
+    summary = reverse("assessments:summary-detail", kwargs={"pk": review["summary"].pk})
+    return {
+        "auditor": [
+            reverse("home"),
+            reverse("assessments:assessment-list"),
+            reverse(detail, kwargs={"pk": review["east"].pk}),
+            reverse(detail, kwargs={"pk": review["south"].pk}),
+            reverse("assessments:analysis-list"),
+            reverse(analysis, kwargs={"pk": review["south_report"].pk}),
+            summary,
+        ],
+        "east_manager": [
+            reverse("home"),
+            reverse("assessments:owed"),
+            reverse(analysis, kwargs={"pk": review["east_report"].pk}),
+            reverse("assessments:analysis-list"),
+        ],
+        "south_manager": [reverse("assessments:owed"), summary],
+        "marketing": [
+            reverse("home"),
+            reverse("assessments:assessment-open"),
+            reverse("assessments:assessment-list"),
+            reverse(detail, kwargs={"pk": review["south"].pk}),
+        ],
+    }
+
+
+@pytest.mark.parametrize("persona", ["auditor", "east_manager", "south_manager", "marketing"])
+def test_review_pages_show_no_chinese_outside_data(org, review, persona):
+    web = english(org.web(persona))
+    problems = {}
+    for url in _review_pages(review)[persona]:
+        page = web.get(url)
+        assert page.status_code == 200, (url, page.status_code)
+        text = page.content.decode()
+        assert 'lang="en"' in text, url
+        left = _leftover(text)
+        if left:
+            problems[url] = left[:8]
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def test_review_pages_read_in_english(org, review):
+    workbench = english(org.web("auditor")).get(
+        reverse("assessments:assessment-detail", kwargs={"pk": review["east"].pk})
+    )
+    text = html.unescape(workbench.content.decode())
+    for words in ("1. Information reporting", "Complaints received", "Rate the assessment", "Excellent"):
+        assert words in text, words
+    owed = english(org.web("east_manager")).get(reverse("assessments:owed"))
+    assert "Client analysis report for 2026H1" in html.unescape(owed.content.decode())
+    # While south's archive is suspended and its overdue work summary holds its submissions.
+    web = english(org.web("south_manager"))
+    with time_machine.travel(at("2026-07-20T10:00"), tick=False):
+        assert review_services.holds_sync_all() >= 1
+        owed = web.get(reverse("assessments:owed"))
+    text = html.unescape(owed.content.decode())
+    assert "client archive query permission is suspended until 2026-08-10 16:00" in text
+    assert "Your branch's other submissions and pending access request approvals are on hold (" in text
+    assert not _leftover(owed.content.decode()), _leftover(owed.content.decode())
+
+
+def _review_api_errors(review):
+    east = review["east"]
+    return [
+        # Only auditors rate (403); a rating that is not one of the three (400); a rating before
+        # the spot check is done (400); a half year that is not "yearH1/H2" (400).
+        ("leader", "post", f"/api/assessments/{east.pk}/rate/", {"rating": "poor", "reason": "x"}, 403),
+        ("auditor", "post", f"/api/assessments/{east.pk}/rate/", {"rating": "bad", "reason": "x"}, 400),
+        ("auditor", "post", f"/api/assessments/{east.pk}/rate/", {"rating": "poor", "reason": "x"}, 400),
+        ("marketing", "post", "/api/assessments/open/", {"half_year": "2026H9"}, 400),
+        ("east_manager", "post", "/api/assessments/open/", {"half_year": "2026H1"}, 403),
+    ]
+
+
+def test_review_api_errors_are_english(org, review):
+    problems = _api_problems(org, _review_api_errors(review))
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def test_review_api_messages_in_english(org, review):
+    url = f"/api/assessments/{review['east'].pk}/rate/"
+    role = english_api(org, "leader").post(url, {"rating": "poor", "reason": "x"}, format="json")
+    assert role.json()["detail"] == "Only auditors can carry out spot checks and rate assessments."
+    early = english_api(org, "auditor").post(url, {"rating": "poor", "reason": "x"}, format="json")
+    assert early.json()["detail"] == ["Please complete all information accuracy spot checks first."]
+    half = english_api(org, "marketing").post(
+        "/api/assessments/open/", {"half_year": "2026H9"}, format="json"
+    )
+    assert half.json()["half_year"] == [
+        "The half year must be written as “yearH1” or “yearH2”, for example 2026H2."
+    ]
+    # The default language stays Chinese.
+    chinese = org.api("marketing").post("/api/assessments/open/", {"half_year": "2026H9"}, format="json")
+    assert chinese.json()["half_year"] == ["半年度格式应为“年H1/H2”,例如 2026H2。"]
