@@ -544,7 +544,9 @@ def grade_transitions(queryset, start, end) -> dict[tuple[str, str], list[int]]:
     from django.db.models.functions import Coalesce
 
     def grade_at(moment):
-        later = GradeChange.objects.filter(client=OuterRef("pk"), changed_at__gt=moment).order_by("changed_at", "pk")
+        later = GradeChange.objects.filter(client=OuterRef("pk"), changed_at__gt=moment).order_by(
+            "changed_at", "pk"
+        )
         return Coalesce(Subquery(later.values("from_grade")[:1]), F("grade"))
 
     rows = (
