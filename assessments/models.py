@@ -36,6 +36,9 @@ class MonthlyReport(Versioned, BusinessModel):
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT)
     remarks = LimitedTextField(pgettext_lazy("monthly report", "说明"), blank=True)
     snapshot = models.JSONField(_("上报数据"), null=True, blank=True, editable=False)
+    # The frozen figures alone (a few hundred bytes), read by the roll-up and the assessment
+    # without the lists behind them (the snapshot of a large branch runs to megabytes).
+    values = models.JSONField(_("上报数值"), null=True, blank=True, editable=False)
     frozen_at = models.DateTimeField(_("冻结时间"), null=True, blank=True, editable=False)
     no_change = models.BooleanField(_("无变化"), default=False, editable=False)
     submitted_at = models.DateTimeField(_("上报时间"), null=True, blank=True, editable=False)

@@ -94,6 +94,7 @@ def _locked(report: MonthlyReport) -> MonthlyReport:
 def _freeze(report: MonthlyReport, at: dt.datetime) -> dict:
     result = evaluate(SYSTEM, report.period_obj.window(branch_id=report.branch_id))
     report.snapshot = result.as_json()
+    report.values = result.values
     report.frozen_at = at
     report.no_change = result.no_change
     return report.snapshot
@@ -184,6 +185,7 @@ def report_return(*, report: MonthlyReport, by, reason: str, at: dt.datetime | N
     report.status = Status.RETURNED
     report.returned_reason = reason
     report.snapshot = None  # live again, so the corrections show
+    report.values = None
     report.frozen_at = None
     report.save()
     event = ReportEvent.objects.create(
@@ -427,11 +429,7 @@ def rollup(user, period: Period) -> dict:
         .filter(period=period.label, branch__in=branches)
         .defer("snapshot")
     }
-    frozen = dict(
-        MonthlyReport.objects.filter(
-            pk__in=[r.pk for r in reports.values()], snapshot__isnull=False
-        ).values_list("pk", "snapshot__values")
-    )
+    frozen = {r.pk: r.values for r in reports.values() if r.values is not None}
     live = None
     rows = []
     counts: dict[str, int] = {}

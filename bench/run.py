@@ -552,7 +552,7 @@ def main(argv=None):
             env=env,
         ),
         subprocess.Popen(
-            [python, "-m", "celery", "-A", "crm", "worker", "--concurrency", "1", "--loglevel", "WARNING"],
+            [python, "-m", "celery", "-A", "crm", "worker", "--concurrency", "2", "--loglevel", "WARNING"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

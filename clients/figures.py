@@ -5,10 +5,9 @@ monthly report, the dashboards and the assessment through crm.figures. Each read
 from __future__ import annotations
 
 from django.db.models import Exists, F, OuterRef, Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crm.figures import Column, Figure, Rate, Window, jsonable, narrow, register, rows_of, section
+from crm.figures import Column, Figure, Rate, Window, detail_url, jsonable, narrow, register, rows_of, section
 
 from .models import Client, Grade, GradeChange, Need, Stage, StageChange, Visit, VisitPlan
 from .selectors import needs_collection_overdue_q
@@ -22,11 +21,11 @@ STAGES = dict(Stage.choices)
 
 
 def _client_url(row) -> str:
-    return reverse("clients:client-detail", kwargs={"pk": row["client_id"]})
+    return detail_url("clients:client-detail")(row["client_id"])
 
 
 def _own_url(row) -> str:
-    return reverse("clients:client-detail", kwargs={"pk": row["id"]})
+    return detail_url("clients:client-detail")(row["id"])
 
 
 # ---------------------------------------------------------------------------------- clients
@@ -558,3 +557,80 @@ def grade_transitions(queryset, start, end) -> dict[tuple[str, str], list[int]]:
     for pk, g_from, g_to in rows:
         out.setdefault((g_from or Grade.C, g_to or Grade.C), []).append(pk)
     return out
+
+
+class GradeTimeline:
+    """Every client's grade at any moment, read back from the grading trail (R7) in two queries
+    and answered in memory: the dashboards ask it for twelve month ends and the two dates of
+    the transition matrix (R35), which as correlated subqueries cost a scan of the archive each.
+    A client's grade at ``at`` is the "from" of its first change after ``at``, else its grade
+    now; clients created after ``at`` do not count."""
+
+    def __init__(self, queryset):
+        import bisect  # noqa: F401  (used in grade_at)
+
+        self.clients = list(queryset.order_by().values_list("pk", "branch_id", "grade", "created_at"))
+        changes: dict[int, tuple[list, list]] = {}
+        rows = (
+            GradeChange.objects.filter(client__in=queryset.order_by().values("pk"))
+            .order_by("client_id", "changed_at", "pk")
+            .values_list("client_id", "changed_at", "from_grade")
+        )
+        for client_id, changed_at, from_grade in rows.iterator(chunk_size=5000):
+            times, grades = changes.setdefault(client_id, ([], []))
+            times.append(changed_at)
+            grades.append(from_grade or Grade.C)
+        self.changes = changes
+
+    def grade_at(self, pk: int, now_grade: str, at) -> str:
+        import bisect
+
+        found = self.changes.get(pk)
+        if not found:
+            return now_grade
+        times, grades = found
+        i = bisect.bisect_right(times, at)
+        return grades[i] if i < len(times) else now_grade
+
+    def counts(self, at) -> dict[str, int]:
+        out = {g: 0 for g in Grade.values}
+        for pk, _branch, grade, created in self.clients:
+            if created <= at:
+                out[self.grade_at(pk, grade, at)] += 1
+        return out
+
+    def counts_many(self, moments) -> list[dict[str, int]]:
+        """``counts`` at each moment in one backward walk from now: undo the grade changes and
+        creations later than each moment, latest first (each change once)."""
+        events = [(created, 0, pk, None) for pk, _branch, _grade, created in self.clients]
+        for pk, (times, grades) in self.changes.items():
+            events += [(t, 1, pk, g) for t, g in zip(times, grades, strict=True)]
+        events.sort(key=lambda e: e[0], reverse=True)
+        grade_now = {pk: grade for pk, _branch, grade, _created in self.clients}
+        counts = {g: 0 for g in Grade.values}
+        for grade in grade_now.values():
+            counts[grade] += 1
+        out: dict = {}
+        i = 0
+        for at in sorted(set(moments), reverse=True):
+            while i < len(events) and events[i][0] > at:
+                _t, kind, pk, from_grade = events[i]
+                i += 1
+                if pk not in grade_now:
+                    continue
+                counts[grade_now[pk]] -= 1
+                if kind == 1:
+                    grade_now[pk] = from_grade
+                    counts[from_grade] += 1
+                else:
+                    del grade_now[pk]
+            out[at] = dict(counts)
+        return [out[at] for at in moments]
+
+    def transitions(self, start, end) -> dict[tuple[str, str], list[int]]:
+        out: dict[tuple[str, str], list[int]] = {}
+        for pk, _branch, grade, created in self.clients:
+            if created <= start:
+                key = (self.grade_at(pk, grade, start), self.grade_at(pk, grade, end))
+                out.setdefault(key, []).append(pk)
+        return out

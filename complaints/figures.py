@@ -4,11 +4,10 @@ monthly report, the dashboards and the assessment through crm.figures."""
 from __future__ import annotations
 
 from django.db.models import Exists, F, OuterRef, Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from crm.figures import Column, Figure, Rate, Window, narrow, register, rows_of, section
+from crm.figures import Column, Figure, Rate, Window, detail_url, narrow, register, rows_of, section
 
 from .models import Category, Complaint, Event, Kind, Severity, Status
 
@@ -21,7 +20,7 @@ STATUSES = dict(Status.choices)
 
 
 def _url(row) -> str:
-    return reverse("complaints:complaint-detail", kwargs={"pk": row["id"]})
+    return detail_url("complaints:complaint-detail")(row["id"])
 
 
 def _rows(qs, *, order="received_at"):

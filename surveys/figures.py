@@ -4,10 +4,9 @@ is attributed to (``Survey.branch``)."""
 
 from __future__ import annotations
 
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crm.figures import Column, Figure, Window, narrow, register, rows_of, section
+from crm.figures import Column, Figure, Window, detail_url, narrow, register, rows_of, section
 
 from .models import Answer, Survey
 
@@ -15,11 +14,11 @@ section("surveys", _("满意度调查"))
 
 
 def _survey_url(row) -> str:
-    return reverse("surveys:survey-detail", kwargs={"pk": row["id"]})
+    return detail_url("surveys:survey-detail")(row["id"])
 
 
 def _answer_url(row) -> str:
-    return reverse("surveys:survey-detail", kwargs={"pk": row["survey_id"]})
+    return detail_url("surveys:survey-detail")(row["survey_id"])
 
 
 def surveys_answered(user, window: Window) -> list[dict]:

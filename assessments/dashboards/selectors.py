@@ -16,7 +16,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.figures import grade_transitions, grades_as_of
+from clients.figures import GradeTimeline
 from clients.models import Client, Grade, Stage
 from clients.selectors import visit_overdue_q
 from crm import figures as fig
@@ -123,18 +123,18 @@ def compute(user, *, period: fig.Period, branch_id: int | None = None, since: dt
     ]
 
     # Month by month: the grades as they stood at each period's end (the grading trail).
-    history = []
-    for label, moment in _month_ends(period):
-        counts = grades_as_of(moment, branch_ids=ids, queryset=clients)
-        history.append(
-            {"period": label, **{g: sum(c.get(g, 0) for c in counts.values()) for g in Grade.values}}
-        )
+    timeline = GradeTimeline(clients)
+    ends = _month_ends(period)
+    history = [
+        {"period": label, **counts}
+        for (label, _moment), counts in zip(ends, timeline.counts_many([m for _l, m in ends]), strict=True)
+    ]
 
     # The transition matrix between two dates.
     end = min(period.end, timezone.now())
     start_day = since or (timezone.localtime(end).date() - dt.timedelta(days=182))
     start = dt.datetime.combine(start_day, dt.time.min, tzinfo=timezone.get_default_timezone())
-    moves = grade_transitions(clients, start, end)
+    moves = timeline.transitions(start, end)
     matrix = [
         {
             "from": a,
@@ -169,7 +169,8 @@ def compute(user, *, period: fig.Period, branch_id: int | None = None, since: dt
     ]
 
     # The period's figures (complaints, needs, visits, surveys), as in the monthly report.
-    result = fig.evaluate(user, period.window(branch_id=branch_id))
+    with fig.counting():
+        result = fig.evaluate(user, period.window(branch_id=branch_id))
     figures = []
     for f in fig.figures():
         by_branch = [
@@ -255,7 +256,7 @@ def transition_clients(user, *, start: dt.date, end: dt.date, from_grade: str, t
         qs = qs.filter(branch_id=branch_id)
     start_at = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
     end_at = min(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz), timezone.now())
-    ids = grade_transitions(qs, start_at, end_at).get((from_grade, to_grade), [])
+    ids = GradeTimeline(qs).transitions(start_at, end_at).get((from_grade, to_grade), [])
     return Client.objects.filter(pk__in=ids).select_related("branch", "owner").order_by("name")
 
 
