@@ -463,3 +463,91 @@ class WorkSummary(Versioned, BusinessModel):
     @property
     def overdue(self) -> bool:
         return self.submitted_at is None and timezone.now() > self.due_at
+
+
+class ClientAnalysis(BusinessModel):
+    """A project department's analysis of a single client (R30), listed in the branch's report."""
+
+    report = models.ForeignKey(AnalysisReport, on_delete=models.CASCADE, related_name="client_analyses")
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="+", verbose_name=_("客户")
+    )
+    department = models.ForeignKey(
+        "crm.ProjectDepartment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("项目经理部"),
+    )
+    text = LimitedTextField(_("单个客户分析"), limit=5000)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("填写人")
+    )
+
+    scope = Scope(branch="report__branch", client="client")
+
+    class Meta:
+        verbose_name = _("单个客户分析")
+        verbose_name_plural = _("单个客户分析")
+        ordering = ["report", "pk"]
+        constraints = [models.UniqueConstraint(fields=["report", "client"], name="client_analysis_once")]
+
+    def __str__(self):
+        return f"{self.report} · {self.client_id}"
+
+
+class GroupSummary(Versioned, BusinessModel):
+    """Group marketing's summary of every branch's analysis (R31), due 30 days after the last
+    branch submitted, and the re-grading it proposes and applies."""
+
+    half_year = models.CharField(_("半年度"), max_length=6, unique=True)
+    text = LimitedTextField(_("汇总分析"), blank=True, limit=10000)
+    submitted_at = models.DateTimeField(_("完成时间"), null=True, blank=True, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("完成人"),
+    )
+    regraded_at = models.DateTimeField(_("重新分级时间"), null=True, blank=True, editable=False)
+
+    scope = Scope(branch=None)
+
+    class Meta:
+        verbose_name = _("集团客户分析汇总")
+        verbose_name_plural = _("集团客户分析汇总")
+        ordering = ["-half_year"]
+
+    def __str__(self):
+        return self.half_year
+
+
+class Regrading(BusinessModel):
+    """A re-grading proposed from the half-year summary (R31, R7): applied through the one
+    grading service, which keeps who, when, from, to and why."""
+
+    summary = models.ForeignKey(GroupSummary, on_delete=models.CASCADE, related_name="regradings")
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="+", verbose_name=_("客户")
+    )
+    from_grade = models.CharField(_("原分级"), max_length=1)
+    to_grade = models.CharField(_("新分级"), max_length=1)
+    reason = LimitedTextField(_("理由"))
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("提议人")
+    )
+    applied_at = models.DateTimeField(_("执行时间"), null=True, blank=True, editable=False)
+
+    scope = Scope(branch="client__branch", client="client")
+
+    class Meta:
+        verbose_name = _("重新分级")
+        verbose_name_plural = _("重新分级")
+        ordering = ["summary", "pk"]
+        constraints = [models.UniqueConstraint(fields=["summary", "client"], name="regrading_once")]
+
+    def __str__(self):
+        return f"{self.client_id}: {self.from_grade} → {self.to_grade}"

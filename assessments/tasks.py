@@ -130,7 +130,8 @@ def assessment_compute(round_id: int, branch_id: int) -> bool:
 
 @shared_task
 def review_daily() -> int:
-    from .review.services import holds_sync_all
+    from .review.services import analysis_reminders, holds_sync_all
 
     assessment_open()
+    analysis_reminders()
     return holds_sync_all()

@@ -343,6 +343,8 @@ def rollup(request):
     for _i in range(13):
         periods.append(p)
         p = p.previous()
+    if period not in periods:  # an older period opened by its link keeps its place in the list
+        periods.append(period)
     return render(
         request,
         "assessments/rollup.html",

@@ -639,3 +639,198 @@ def analysis_save(
 
 def may_view_results(user) -> bool:
     return user.is_authenticated and has_global(user, Assessment, "view")
+
+
+# ------------------------------------------------------------ the group's summary and re-grading
+
+
+def summary_due(half: HalfYear) -> dt.datetime | None:
+    """R31: 30 days after the last branch submitted its analysis (None until all are in)."""
+    branches = list(reporting_branches().values_list("pk", flat=True))
+    submitted = AnalysisReport.objects.filter(
+        half_year=half.label, branch_id__in=branches, status=AnalysisReport.Status.SUBMITTED
+    )
+    if submitted.count() < len(branches):
+        return None
+    last = submitted.order_by("-submitted_at").values_list("submitted_at", flat=True).first()
+    return last + dt.timedelta(days=30)
+
+
+def summary_open(half: HalfYear):
+    from ..models import GroupSummary
+
+    summary, _created = GroupSummary.objects.get_or_create(half_year=half.label)
+    return summary
+
+
+def is_marketing(user) -> bool:
+    from ..models import GroupSummary
+
+    return user.is_authenticated and (
+        user.is_superuser or (user.role == Role.MARKETING and has_global(user, GroupSummary, "change"))
+    )
+
+
+def _require_marketing(user):
+    from ..models import GroupSummary
+
+    if not (user.is_superuser or (user.role == Role.MARKETING and has_global(user, GroupSummary, "change"))):
+        raise PermissionDenied(_("只有集团市场营销部可以编写汇总和重新分级。"))
+
+
+@transaction.atomic
+def summary_save(*, summary, by, text: str, submit: bool = False):
+    from ..models import GroupSummary
+
+    _require_marketing(by)
+    summary = GroupSummary.objects.select_for_update().get(pk=summary.pk)
+    summary.text = (text or "").strip()
+    if submit:
+        if not summary.text:
+            raise ValidationError({"text": _("请填写汇总分析。")})
+        summary.submitted_at = timezone.now()
+        summary.submitted_by = by
+    summary.save()
+    return summary
+
+
+def regrading_candidates(half: HalfYear, *, limit: int = 50) -> list[dict]:
+    """R7, R31: clients whose suggested grade differs from their grade, with the criteria behind
+    the suggestion (the first ``limit``, A clients first)."""
+    from clients.grading import suggest_grade
+    from clients.selectors import with_grading_facts
+
+    out = []
+    qs = with_grading_facts(Client.objects.filter(branch__in=reporting_branches())).select_related("branch")
+    for client in qs.order_by("grade", "name").iterator(chunk_size=500):
+        grade, criteria = suggest_grade(client)
+        if grade != client.grade:
+            out.append(
+                {
+                    "client": client,
+                    "from": client.grade,
+                    "to": grade,
+                    "why": "、".join(
+                        c["label"]
+                        for c in criteria
+                        if c["held"] and (c["points_to"] == grade or grade == "C")
+                    )
+                    or _("A类条件未全部满足"),
+                }
+            )
+            if len(out) >= limit:
+                break
+    return out
+
+
+@transaction.atomic
+def regrading_propose(*, summary, by, client: Client, to_grade: str, reason: str):
+    from clients.models import Grade
+
+    from ..models import Regrading
+
+    _require_marketing(by)
+    if summary.regraded_at:
+        raise ValidationError(_("本期重新分级已执行。"))
+    if to_grade not in Grade.values:
+        raise ValidationError({"to_grade": _("无效的客户分级。")})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写重新分级的理由。")})
+    if to_grade == client.grade:
+        raise ValidationError({"to_grade": _("新分级与当前分级相同。")})
+    proposal, _created = Regrading.objects.update_or_create(
+        summary=summary,
+        client=client,
+        defaults={"from_grade": client.grade, "to_grade": to_grade, "reason": reason, "proposed_by": by},
+    )
+    return proposal
+
+
+def regrading_apply(*, summary, by) -> int:
+    """R31: apply every proposal through the one grading service (R7), then tell leaders and
+    the branches, with a link to the new A/B/C lists (the archive list, exportable)."""
+    from clients.services import client_set_grade
+
+    from ..models import GroupSummary
+
+    _require_marketing(by)
+    with transaction.atomic():
+        summary = GroupSummary.objects.select_for_update().get(pk=summary.pk)
+        if summary.regraded_at:
+            raise ValidationError(_("本期重新分级已执行。"))
+        applied = 0
+        branches = set()
+        for proposal in summary.regradings.select_related("client", "client__branch").filter(
+            applied_at__isnull=True
+        ):
+            client_set_grade(client=proposal.client, grade=proposal.to_grade, reason=proposal.reason, by=by)
+            proposal.applied_at = timezone.now()
+            proposal.save(update_fields=["applied_at", "updated_at"])
+            branches.add(proposal.client.branch_id)
+            applied += 1
+        summary.regraded_at = timezone.now()
+        summary.save()
+    url = reverse("clients:client-list") + "?grade=A"
+    recipients = list(leaders()) + [m for b in Branch.objects.filter(pk__in=branches) for m in managers_of(b)]
+    notify(
+        recipients=recipients,
+        verb="regrading",
+        title=_("%(half)s 重新分级已完成,共调整 %(n)d 家客户") % {"half": summary.half_year, "n": applied},
+        body=_("新的A类、B类、C类客户名单可在客户档案中按分级筛选并导出。"),
+        url=url,
+        key=f"regrading:{summary.half_year}",
+    )
+    return applied
+
+
+def analysis_reminders(now: dt.datetime | None = None, *, days=(14, 3)) -> int:
+    """R31: remind branch managers before their analysis report is due."""
+    now = now or timezone.now()
+    half = HalfYear.containing(now)
+    if half < HalfYear.parse(settings.CRM_REVIEW_START):
+        return 0
+    left = (half.analysis_due - now).days
+    if left not in days:
+        return 0
+    sent = 0
+    for branch in reporting_branches():
+        report = AnalysisReport.objects.filter(branch=branch, half_year=half.label).first()
+        if report and report.status == AnalysisReport.Status.SUBMITTED:
+            continue
+        sent += len(
+            notify(
+                recipients=managers_of(branch),
+                verb="analysis_reminder",
+                title=_("请在 %(due)s 前提交 %(half)s 客户分析报告")
+                % {
+                    "due": timezone.localtime(half.analysis_due - dt.timedelta(seconds=1)).strftime("%m-%d"),
+                    "half": half.label,
+                },
+                url=reverse("assessments:analysis-current") + f"?half_year={half.label}",
+                key=f"analysis-reminder:{half.label}:{left}:{branch.pk}",
+            )
+        )
+    return sent
+
+
+@transaction.atomic
+def client_analysis_save(*, report: AnalysisReport, by, client: Client, text: str):
+    """R30: a project department's single-client analysis, listed in the branch's report."""
+    from ..models import ClientAnalysis
+
+    if not in_scope(by, "change", report) or by.branch_id != report.branch_id and not by.is_superuser:
+        raise PermissionDenied(_("只能为本单位的客户填写分析。"))
+    if report.status == AnalysisReport.Status.SUBMITTED:
+        raise ValidationError(_("客户分析报告已提交。"))
+    if client.branch_id != report.branch_id:
+        raise ValidationError({"client": _("只能分析本单位的客户。")})
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": _("请填写分析内容。")})
+    analysis, _created = ClientAnalysis.objects.update_or_create(
+        report=report,
+        client=client,
+        defaults={"text": text, "written_by": by, "department": by.department},
+    )
+    return analysis

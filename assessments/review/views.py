@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -126,6 +127,7 @@ def analysis_detail(request, pk):
     editable = report.status == AnalysisReport.Status.DRAFT and services.may_submit_for(
         request.user, report.branch_id
     )
+    own_draft = report.status == AnalysisReport.Status.DRAFT and request.user.branch_id == report.branch_id
     return render(
         request,
         "assessments/review/analysis_detail.html",
@@ -139,6 +141,11 @@ def analysis_detail(request, pk):
             "editable": editable,
             "may_judge": services.is_auditor(request.user)
             and report.status == AnalysisReport.Status.SUBMITTED,
+            "client_analyses": report.client_analyses.select_related("client", "department", "written_by"),
+            "may_add_client": own_draft,
+            "branch_clients": report.branch.clients.order_by("name").only("pk", "name")[:500]
+            if own_draft
+            else [],
         },
     )
 
@@ -345,3 +352,95 @@ def summary_detail(request, pk):
             and services.may_submit_for(request.user, summary.branch_id),
         },
     )
+
+
+# ------------------------------------------------------------ the group summary and re-grading
+
+
+@login_required
+def summary_group(request, half_year):
+    """R31: group marketing's summary of all branches' analyses, the re-grading candidates the
+    system suggests (R7 criteria), the proposals and their application."""
+    from ..models import GroupSummary, Regrading
+
+    _require(request.user, GroupSummary)
+    try:
+        half = HalfYear.parse(half_year)
+    except ValueError:
+        raise Http404 from None
+    summary = services.summary_open(half)
+    if request.method == "POST":
+        from clients.models import Client
+
+        action = request.POST.get("action")
+        try:
+            if action in ("save", "submit"):
+                services.summary_save(
+                    summary=summary,
+                    by=request.user,
+                    text=request.POST.get("text", "")[:10000],
+                    submit=action == "submit",
+                )
+                messages.success(request, _("已保存。"))
+            elif action == "propose":
+                client = get_object_or_404(
+                    Client.objects.restrict(request.user, "view"), pk=request.POST.get("client") or 0
+                )
+                services.regrading_propose(
+                    summary=summary,
+                    by=request.user,
+                    client=client,
+                    to_grade=request.POST.get("to_grade", ""),
+                    reason=request.POST.get("reason", "")[:2000],
+                )
+                messages.success(request, _("已加入重新分级建议。"))
+            elif action == "apply":
+                n = services.regrading_apply(summary=summary, by=request.user)
+                messages.success(request, _("已完成重新分级,调整 %(n)d 家客户。") % {"n": n})
+        except ValidationError as error:
+            _refusal(request, error)
+        return redirect("assessments:summary-group", half_year=half.label)
+    marketing = services.is_marketing(request.user)
+    reports = (
+        AnalysisReport.objects.restrict(request.user, "view")
+        .filter(half_year=half.label)
+        .select_related("branch")
+    )
+    return render(
+        request,
+        "assessments/review/summary_group.html",
+        {
+            "title": _("%(half)s 集团客户分析汇总") % {"half": half.label},
+            "summary": summary,
+            "half": half,
+            "due": services.summary_due(half),
+            "reports": reports,
+            "proposals": Regrading.objects.restrict(request.user, "view")
+            .filter(summary=summary)
+            .select_related("client", "client__branch"),
+            "candidates": services.regrading_candidates(half)
+            if marketing and not summary.regraded_at
+            else [],
+            "marketing": marketing,
+        },
+    )
+
+
+@require_POST
+@login_required
+def client_analysis_add(request, pk):
+    from clients.models import Client
+
+    _require(request.user, AnalysisReport)
+    report = get_object_or_404(AnalysisReport.objects.restrict(request.user, "view"), pk=pk)
+    client = get_object_or_404(
+        Client.objects.restrict(request.user, "view"), pk=request.POST.get("client") or 0
+    )
+    try:
+        services.client_analysis_save(
+            report=report, by=request.user, client=client, text=request.POST.get("text", "")[:5000]
+        )
+        messages.success(request, _("已保存单个客户分析。"))
+    except ValidationError as error:
+        _refusal(request, error)
+    return redirect("assessments:analysis-detail", pk=report.pk)
