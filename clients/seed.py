@@ -547,7 +547,10 @@ def office_moment(rng: random.Random, day: dt.date) -> dt.datetime:
 def respond_moment(rng: random.Random, received: dt.datetime, due: dt.datetime, *, late: bool) -> dt.datetime:
     """When a need was answered: in office hours, by its deadline unless ``late``."""
     if late:
-        return office_moment(rng, timezone.localdate(due) + dt.timedelta(days=rng.randint(1, 3)))
+        # Never after the moment the demo is built (a need received yesterday and answered late
+        # would otherwise be answered tomorrow).
+        late_at = office_moment(rng, timezone.localdate(due) + dt.timedelta(days=rng.randint(1, 3)))
+        return min(late_at, timezone.now() - dt.timedelta(minutes=5))
     first, last = timezone.localdate(received), timezone.localdate(due)
     moment = office_moment(rng, first + dt.timedelta(days=rng.randint(0, (last - first).days)))
     if not received < moment <= due:
@@ -831,7 +834,10 @@ def plan_client(
                     (Need.Status.DONE, Need.Status.REJECTED, Need.Status.IN_PROGRESS), weights=(7, 1, 2)
                 )[0]
                 if need.status != Need.Status.IN_PROGRESS:
-                    need.closed_at = responded + dt.timedelta(days=rng.randint(3, 40))
+                    need.closed_at = min(
+                        responded + dt.timedelta(days=rng.randint(3, 40)),
+                        timezone.now() - dt.timedelta(hours=1),
+                    )
             else:
                 need.status = rng.choice((Need.Status.ASSESSED, Need.Status.IN_PROGRESS))
             need.updated_at = need.closed_at or responded
@@ -1049,6 +1055,18 @@ def save_plans(plans: list[Plan], *, with_history: bool = True, batch_size: int 
                 vps.append(p.plan)
         VisitPlan.objects.bulk_create(vps, batch_size=batch_size)
         rows["visit plans"] = len(vps)
+        if with_history and vps:
+            # The demo's visits made since a plan began count against it (R13: visits done
+            # against the plans due, in the monthly report): one statement, no per-plan query.
+            from django.db.models import OuterRef, Subquery
+
+            Visit.objects.filter(client_id__in=[vp.client_id for vp in vps], plan__isnull=True).update(
+                plan=Subquery(
+                    VisitPlan.objects.filter(
+                        client=OuterRef("client"), created_at__lte=OuterRef("visited_at")
+                    ).values("pk")[:1]
+                )
+            )
     tag_ids = {t.name: t.pk for t in Tag.objects.filter(name__in=TAGS)}
     through = Client.tags.through
     through.objects.bulk_create(
