@@ -98,10 +98,10 @@ declare(
 )
 
 
-def dispatch_assessment(half, by=None):
+def dispatch_assessment(half, by=None, standard=None):
     from .review.services import assessment_round_start
 
-    rnd, pending = assessment_round_start(half=half, by=by)
+    rnd, pending = assessment_round_start(half=half, by=by, standard=standard)
     for branch_id in pending:
         assessment_compute.delay(rnd.pk, branch_id)
     return rnd

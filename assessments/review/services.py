@@ -193,7 +193,9 @@ def compute_indicators(branch: Branch, half: HalfYear, *, standard: float) -> di
 # ---------------------------------------------------------------------------- the round (R34)
 
 
-def assessment_round_start(*, half: HalfYear, by=None) -> tuple[AssessmentRound, list[int]]:
+def assessment_round_start(
+    *, half: HalfYear, by=None, standard: float | None = None
+) -> tuple[AssessmentRound, list[int]]:
     """Open (or find) the assessment of ``half`` once it has ended; returns the branches whose
     indicators are still to compute (the caller dispatches them). Idempotent."""
     if timezone.now() < half.end:
@@ -202,7 +204,10 @@ def assessment_round_start(*, half: HalfYear, by=None) -> tuple[AssessmentRound,
         with transaction.atomic():
             rnd, _created = AssessmentRound.objects.get_or_create(
                 half_year=half.label,
-                defaults={"opened_by": by, "growth_standard": settings.CRM_CLIENT_GROWTH_STANDARD},
+                defaults={
+                    "opened_by": by,
+                    "growth_standard": settings.CRM_CLIENT_GROWTH_STANDARD if standard is None else standard,
+                },
             )
     except IntegrityError:
         rnd = AssessmentRound.objects.get(half_year=half.label)
@@ -269,6 +274,27 @@ def assessment_round_finish(*, round_id: int) -> bool:
         )
     )
     return True
+
+
+@transaction.atomic
+def round_set_standard(*, rnd: AssessmentRound, by, standard: float) -> AssessmentRound:
+    """R32.1: group marketing sets the round's standard of client-count growth; the assessments
+    not yet rated are measured against it at once (their frozen counts stay)."""
+    if not (by.is_superuser or (by.role == Role.MARKETING and has_global(by, AssessmentRound, "change"))):
+        raise PermissionDenied(_("只有集团市场营销部可以设定增长标准。"))
+    if not -1 <= standard <= 10:
+        raise ValidationError({"growth_standard": _("增长标准应为 -100% 到 1000% 之间的百分数。")})
+    rnd = AssessmentRound.objects.select_for_update().get(pk=rnd.pk)
+    rnd.growth_standard = standard
+    rnd.save()
+    for assessment in rnd.assessments.select_for_update().filter(
+        rated_at__isnull=True, computed_at__isnull=False
+    ):
+        growth = assessment.indicators["reporting"]["growth"]
+        growth["standard"] = standard
+        growth["meets"] = growth["growth"] is not None and growth["growth"] >= standard
+        assessment.save(update_fields=["indicators", "updated_at", "version"])
+    return rnd
 
 
 def halves_to_open(now: dt.datetime | None = None) -> list[HalfYear]:

@@ -4,6 +4,7 @@ auditor's workbench, the results over half years, the work summary. Reads throug
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -291,6 +292,17 @@ def assessment_rate(request, pk):
     return redirect("assessments:assessment-detail", pk=assessment.pk)
 
 
+def _percent(raw: str) -> float | None:
+    """A percentage typed by a person ("3", "3.5", "3%") as a share; None when left empty."""
+    raw = (raw or "").strip().rstrip("%")
+    if not raw:
+        return None
+    try:
+        return float(raw) / 100
+    except ValueError:
+        raise ValidationError({"growth_standard": _("增长标准应为 -100% 到 1000% 之间的百分数。")}) from None
+
+
 @login_required
 def assessment_open(request):
     """R34 by hand: an administrator or group marketing opens a half year's assessment."""
@@ -301,7 +313,13 @@ def assessment_open(request):
 
         try:
             half = HalfYear.parse(request.POST.get("half_year", ""))
-            rnd = dispatch_assessment(half, by=request.user)
+            standard = _percent(request.POST.get("growth_standard", ""))
+            existing = AssessmentRound.objects.filter(half_year=half.label).first()
+            if existing is not None and standard is not None:
+                services.round_set_standard(rnd=existing, by=request.user, standard=standard)
+                messages.success(request, _("已保存。"))
+                return redirect("assessments:assessment-open")
+            rnd = dispatch_assessment(half, by=request.user, standard=standard)
             messages.success(request, _("已开始 %(half)s 的考核。") % {"half": rnd.half_year})
         except ValueError as error:
             messages.error(request, str(error))
@@ -317,6 +335,7 @@ def assessment_open(request):
             "rounds": rounds,
             "running": any(r.state == AssessmentRound.State.RUNNING for r in rounds),
             "suggested": HalfYear.last_ended(),
+            "default_standard": settings.CRM_CLIENT_GROWTH_STANDARD * 100,
         },
     )
 

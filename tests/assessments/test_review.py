@@ -401,3 +401,41 @@ def test_review_routes_by_role_and_scope(org):
         early = org.api("marketing").post("/api/assessments/open/", {"half_year": "2026H2"}, format="json")
         assert early.status_code == 400
     assert AnalysisReport.objects.get(pk=report.pk).status == "draft"
+
+
+def test_group_marketing_sets_the_growth_standard(org):
+    _clients(org, "east", 2, when="2025-12-01T10:00")
+    _clients(org, "east", 1)
+    with time_machine.travel(at("2026-07-01T01:30"), tick=False):
+        web = org.web("marketing")
+        assert (
+            web.post(
+                "/reports/assessments/open/", {"half_year": "2026H1", "growth_standard": "60"}
+            ).status_code
+            == 302
+        )
+        rnd = AssessmentRound.objects.get()
+        assert rnd.growth_standard == 0.6
+        rnd, pending = services.assessment_round_start(half=H1)
+        for branch_id in pending:
+            services.assessment_compute(round_id=rnd.pk, branch_id=branch_id)
+        east = Assessment.objects.get(branch=org.branches["east"])
+        growth = east.indicators["reporting"]["growth"]
+        assert growth["growth"] == 0.5 and growth["meets"] is False
+        assert (
+            web.post(
+                "/reports/assessments/open/", {"half_year": "2026H1", "growth_standard": "40%"}
+            ).status_code
+            == 302
+        )
+        east.refresh_from_db()
+        assert east.indicators["reporting"]["growth"] == {**growth, "standard": 0.4, "meets": True}
+        assert (
+            web.post(
+                "/reports/assessments/open/", {"half_year": "2026H1", "growth_standard": "abc"}
+            ).status_code
+            == 302
+        )
+        assert AssessmentRound.objects.get().growth_standard == 0.4
+        with pytest.raises(PermissionDenied):
+            services.round_set_standard(rnd=rnd, by=org["auditor"], standard=0.1)
