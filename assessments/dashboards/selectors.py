@@ -226,6 +226,7 @@ def compute(user, *, period: fig.Period, branch_id: int | None = None, since: dt
         .order_by("-half_year", "branch__sort_order")
     ]
     return {
+        "satisfaction": _satisfaction(user, period, branch_id),
         "period": period.label,
         "branch": branch_id,
         "branches": [{"id": b, "name": names[b]} for b in ids],
@@ -245,6 +246,47 @@ def compute(user, *, period: fig.Period, branch_id: int | None = None, since: dt
         },
         "report_status": report_status,
         "ratings": ratings,
+    }
+
+
+def _satisfaction(user, period: fig.Period, branch_id: int | None) -> dict | None:
+    """R23, R24: satisfaction against base and target per dimension, and the priority matrix,
+    for the default survey template and the period's year (the survey analysis, summarised)."""
+    from surveys import selectors as surveys
+    from surveys.models import SurveyTemplate
+
+    templates = list(SurveyTemplate.objects.restrict(user, "view"))
+    template = next((t for t in templates if t.is_default), templates[0] if templates else None)
+    if template is None:
+        return None
+    branch = Branch.objects.filter(pk=branch_id).first() if branch_id else None
+    data = surveys.results(user, template=template, year=period.year, branches=[])
+    matrix = surveys.priority_matrix(user, template=template, year=period.year, branch=branch)
+    params = {"template": template.pk, "year": period.year, "branch": branch_id}
+    return {
+        "template": template.name,
+        "year": period.year,
+        "url": _url("surveys:results", **params),
+        "rows": [
+            {
+                "dimension": r["dimension"].name,
+                "base": r["base"],
+                "target": r["target"],
+                "actual": r["actual"],
+                "answers": r["answers"],
+                "status": r["status"],
+            }
+            for r in data["rows"]
+        ],
+        "priorities": [
+            {
+                "dimension": p["dimension"].name,
+                "quadrant": p["quadrant"],
+                "label": p["quadrant_label"],
+                "rate": p["rate"],
+            }
+            for p in matrix["points"]
+        ],
     }
 
 
