@@ -21,7 +21,10 @@ ranking with its rows.
 
 The half-year review is covered too: the auditor's list and workbench (spot checks half done, a
 rating given), the items owed and an analysis report of a branch, the opening of a round, a work
-summary, and the /api/assessments/ refusals."""
+summary, and the /api/assessments/ refusals. So are group marketing's summary of the half year with
+its re-grading (a client whose R7 suggestion differs from its grade among the candidates, a
+proposal made, then applied) and a branch report listing a project department's single-client
+analysis."""
 
 from __future__ import annotations
 
@@ -615,3 +618,90 @@ def test_review_api_messages_in_english(org, review):
     # The default language stays Chinese.
     chinese = org.api("marketing").post("/api/assessments/open/", {"half_year": "2026H9"}, format="json")
     assert chinese.json()["half_year"] == ["半年度格式应为“年H1/H2”,例如 2026H2。"]
+
+
+# ------------------------------------------------- group summary, re-grading, single-client analyses
+
+
+@pytest.fixture
+def regrading(org, review):
+    """On top of the review: an east client whose R7 suggestion (B) differs from its grade (C),
+    a single-client analysis of it in east's draft report, group marketing's summary of 2026H1
+    written and a re-grading of the client proposed (not applied yet)."""
+    client = new_client(org, "east", grade="C", integrity_good=True, credit_good=True)
+    analysis = review_services.client_analysis_save(
+        report=review["east_report"], by=org["east_staff"], client=client, text="二期项目需求明确"
+    )
+    summary = review_services.summary_open(H1)
+    summary = review_services.summary_save(
+        summary=summary, by=org["marketing"], text="各分子公司客户结构稳定。", submit=True
+    )
+    proposal = review_services.regrading_propose(
+        summary=summary, by=org["marketing"], client=client, to_grade="B", reason="诚信资信良好"
+    )
+    return {**review, "regraded": client, "client_analysis": analysis, "group": summary, "proposal": proposal}
+
+
+def _regrading_pages(regrading):
+    summary = reverse("assessments:summary-group", kwargs={"half_year": H1.label})
+    east_report = reverse("assessments:analysis-detail", kwargs={"pk": regrading["east_report"].pk})
+    return {
+        "marketing": [summary, reverse("assessments:analysis-list"), east_report],
+        "leader": [summary],
+        "east_manager": [east_report],
+    }
+
+
+@pytest.mark.parametrize("persona", ["marketing", "leader", "east_manager"])
+def test_summary_and_single_client_analyses_show_no_chinese_outside_data(org, regrading, persona):
+    web = english(org.web(persona))
+    problems = {}
+    for url in _regrading_pages(regrading)[persona]:
+        page = web.get(url)
+        assert page.status_code == 200, (url, page.status_code)
+        text = page.content.decode()
+        assert 'lang="en"' in text, url
+        left = _leftover(text)
+        if left:
+            problems[url] = left[:8]
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def test_summary_and_single_client_analyses_read_in_english(org, regrading):
+    client = regrading["regraded"]
+    web = english(org.web("marketing"))
+    url = reverse("assessments:summary-group", kwargs={"half_year": H1.label})
+    text = html.unescape(web.get(url).content.decode())
+    # The candidates (the client suggested B) and the proposal made through the service.
+    assert 'data-testid="candidates"' in text and 'data-testid="proposals"' in text
+    assert text.count(client.name) >= 2
+    for words in (
+        "Group client analysis summary for 2026H1",
+        "Branch reports",
+        "Re-grading",
+        "Clients the system suggests re-grading (by the grading criteria)",
+        "Propose re-grading",
+        "Apply the re-grading and notify group leaders and branches",
+    ):
+        assert words in text, words
+    report = reverse("assessments:analysis-detail", kwargs={"pk": regrading["east_report"].pk})
+    text = html.unescape(english(org.web("east_manager")).get(report).content.decode())
+    assert "Single-client analyses (project departments)" in text and "二期项目需求明确" in text
+    assert "Add single-client analysis" in text
+    # Applying the re-grading: the message and the page after it.
+    page = web.post(url, {"action": "apply"}, follow=True)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Re-grading applied: 1 clients re-graded." in html.unescape(text)
+    assert "Applied at " in html.unescape(text)
+    assert not _leftover(text), _leftover(text)
+    client.refresh_from_db()
+    assert client.grade == "B"
+
+
+def test_the_analysis_list_offers_the_group_summary_in_english(org, regrading):
+    page = english(org.web("marketing")).get(reverse("assessments:analysis-list"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Group summary and re-grading for" in html.unescape(text)
+    assert not _leftover(text), _leftover(text)
