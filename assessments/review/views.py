@@ -89,7 +89,9 @@ def analysis_list(request):
     _require(request.user, AnalysisReport)
     qs = AnalysisReport.objects.restrict(request.user, "view").select_related("branch", "submitted_by")
     return render(
-        request, "assessments/review/analysis_list.html", {"title": _("客户分析报告"), "reports": qs[:200]}
+        request,
+        "assessments/review/analysis_list.html",
+        {"title": _("客户分析报告"), "reports": qs[:200], "last_half": HalfYear.last_ended().label},
     )
 
 
