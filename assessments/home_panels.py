@@ -84,3 +84,41 @@ def assessments_panel(user):
         ],
         "empty": _("没有待评定的考核。"),
     }
+
+
+@register(order=2, roles=("leader", "marketing", "auditor", "manager"))
+def dashboard_panel(user):
+    """R35: this period's monthly reports at a glance, leading to the dashboard."""
+    from crm.figures import Period
+
+    from .dashboards.selectors import branches_of, has_group_view
+    from .models import TIMELINESS
+
+    period = Period.containing()
+    branches = list(branches_of(user).values_list("pk", flat=True))
+    reports = {
+        r.branch_id: r
+        for r in MonthlyReport.objects.restrict(user, "view")
+        .filter(period=period.label, branch_id__in=branches)
+        .defer("snapshot")
+    }
+    counts: dict[str, int] = {}
+    for branch_id in branches:
+        report = reports.get(branch_id)
+        state = (
+            report.timeliness if report else ("missing" if timezone.now() > period.deadline else "pending")
+        )
+        counts[state] = counts.get(state, 0) + 1
+    url = reverse("assessments:dashboard")
+    return {
+        "title": _("集团客户关系看板") if has_group_view(user) else _("分公司客户关系看板"),
+        "url": url,
+        "figures": [
+            {
+                "label": TIMELINESS[state],
+                "value": n,
+                "url": reverse("assessments:report-list") + f"?period={period.label}",
+            }
+            for state, n in sorted(counts.items())
+        ],
+    }
