@@ -720,6 +720,12 @@ def summary_save(*, summary, by, text: str, submit: bool = False):
     return summary
 
 
+def _list_separator() -> str:
+    from django.utils.translation import get_language
+
+    return ", " if (get_language() or "").startswith("en") else "、"
+
+
 def regrading_candidates(half: HalfYear, *, limit: int = 50) -> list[dict]:
     """R7, R31: clients whose suggested grade differs from their grade, with the criteria behind
     the suggestion (the first ``limit``, A clients first)."""
@@ -736,7 +742,7 @@ def regrading_candidates(half: HalfYear, *, limit: int = 50) -> list[dict]:
                     "client": client,
                     "from": client.grade,
                     "to": grade,
-                    "why": "、".join(
+                    "why": _list_separator().join(
                         c["label"]
                         for c in criteria
                         if c["held"] and (c["points_to"] == grade or grade == "C")
