@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.utils import timezone
 
 from crm.figures import Period
@@ -68,15 +69,17 @@ def _seed(org) -> str:
                 at = _at(period.last_day - dt.timedelta(days=1 + (back + i) % 4), 16, 20 + i * 7)
             report = services.report_submit(report=report, by=manager, remarks=remarks, at=at)
             if (back, code) in RETURNED:
-                report = services.report_return(report=report, by=marketing, reason=RETURN_REASON)
-                report = services.report_submit(
-                    report=report,
-                    by=manager,
-                    remarks="已补全两家客户的统一社会信用代码。",
-                    at=at + dt.timedelta(days=1),
+                report = services.report_return(
+                    report=report, by=marketing, reason=RETURN_REASON, at=at + dt.timedelta(hours=20)
                 )
-            if back > 0 or (back, code) not in LATE:
-                services.report_accept(report=report, by=marketing)
+                at = at + dt.timedelta(days=1, hours=2)
+                report = services.report_submit(
+                    report=report, by=manager, remarks="已补全两家客户的统一社会信用代码。", at=at
+                )
+            if back > 0:  # the last period's reports wait for group marketing's review
+                services.report_accept(
+                    report=report, by=marketing, at=max(at, period.deadline) + dt.timedelta(days=3)
+                )
         close, pending = services.monthly_close_start(period=period)
         for branch_id in pending:
             services.monthly_close_part(close_id=close.pk, branch_id=branch_id)
@@ -121,51 +124,65 @@ SUMMARY = {
 }
 
 
-def _seed_analysis(org, branches) -> int:
-    """Every branch's 2026H1 client analysis report, submitted before 1 June (R31)."""
+def _reviewed_halves(now) -> list:
+    """The half years whose analysis reports are due by ``now`` (the last two, from the first
+    one owed), so a demo built on any date has its reports in and holds nothing (R33)."""
     from crm.figures import HalfYear
 
+    first = HalfYear.parse(settings.CRM_REVIEW_START)
+    half = HalfYear.containing(now)
+    return [
+        h for h in (half.previous().previous(), half.previous(), half) if h >= first and h.analysis_due <= now
+    ]
+
+
+def _seed_analysis(org, branches) -> int:
+    """Every branch's client analysis report of each half year due by now, submitted a few days
+    before its due date (R31)."""
     from .review import services as review
 
-    half = HalfYear(2026, 1)
-    if timezone.now() < half.analysis_due:
-        return 0
     made = 0
-    for i, branch in enumerate(branches):
-        manager = org.users.get(f"{branch.code}_manager")
-        if manager is None:
-            continue
-        report = review.analysis_open(branch=branch, half=half)
-        review.analysis_save(
-            report=report,
-            by=manager,
-            data=ANALYSIS,
-            submit=True,
-            at=_at(dt.date(2026, 5, 26 + i % 4), 15, 30),
-        )
-        made += 1
+    for half in _reviewed_halves(timezone.now()):
+        due_day = timezone.localtime(half.analysis_due).date() - dt.timedelta(days=1)
+        for i, branch in enumerate(branches):
+            manager = org.users.get(f"{branch.code}_manager")
+            if manager is None:
+                continue
+            report = review.analysis_open(branch=branch, half=half)
+            review.analysis_save(
+                report=report,
+                by=manager,
+                data=ANALYSIS,
+                submit=True,
+                at=_at(due_day - dt.timedelta(days=6 - i % 4), 15, 30),
+            )
+            made += 1
     return made
 
 
 def _seed_assessment(org, branches) -> int:
-    """The 2026H1 assessment, finished: east 优良, south 差 (its month of suspension is over),
-    the others 合格 with their work summaries submitted."""
+    """The latest half year whose assessment is finished by now (45 days after it ended): east
+    优良, south 差 (its month of suspension over), the others 合格 with their summaries."""
     from crm.figures import HalfYear
 
     from .models import AnalysisReport
     from .review import services as review
 
-    half = HalfYear(2026, 1)
-    if timezone.now() < half.end + dt.timedelta(days=45):
+    now = timezone.now()
+    half = HalfYear.last_ended(now)
+    if now < half.end + dt.timedelta(days=45):
+        half = half.previous()
+    if half < HalfYear.parse(settings.CRM_REVIEW_START):
         return 0
     rnd, pending = review.assessment_round_start(half=half)
     for branch_id in pending:
         review.assessment_compute(round_id=rnd.pk, branch_id=branch_id)
     auditor = org.users["auditor"]
+    opened = timezone.localtime(half.end).date()
     rated = 0
     for i, branch in enumerate(branches):
         assessment = rnd.assessments.get(branch=branch)
-        checked_at = _at(dt.date(2026, 7, 6), 10, 0)
+        checked_at = _at(opened + dt.timedelta(days=5), 10, 0)
         for n, check in enumerate(assessment.spot_checks.order_by("pk")):
             wrong = branch.code == "south" and n % 3 == 0
             review.spot_check_record(
@@ -179,7 +196,7 @@ def _seed_assessment(org, branches) -> int:
         if report:
             review.analysis_judge(report=report, by=auditor, meets=branch.code != "south")
         rating, reason = RATINGS.get(branch.code, ("qualified", "各项指标基本达标,档案完整率有待提高。"))
-        rated_at = _at(dt.date(2026, 7, 10), 16, i * 5)
+        rated_at = _at(opened + dt.timedelta(days=9), 16, i * 5)
         review.assessment_rate(assessment=assessment, by=auditor, rating=rating, reason=reason, at=rated_at)
         summary = getattr(assessment, "work_summary", None)
         if summary is not None:

@@ -1,0 +1,46 @@
+"""The demo's reporting and review (design.md, demo data), built on different dates: a year of
+closed periods with some late and one returned, this period's drafts, rankings, the analysis
+reports of every half year due, the latest finished assessment, and no branch held (R33)."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from assessments.models import AnalysisReport, Assessment, MonthlyClose, MonthlyReport, Ranking
+from crm.figures import HalfYear, Period
+from crm.models import Suspension
+
+from .helpers import at
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "moment,assessed",
+    [("2026-12-02T09:00", "2026H1"), ("2027-01-25T09:00", "2026H1"), ("2027-08-20T09:00", "2027H1")],
+)
+def test_the_demo_on_any_date(moment, assessed):
+    now = at(moment)
+    with time_machine.travel(now, tick=False):
+        call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
+        last = Period.last_due(now)
+        assert MonthlyClose.objects.filter(state="done").count() == 12
+        assert MonthlyReport.objects.filter(period=Period.containing(now).label, status="draft").count() == 4
+        closed = MonthlyReport.objects.filter(period=last.label)
+        assert closed.count() == 4 and set(closed.values_list("status", flat=True)) == {"submitted"}
+        assert MonthlyReport.objects.filter(on_time=False).exists()
+        assert MonthlyReport.objects.filter(events__action="returned").count() == 1
+        assert not MonthlyReport.objects.filter(status="missing").exists()
+        assert Ranking.objects.exists()
+        rated = Assessment.objects.filter(half_year=assessed, rated_at__isnull=False)
+        assert rated.count() == 4
+        assert set(rated.values_list("rating", flat=True)) == {"excellent", "poor", "qualified"}
+        halves = (HalfYear(2026, 1), HalfYear(2026, 2), HalfYear(2027, 1))
+        due = [h for h in halves if h.analysis_due <= now][-2:]  # the last two due
+        assert due
+        for half in due:
+            assert AnalysisReport.objects.filter(half_year=half.label, status="submitted").count() == 4
+        assert not Suspension.objects.active(now).exists(), list(Suspension.objects.active(now))
+        assert Suspension.objects.filter(kind="archive").get().ends_at < now - dt.timedelta(days=1)
