@@ -160,3 +160,19 @@ def test_survey_exports(org):
     followups = web.get(reverse("surveys:followup-list"), {"export": "xlsx"})
     assert_no_formula(followups, NAME, "-1 已回访")
     assert_no_formula(web.get(reverse("surveys:results"), {"export": "xlsx"}))
+
+
+def test_the_streamed_workbook_is_as_safe_as_the_other():
+    """The whole-archive export (write-only mode) writes formula-looking text as text too."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from crm.exports import streamed_xlsx_response
+
+    response = streamed_xlsx_response("t", "t", ["名称", "数值"], iter([["=1+1", -5], ["@SUM(A1)", 3]]))
+    sheet = load_workbook(BytesIO(response.content)).active
+    cells = [[c for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in cells[0]] == ["=1+1", -5] and cells[0][0].data_type == "s"
+    assert cells[0][0].quotePrefix and cells[1][0].value == "@SUM(A1)" and cells[1][0].data_type == "s"
+    assert cells[0][1].data_type == "n"
