@@ -167,7 +167,9 @@ def report_detail(request, pk):
     user = request.user
     result = services.report_figures(report)
     departments = list(
-        ProjectDepartment.objects.filter(branch=report.branch).order_by("-is_business_dept", "name")
+        ProjectDepartment.objects.restrict(user, "view")
+        .filter(branch=report.branch)
+        .order_by("-is_business_dept", "name")
     )
     department = None
     raw = request.GET.get("department", "")
@@ -356,7 +358,7 @@ def rollup(request):
             "columns": columns,
             "sections": sections,
             "timeliness": TIMELINESS,
-            "close": MonthlyClose.objects.filter(period=period.label).first(),
+            "close": MonthlyClose.objects.restrict(request.user, "view").filter(period=period.label).first(),
         },
     )
 

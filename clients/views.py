@@ -156,6 +156,7 @@ def _in_chunks(qs, size: int = 2000):
     ids = list(qs.values_list("pk", flat=True))
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]
+        # ``chunk`` holds ids of the restricted ``qs``: this reloads rows already in scope.
         rows = Client.objects.filter(pk__in=chunk).select_related("branch", "department", "owner")
         loaded = {c.pk: c for c in rows.prefetch_related("contacts", "projects", "needs")}
         for pk in chunk:

@@ -231,7 +231,11 @@ def assessment_detail(request, pk):
     spot check, the analysis report's judgement, and the rating."""
     assessment = _assessment(request, pk)
     checks = list(assessment.spot_checks.select_related("client", "client__owner", "checked_by"))
-    analysis = AnalysisReport.objects.filter(branch=assessment.branch, half_year=assessment.half_year).first()
+    analysis = (
+        AnalysisReport.objects.restrict(request.user, "view")
+        .filter(branch=assessment.branch, half_year=assessment.half_year)
+        .first()
+    )
     auditor = services.is_auditor(request.user)
     return render(
         request,
@@ -316,7 +320,9 @@ def assessment_open(request):
         try:
             half = HalfYear.parse(request.POST.get("half_year", ""))
             standard = _percent(request.POST.get("growth_standard", ""))
-            existing = AssessmentRound.objects.filter(half_year=half.label).first()
+            existing = (
+                AssessmentRound.objects.restrict(request.user, "view").filter(half_year=half.label).first()
+            )
             if existing is not None and standard is not None:
                 services.round_set_standard(rnd=existing, by=request.user, standard=standard)
                 messages.success(request, _("已保存。"))

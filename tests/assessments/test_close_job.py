@@ -6,7 +6,6 @@ import threading
 
 import pytest
 import time_machine
-from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
 from assessments import services
@@ -162,8 +161,6 @@ def test_reminders_go_to_branches_that_have_not_submitted_once_a_day(org):
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_closing_at_once_make_one_result(org):
     """PostgreSQL: two threads run the whole job for the same period at the same moment."""
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks are PostgreSQL's")
     errors = []
     barrier = threading.Barrier(2)
 
