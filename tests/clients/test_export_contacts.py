@@ -67,9 +67,7 @@ def test_a_column_blank_for_every_contact_stays_empty_and_no_contacts_gives_the_
 def test_downloaded_spreadsheet_has_the_columns_aligned(org, client_with_contacts):
     response = org.web("east_staff").get(reverse("clients:client-export"))
     assert response.status_code == 200
-    sheet = load_workbook(
-        BytesIO(b"".join(response.streaming_content) if response.streaming else response.content)
-    ).active
+    sheet = load_workbook(BytesIO(response.getvalue())).active
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
     header = next(r for r in rows if "联系人" in r)
     row = next(r for r in rows if NAME in r)
