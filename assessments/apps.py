@@ -28,6 +28,8 @@ class AssessmentsConfig(AppConfig):
         from django.apps import apps
         from django.db.models.signals import post_delete, post_save
 
+        from crm.signals import rows_bulk_written
+
         from . import home_panels  # noqa: F401  (registers the home panels)
         from .dashboards.selectors import bump
 
@@ -35,3 +37,4 @@ class AssessmentsConfig(AppConfig):
             model = apps.get_model(label)
             post_save.connect(bump, sender=model, dispatch_uid=f"dashboard-bump-save-{label}")
             post_delete.connect(bump, sender=model, dispatch_uid=f"dashboard-bump-delete-{label}")
+            rows_bulk_written.connect(bump, sender=model, dispatch_uid=f"dashboard-bump-bulk-{label}")

@@ -239,8 +239,9 @@ class Client(Versioned, BusinessModel):
         # message would say neither. The database constraint stays as the last guard.
         super().validate_constraints(exclude=set(exclude or ()) | {"credit_code"})
 
-    def save(self, *args, **kwargs):
-        # Derived search keys, kept in step with what they derive from.
+    def derive_keys(self) -> None:
+        """The derived search keys, kept in step with what they derive from (every save; a
+        ``bulk_create`` calls it itself, with ``search_text`` from the new contacts)."""
         self.name = (self.name or "").strip()
         self.name_normalized = normalize_name(self.name)
         self.credit_code = normalize_credit_code(self.credit_code)
@@ -248,6 +249,9 @@ class Client(Versioned, BusinessModel):
             self.phone_normalized = normalize_phone(self.phone)
         except ValidationError:
             self.phone_normalized = ""
+
+    def save(self, *args, **kwargs):
+        self.derive_keys()
         update_fields = kwargs.get("update_fields")
         if update_fields is None or {"name", "phone"} & set(update_fields):
             # Only a save that can change the name or phone rebuilds the search text (a grade or
@@ -305,11 +309,15 @@ class Contact(Versioned, BusinessModel):
     def __str__(self):
         return f"{self.name}({self.position})" if self.position else self.name
 
-    def save(self, *args, **kwargs):
+    def derive_keys(self) -> None:
+        """The normalized phone (every save; a ``bulk_create`` calls it itself)."""
         try:
             self.phone_normalized = normalize_phone(self.phone)
         except ValidationError:
             self.phone_normalized = ""
+
+    def save(self, *args, **kwargs):
+        self.derive_keys()
         super().save(*args, **kwargs)  # clients.signals then rebuilds the client's search text
 
 

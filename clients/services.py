@@ -300,8 +300,10 @@ def client_set_stage(*, client: Client, stage: str, by, note: str = "") -> Clien
     return client
 
 
-def may_set_grade(user, client: Client) -> bool:
-    """R7: group marketing (model-level change right, R3), or a branch manager for their branch."""
+def may_set_grade(user, client: Client, *, in_scope: bool | None = None) -> bool:
+    """R7: group marketing (model-level change right, R3), or a branch manager for their branch.
+    ``in_scope``: whether ``restrict(user, "change")`` holds the client, when the caller has
+    asked for many clients at once (the import); otherwise it is asked here."""
     if has_global(user, Client, "change"):
         return True
     return (
@@ -309,7 +311,7 @@ def may_set_grade(user, client: Client) -> bool:
         and user.role == Role.MANAGER
         and user.branch_id is not None
         and user.branch_id == client.branch_id
-        and check_in_scope(user, "change", client)
+        and (check_in_scope(user, "change", client) if in_scope is None else in_scope)
     )
 
 

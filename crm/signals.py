@@ -1,9 +1,13 @@
 """Wiring of permissions: role groups after every migrate, branch groups for new branches."""
 
 from django.db.models.signals import post_migrate, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from .models import Branch
+
+# Rows of ``sender`` (a model) were written in bulk (``bulk_create``), which sends no
+# ``post_save`` per row: what a save would invalidate (cached dashboards) listens here too.
+rows_bulk_written = Signal()
 
 
 @receiver(post_migrate)
