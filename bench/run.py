@@ -5,6 +5,15 @@ pass}). Not a test: tests assert behaviour and query budgets; this measures spee
     python bench/run.py                      # full run: 100k clients, gunicorn (3 sync workers)
     python bench/run.py --clients 20000      # smaller volume
     python bench/run.py --reuse              # keep the loaded database from a previous run
+    python bench/run.py --import-rows 5000   # a smaller imported spreadsheet (default 10,000 rows)
+    python bench/run.py --curve 10000 100000 1000000 --curve-reuse \
+        --curve-db 100000=crm_bench          # the cost curve: a few figures per count of clients,
+                                             # each count in its database; writes bench/curve.json
+
+The full run measures, besides the pages under load: the whole-archive export as group marketing
+over HTTP (seconds to the stream's end, and the web workers' peak RSS after it); a branch
+manager's 10,000-row spreadsheet imported through the API (preview, then save); the 25th job and
+the half-year job with a worker of two processes and again of one (and the ratio).
 
 Every load run is bounded (requests and seconds) and only ever targets 127.0.0.1.
 """
@@ -19,6 +28,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -59,6 +69,14 @@ TARGETS = {
     "branch_dashboard_p95_c4": (150, "ms", "<="),
     "seed_bulk_seconds": (None, "s", None),
     "web_worker_peak_rss": (None, "MiB", None),
+    "archive_export_seconds": (30, "s", "<="),
+    "archive_export_peak_rss": (300, "MiB", "<="),
+    "import_preview_seconds": (30, "s", "<="),
+    "import_commit_seconds": (60, "s", "<="),
+    "monthly_close_seconds_1worker": (None, "s", None),
+    "halfyear_job_seconds_1worker": (None, "s", None),
+    "monthly_close_speedup_2v1": (1.3, "ratio", ">="),
+    "halfyear_speedup_2v1": (1.3, "ratio", ">="),
 }
 
 
@@ -431,14 +449,691 @@ def print_table(rows):
         )
 
 
-# -- the full run -------------------------------------------------------------------------------
+# -- the import of a branch's spreadsheet (R36) ------------------------------------------------
+
+# Every client the benchmark imports carries this in 备注, so that a later run can remove them.
+IMPORT_MARK = "性能测试导入"
+IMPORT_FILENAME = "客户信息统计表.xlsx"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def import_workbook(n: int, branch_name: str, stamp: str) -> bytes:
+    """A spreadsheet in the group's layout (客户信息统计表) of ``n`` new clients of one branch,
+    as a branch keeps it: two contacts, a project with its amount and a need per client, its
+    stage and grade. ``stamp`` keeps the names and credit codes of two runs apart."""
+    import io
+    import random
+
+    from openpyxl import Workbook
+
+    from clients.bulk import credit_code
+    from clients.imports.spreadsheet import COLUMNS
+    from clients.models import Client
+
+    rng = random.Random(stamp)
+    codes = set(Client.objects.exclude(credit_code="").values_list("credit_code", flat=True))
+    base = 50_000_000 + int(stamp) % 40_000_000
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("客户信息统计表")
+    ws.append(COLUMNS)
+    surnames = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+    for i in range(n):
+        contacts = [rng.choice(surnames) + rng.choice(("经理", "总工", "主任", "科长")) for _ in range(2)]
+        ws.append(
+            [
+                i + 1,
+                f"江北新区{stamp}第{i + 1}号建设发展有限公司",
+                credit_code(base + i, "320111", codes),
+                rng.choice(("国有企业", "民营企业", "房地产企业")),
+                "建筑业",
+                f"南京市江北新区浦滨路{i % 900 + 1}号",
+                "、".join(contacts),
+                "总经理、工程部经理",
+                f"139{i % 10**8:08d}、025-5{i % 10**6:06d}",
+                "",
+                rng.choice(("潜在客户", "意向客户", "签约客户")),
+                rng.choice("ABC"),
+                f"江北新区{i + 1}号地块住宅项目",
+                round(rng.uniform(50, 5000), 2),
+                "希望提供全过程工程咨询",
+                branch_name,
+                "",
+                "",
+                "2026-11-20",
+                IMPORT_MARK,
+            ]
+        )
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def purge_imports() -> int:
+    """Remove the clients an earlier run imported (``--reuse``), so the archive keeps its size."""
+    from clients.models import Client, Project
+
+    ids = list(Client.objects.filter(remarks=IMPORT_MARK).values_list("pk", flat=True))
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start : start + 2000]
+        Project.objects.filter(client_id__in=chunk).delete()
+        Client.objects.filter(pk__in=chunk).delete()
+    return len(ids)
+
+
+def import_check(summary: dict | None, n: int) -> bool:
+    """A preview the benchmark accepts: every one of the ``n`` rows read and passed."""
+    summary = summary or {}
+    return summary.get("ok") is True and summary.get("rows") == n
+
+
+def import_problems(job: dict, limit: int = 5) -> list[str]:
+    """The first errors a job tells (file errors, then rows), for the log of a failed import."""
+    summary = job.get("summary") or {}
+    out = [str(e) for e in summary.get("file_errors") or []]
+    if job.get("error"):
+        out.append(str(job["error"]))
+    for r in (job.get("report") or {}).get("rows") or []:
+        for e in r.get("errors") or []:
+            out.append(f"row {r.get('row')}: {e.get('column')}: {e.get('message')}")
+            if len(out) >= limit:
+                return out
+    return out[:limit]
+
+
+def multipart(field_name: str, filename: str, content: bytes, content_type: str = XLSX) -> tuple[bytes, str]:
+    """A multipart/form-data body of one file field, and its Content-Type (as a browser sends
+    it: the filename raw UTF-8)."""
+    boundary = f"----crmbench{time.time_ns():x}"
+    head = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="{field_name}"; filename="{filename}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n"
+    ).encode()
+    return head + content + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def http_json(port, method, path, headers, body=None, *, timeout=60.0):
+    """(status, parsed JSON or None) of one request on its own connection."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        try:
+            return response.status, json.loads(data) if data else None
+        except ValueError:
+            return response.status, None
+    except (http.client.HTTPException, OSError):
+        return 599, None
+    finally:
+        conn.close()
+
+
+def wait_state(read, states, *, timeout: float = 600.0, every: float = 0.2):
+    """Poll ``read()`` (which returns a job's dict or None) until its ``state`` is in
+    ``states``: (the job, seconds) or (last job seen, NaN) on timeout."""
+    started = time.perf_counter()
+    job = None
+    while time.perf_counter() - started < timeout:
+        job = read() or job
+        if job and job.get("state") in states:
+            return job, time.perf_counter() - started
+        time.sleep(every)
+    return job, float("nan")
+
+
+def import_over_http(port, headers, content: bytes, n: int, *, read_commit_state=None, timeout=600.0):
+    """The whole import as a branch manager drives it through the API (R36): upload, the
+    worker's preview, the confirmation, the worker's save. Returns {preview, commit, errors,
+    job}; a step that fails or times out leaves its seconds NaN and counts an error.
+
+    The preview is polled on ``GET /api/import-jobs/<id>/`` every 0.2 s. During the save the
+    job's detail carries the whole row report (megabytes at 10,000 rows), so polling it five
+    times a second would keep a web worker busy beside the worker being measured;
+    ``read_commit_state`` (the state read from the job row) is used then when given."""
+    out = {"preview": float("nan"), "commit": float("nan"), "errors": 0, "job": None}
+    body, content_type = multipart("file", IMPORT_FILENAME, content)
+    started = time.perf_counter()
+    status, job = http_json(
+        port, "POST", "/api/import-jobs/", {**headers, "Content-Type": content_type}, body
+    )
+    if status != 201 or not job or "id" not in job:
+        print(f"  import upload: {status} {str(job)[:300]}", flush=True)
+        out["errors"] += 1
+        return out
+    job_id = out["job"] = job["id"]
+    detail = f"/api/import-jobs/{job_id}/"
+
+    def read_api():
+        status, data = http_json(port, "GET", detail, headers)
+        return data if status == 200 else None
+
+    job, _ = wait_state(read_api, ("validated", "failed"), timeout=timeout)
+    preview = time.perf_counter() - started
+    if not job or job.get("state") != "validated" or not import_check(job.get("summary"), n):
+        print(
+            f"  import preview: state {job and job.get('state')}, summary {job and job.get('summary')}; "
+            f"{import_problems(job or {})}",
+            flush=True,
+        )
+        out["errors"] += 1
+        return out
+    out["preview"] = preview
+    started = time.perf_counter()
+    status, data = http_json(port, "POST", f"{detail}confirm/", headers)
+    if status != 202:
+        print(f"  import confirm: {status} {str(data)[:300]}", flush=True)
+        out["errors"] += 1
+        return out
+    job, seconds = wait_state(
+        (lambda: {"state": read_commit_state(job_id)}) if read_commit_state else read_api,
+        ("imported", "failed"),
+        timeout=timeout,
+    )
+    seconds = time.perf_counter() - started if seconds == seconds else seconds
+    final = read_api() or {}
+    if final.get("state") != "imported" or len(final.get("created") or []) != n:
+        print(
+            f"  import commit: state {final.get('state')}, {len(final.get('created') or [])} created; "
+            f"{import_problems(final)}",
+            flush=True,
+        )
+        out["errors"] += 1
+        return out
+    out["commit"] = seconds
+    return out
+
+
+def job_state(job_id) -> str | None:
+    """The state of an import job as its row holds it (one column, in process)."""
+    from clients.models import ImportJob
+
+    return ImportJob.objects.filter(pk=job_id).values_list("state", flat=True).first()
+
+
+# -- the whole-archive export (R36) ----------------------------------------------------------------
+
+
+def export_path() -> str:
+    from django.urls import reverse
+
+    return reverse("clients:client-export")
+
+
+def export_ok(status: int, head: bytes) -> bool:
+    """An answer of the export the benchmark accepts: 200 and a zip (an .xlsx) from its start."""
+    return status == 200 and head.startswith(b"PK")
+
+
+def export_over_http(port, headers, path, *, timeout=120.0):
+    """(seconds, status, first bytes, bytes in all) of one GET read to the end of its stream;
+    (NaN, 599, ...) if the connection broke (a worker killed at gunicorn's timeout)."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    started = time.perf_counter()
+    head, total = b"", 0
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        while chunk := response.read(1 << 16):
+            if len(head) < 8:
+                head += chunk[: 8 - len(head)]
+            total += len(chunk)
+        return time.perf_counter() - started, response.status, head, total
+    except (http.client.HTTPException, OSError) as exc:
+        print(f"  export broke after {time.perf_counter() - started:.1f} s: {exc!r}", flush=True)
+        return float("nan"), 599, head, total
+    finally:
+        conn.close()
+
+
+def gunicorn_workers(master_pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True).stdout
+    return sorted(int(pid) for pid in out.split())
+
+
+def peak_rss_mib(pids) -> float:
+    """The largest peak resident size (VmHWM) of ``pids``, in MiB; NaN if none can be read."""
+    rss = []
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        rss.append(int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024)
+    return max(rss) if rss else float("nan")
+
+
+# -- the cost curve ---------------------------------------------------------------------------------
+
+CURVE = ROOT / "bench" / "curve.json"
+CURVE_FIGURES = (
+    "list_page_p95_c4",
+    "api_clients_p95_c4",
+    "monthly_close_seconds",
+    "group_dashboard_cold_ms",
+    "branch_dashboard_cold_ms",
+    "group_dashboard_p95_c4",
+)
+
+
+def speedup(one: float, two: float) -> float:
+    """Seconds with one worker process over seconds with two (NaN if either is missing)."""
+    if one != one or two != two or two <= 0:
+        return float("nan")
+    return one / two
+
+
+def growth(prev: float, nxt: float, clients_factor: float) -> str:
+    """How a figure grew from one count of clients to the next, the clients growing by
+    ``clients_factor``: "flat" (under 1.5x), "sublinear" (under half the clients' factor),
+    "linear" (0.5x to 1.5x the clients' factor), "worse" (more); "n/a" without two values."""
+    if prev != prev or nxt != nxt or prev <= 0 or clients_factor <= 0:
+        return "n/a"
+    factor = nxt / prev
+    if factor < 1.5:
+        return "flat"
+    if factor < 0.5 * clients_factor:
+        return "sublinear"
+    if factor <= 1.5 * clients_factor:
+        return "linear"
+    return "worse"
+
+
+def curve_table(counts, figures) -> tuple[dict, list[str]]:
+    """The growth words of each figure between neighbouring counts, and the lines of the table."""
+    words = {
+        name: [growth(values[i], values[i + 1], counts[i + 1] / counts[i]) for i in range(len(counts) - 1)]
+        for name, values in figures.items()
+    }
+    steps = [f"{counts[i]}->{counts[i + 1]}" for i in range(len(counts) - 1)]
+    lines = [f"{'figure':26}" + "".join(f"{c:>12}" for c in counts) + "".join(f"  {s:>22}" for s in steps)]
+    for name, values in figures.items():
+        cells = "".join(f"{v:>12.1f}" if v == v else f"{'NaN':>12}" for v in values)
+        for i in range(len(counts) - 1):
+            factor = values[i + 1] / values[i] if values[i] and values[i] == values[i] else float("nan")
+            cells += f"  {f'x{factor:.2f} {words[name][i]}':>22}"
+        lines.append(f"{name:26}{cells}")
+    return words, lines
+
+
+# -- one run against one database ---------------------------------------------------------------
 
 
 def sh(cmd, env, **kw):
     return subprocess.run(cmd, cwd=ROOT, env=env, check=True, **kw)
 
 
-def main(argv=None):
+def psql(env, db, sql) -> str:
+    cmd = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-qtAc", sql]
+    return subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def bench_env(db: str, media_root: str) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}",
+        "DJANGO_DEBUG": "False",
+        "DJANGO_SECRET_KEY": "bench-" + "x9Y8z7W6v5" * 6,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "False",
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"),
+        "DJANGO_LOG_LEVEL": "WARNING",
+        # The import's uploads go to a folder of this run, not the project's media/.
+        "DJANGO_MEDIA_ROOT": media_root,
+    }
+
+
+def client_count(env, db) -> int | None:
+    """Clients in ``db``; None if there is no such database."""
+    if not psql(env, "postgres", f"SELECT 1 FROM pg_database WHERE datname = '{db}'"):
+        return None
+    try:
+        return int(psql(env, db, "SELECT count(*) FROM clients_client"))
+    except subprocess.CalledProcessError:
+        return 0
+
+
+def load_database(env, db, *, clients, branches, users) -> float:
+    """A fresh ``db``: migrated, the organisation, ``seed_bulk``; returns seed_bulk's seconds."""
+    python = sys.executable
+    psql(env, "postgres", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    psql(
+        env,
+        "postgres",
+        f"CREATE DATABASE \"{db}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'",
+    )
+    print(f"migrating {db} ...", flush=True)
+    sh([python, "manage.py", "migrate", "--noinput", "-v0"], env)
+    sh([python, "manage.py", "seed_demo", "--org-only"], env, stdout=subprocess.DEVNULL)
+    print(f"seed_bulk --clients {clients} ...", flush=True)
+    started = time.perf_counter()
+    sh(
+        [
+            python,
+            "manage.py",
+            "seed_bulk",
+            "--clients",
+            str(clients),
+            "--branches",
+            str(branches),
+            "--users",
+            str(users),
+        ],
+        env,
+    )
+    seconds = time.perf_counter() - started
+    psql(env, db, "VACUUM ANALYZE")
+    return seconds
+
+
+class Bench:
+    """One run against one loaded database: the in-process part, gunicorn (3 sync workers) and
+    a Celery worker on loopback, and the measuring steps the full run and the curve share. Each
+    step adds its rows (``add``); errors of every step add up in ``errors``."""
+
+    def __init__(self, args, env):
+        self.args, self.env = args, env
+        self.python = sys.executable
+        self.rows: list[dict] = []
+        self.values: dict[str, float] = {}
+        self.errors = 0
+        self.web = self.worker = None
+        self.wrk = shutil.which("wrk")
+
+    def add(self, name, value):
+        self.rows.append(row(name, value))
+        self.values[name] = value
+        return value
+
+    # In process --------------------------------------------------------------------------------
+
+    def setup_django(self):
+        keys = ("DATABASE_URL", "DJANGO_SECRET_KEY", "REDIS_URL", "DJANGO_MEDIA_ROOT")
+        os.environ.update({k: self.env[k] for k in keys})
+        os.environ.update({"DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver", "DJANGO_DEBUG": "True"})
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        from django.core.cache import cache
+
+        # Another database's cached figures (the curve) or an earlier run's queued tasks must
+        # not answer for this one: the bench's Redis database starts empty.
+        cache.clear()
+        purged = purge_imports()
+        if purged:
+            print(f"removed {purged} clients an earlier run imported", flush=True)
+        self.staff, self.marketing, self.clients = pick_subjects()
+        self.term3, self.term2 = search_terms([name for _, name in self.clients])
+        self.paths = scenario_paths(self.clients, self.term3, self.term2)
+
+    def search_and_queries(self):
+        ms3, trgm3, _ = explain_search(self.staff, self.term3)
+        ms2, _, _ = explain_search(self.staff, self.term2)
+        self.add("search3_query_ms", ms3)
+        self.add("search3_uses_trigram_index", int(trgm3))
+        self.add("search2_query_ms", ms2)
+        counts = query_counts(self.staff, "/api/clients/?page_size={size}") + query_counts(
+            self.staff, "/clients/?page_size={size}"
+        )
+        self.add("queries_constant_in_page_size", int(counts[0] == counts[1] and counts[2] == counts[3]))
+        print(
+            f"branch user {self.staff.username} ({self.staff.branch}), {len(self.clients)} sample clients; "
+            f"search terms {self.term3!r} / {self.term2!r}; query counts {counts}",
+            flush=True,
+        )
+
+    # The servers -------------------------------------------------------------------------------
+
+    def start(self):
+        sh([self.python, "manage.py", "collectstatic", "--noinput", "-v0"], self.env)
+        self.web = subprocess.Popen(
+            [
+                self.python,
+                "-m",
+                "gunicorn",
+                "crm.wsgi:application",
+                "--bind",
+                f"{HOST}:{self.args.port}",
+                "--workers",
+                "3",
+                "--worker-class",
+                "sync",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=self.env,
+        )
+        self.start_worker(2)
+        for _ in range(60):
+            try:
+                http.client.HTTPConnection(HOST, self.args.port, timeout=2).request("GET", "/accounts/login/")
+                break
+            except OSError:
+                time.sleep(0.5)
+        self.staff_cookie = login_cookie(self.args.port, self.staff.username)
+        self.all_cookie = login_cookie(self.args.port, self.marketing.username)
+        self.staff_token = api_token(self.args.port, self.staff.username)
+
+    def start_worker(self, concurrency: int):
+        """A Celery worker of ``concurrency`` processes, measured from once it answers a ping
+        (its start-up costs CPU too)."""
+        self.worker = subprocess.Popen(
+            [
+                self.python,
+                "-m",
+                "celery",
+                "-A",
+                "crm",
+                "worker",
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        from crm.celery import app as celery_app
+
+        for _ in range(30):
+            if celery_app.control.ping(timeout=1.0):
+                return
+        print(f"  the worker (concurrency {concurrency}) did not answer a ping", flush=True)
+
+    @staticmethod
+    def _stop(proc, timeout=30):
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def stop(self):
+        self._stop(self.web)
+        self._stop(self.worker, timeout=60)
+
+    # Load over HTTP ----------------------------------------------------------------------------
+
+    def load(self, name, headers, concurrency, n=None, path_list=None):
+        port, paths = self.args.port, path_list or self.paths[name]
+        n = n or self.args.requests
+        run_load(lambda: HttpSession(port, headers), paths[:1], concurrency=2, requests=10)  # warm-up
+        if self.wrk:
+            # Warm-up at the same concurrency (caches, connections), then the measured run.
+            run_wrk(port, headers, paths, concurrency=concurrency, seconds=2)
+            result = run_wrk(port, headers, paths, concurrency=concurrency, seconds=self.args.seconds)
+        else:
+            result = run_load(lambda: HttpSession(port, headers), paths, concurrency=concurrency, requests=n)
+        self.errors += result.errors
+        print(
+            f"  {name:18} c={concurrency:<3} n={result.count:<5} p50={result.p50:7.1f} ms  "
+            f"p95={result.p95:7.1f} ms  {result.rps:6.1f} req/s  errors={result.errors}",
+            flush=True,
+        )
+        return result
+
+    # The measuring steps -----------------------------------------------------------------------
+
+    def lists(self, *, full=True):
+        """The archive list and the API list: p95 at 4 connections; with ``full`` also 16, and
+        the requests per second at 4."""
+        for name, headers in (("list_page", self.staff_cookie), ("api_clients", self.staff_token)):
+            r4 = self.load(name, headers, 4)
+            self.add(f"{name}_p95_c4", r4.p95)
+            if full:
+                self.add(f"{name}_p95_c16", self.load(name, headers, 16).p95)
+                self.add(f"{name}_rps_c4", r4.rps)
+
+    def pages(self):
+        for name in ("client_page", "search3_page", "search2_page", "complaint_queue", "survey_results"):
+            n = min(self.args.requests, 200)
+            self.add(f"{name}_p95_c4", self.load(name, self.staff_cookie, 4, n=n).p95)
+
+    def monthly_close(self, suffix=""):
+        """The 25th job (R28) over every branch, through the worker: the period last due, from
+        the task's queueing to the roll-up built."""
+        from assessments.tasks import monthly_close
+        from crm.figures import Period
+
+        self.period = Period.last_due()
+        reset_period(self.period.label)
+        started = time.perf_counter()
+        monthly_close.delay(self.period.label)
+        seconds = wait_closed(self.period.label)
+        if seconds == seconds:
+            seconds = time.perf_counter() - started
+        print(f"  monthly_close{suffix:9} {self.period.label}: {seconds:.1f} s", flush=True)
+        return self.add(f"monthly_close_seconds{suffix}", seconds)
+
+    def rollup(self):
+        path_list = rollup_paths(self.period.label)
+        self.add(
+            "rollup_page_p95_c4", self.load("rollup_page", self.all_cookie, 4, n=100, path_list=path_list).p95
+        )
+
+    def halfyear(self, suffix=""):
+        """The half-year job (R34) over every branch through the worker."""
+        from assessments.tasks import assessment_open
+        from crm.figures import HalfYear
+
+        self.half = HalfYear.last_ended()
+        reset_half(self.half.label)
+        started = time.perf_counter()
+        assessment_open.delay(self.half.label)
+        seconds = wait_round_open(self.half.label)
+        if seconds == seconds:
+            seconds = time.perf_counter() - started
+        print(f"  halfyear_job{suffix:10} {self.half.label}: {seconds:.1f} s", flush=True)
+        return self.add(f"halfyear_job_seconds{suffix}", seconds)
+
+    def workbench(self):
+        from crm.models import Role, User
+
+        auditor = User.objects.filter(role=Role.AUDITOR, is_active=True).order_by("pk").first()
+        cookie = login_cookie(self.args.port, auditor.username)
+        path_list = workbench_paths(self.half.label)
+        self.add(
+            "workbench_page_p95_c4", self.load("workbench_page", cookie, 4, n=100, path_list=path_list).p95
+        )
+
+    def dashboards(self, *, full=True):
+        """The dashboards (R35): cold (computed in process, cache empty) and warm under load;
+        the branch's under load only with ``full``."""
+        manager = branch_manager(self.staff)
+        self.add("group_dashboard_cold_ms", dashboard_cold_ms(self.marketing))
+        self.add(
+            "group_dashboard_p95_c4",
+            self.load("group_dashboard", self.all_cookie, 4, n=100, path_list=dashboard_paths()).p95,
+        )
+        self.add("branch_dashboard_cold_ms", dashboard_cold_ms(manager))
+        if full:
+            cookie = login_cookie(self.args.port, manager.username)
+            self.add(
+                "branch_dashboard_p95_c4",
+                self.load("branch_dashboard", cookie, 4, n=100, path_list=dashboard_paths()).p95,
+            )
+
+    def restricted(self):
+        """Restricted against unrestricted: the same list, side by side in one run."""
+        first = self.paths["list_page"][:1]
+        restricted = self.load("list_page", self.staff_cookie, 4, n=200, path_list=first)
+        unrestricted = self.load("list_page", self.all_cookie, 4, n=200, path_list=first)
+        self.add("restricted_over_unrestricted", restricted.p50 / unrestricted.p50)
+
+    def web_rss(self):
+        """The largest peak RSS of the web workers after the page loads."""
+        self.add("web_worker_peak_rss", peak_rss_mib(gunicorn_workers(self.web.pid)))
+
+    def export(self):
+        """The whole archive as group marketing over HTTP, read to its end; then the largest
+        peak RSS of the web workers (NaN if one was replaced: its peak went with it)."""
+        before = gunicorn_workers(self.web.pid)
+        seconds, status, head, size = export_over_http(self.args.port, self.all_cookie, export_path())
+        after = gunicorn_workers(self.web.pid)
+        if not export_ok(status, head):
+            print(f"  archive_export: status {status}, starts {head!r}", flush=True)
+            self.errors += 1
+            seconds = float("nan")
+        rss = peak_rss_mib(after) if after == before else float("nan")
+        print(
+            f"  archive_export     {size / 2**20:.1f} MiB in {seconds:.1f} s, web peak {rss:.0f} MiB",
+            flush=True,
+        )
+        self.add("archive_export_seconds", seconds)
+        self.add("archive_export_peak_rss", rss)
+
+    def import_(self, n):
+        """A branch manager's spreadsheet of ``n`` new clients through the API: the preview
+        (upload to validated) and the save (confirmation to imported). The imported clients
+        and the job are removed afterwards, so the archive keeps its size."""
+        from clients.models import ImportJob
+
+        manager = branch_manager(self.staff)
+        purge_imports()
+        content = import_workbook(n, self.staff.branch.name, str(int(time.time())))
+        headers = api_token(self.args.port, manager.username)
+        print(
+            f"  import             {n} rows ({len(content) / 2**20:.1f} MiB) as {manager.username} ...",
+            flush=True,
+        )
+        try:
+            result = import_over_http(self.args.port, headers, content, n, read_commit_state=job_state)
+        finally:
+            removed = purge_imports()
+        if result["job"]:
+            ImportJob.objects.filter(pk=result["job"]).delete()
+        self.errors += result["errors"]
+        print(
+            f"  import             preview {result['preview']:.1f} s, save {result['commit']:.1f} s; "
+            f"{removed} imported clients removed",
+            flush=True,
+        )
+        self.add("import_preview_seconds", result["preview"])
+        self.add("import_commit_seconds", result["commit"])
+
+    def one_worker(self):
+        """The 25th job and the half-year job again with a worker of one process, against the
+        two of the run: what the second process buys."""
+        self._stop(self.worker, timeout=60)
+        self.start_worker(1)
+        one_close = self.monthly_close("_1worker")
+        one_half = self.halfyear("_1worker")
+        self.add("monthly_close_speedup_2v1", speedup(one_close, self.values["monthly_close_seconds"]))
+        self.add("halfyear_speedup_2v1", speedup(one_half, self.values["halfyear_job_seconds"]))
+
+
+# -- the full run, and the curve -------------------------------------------------------------------
+
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -450,267 +1145,82 @@ def main(argv=None):
     parser.add_argument("--requests", type=int, default=400, help="requests per load run (Python load only)")
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--reuse", action="store_true", help="keep the database of an earlier run")
-    args = parser.parse_args(argv)
+    parser.add_argument("--import-rows", type=int, default=10_000, help="rows of the imported spreadsheet")
+    parser.add_argument(
+        "--curve", type=int, nargs="+", metavar="CLIENTS", help="the cost curve over these client counts"
+    )
+    parser.add_argument(
+        "--curve-reuse", action="store_true", help="keep a curve database that holds enough clients"
+    )
+    parser.add_argument(
+        "--curve-db",
+        action="append",
+        default=[],
+        metavar="CLIENTS=DB",
+        help="an already loaded database for a count (kept, never reloaded)",
+    )
+    # One count of the curve, run by the curve in its own process.
+    parser.add_argument("--subset", choices=("full", "curve"), default="full", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
 
-    python = sys.executable
-    database_url = f"postgres://postgres@127.0.0.1:5432/{args.db}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DJANGO_DEBUG": "False",
-        "DJANGO_SECRET_KEY": "bench-" + "x9Y8z7W6v5" * 6,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "False",
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"),
-        "DJANGO_LOG_LEVEL": "WARNING",
-    }
-    rows = []
+
+def measure(args) -> list[dict]:
+    """Load (unless ``--reuse``) and measure one database: every figure (``--subset full``) or
+    the curve's few (``--subset curve``). Returns the rows."""
+    full = args.subset == "full"
+    media = tempfile.mkdtemp(prefix="crm-bench-media-")
+    env = bench_env(args.db, media)
+    bench = Bench(args, env)
     seed_seconds = float("nan")
     if not args.reuse:
-        psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-qc"]
-        sh(psql + [f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)'], env)
-        sh(
-            psql
-            + [
-                f"CREATE DATABASE \"{args.db}\" TEMPLATE template0 ENCODING 'UTF8' "
-                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-            ],
-            env,
+        seed_seconds = load_database(
+            env, args.db, clients=args.clients, branches=args.branches, users=args.users
         )
-        print("migrating ...", flush=True)
-        sh([python, "manage.py", "migrate", "--noinput", "-v0"], env)
-        sh([python, "manage.py", "seed_demo", "--org-only"], env, stdout=subprocess.DEVNULL)
-        print(f"seed_bulk --clients {args.clients} ...", flush=True)
-        started = time.perf_counter()
-        sh(
-            [
-                python,
-                "manage.py",
-                "seed_bulk",
-                "--clients",
-                str(args.clients),
-                "--branches",
-                str(args.branches),
-                "--users",
-                str(args.users),
-            ],
-            env,
-        )
-        seed_seconds = time.perf_counter() - started
-        sh(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", args.db, "-qc", "VACUUM ANALYZE"], env)
-    if args.reuse and RESULTS.exists():  # the figure of the run that loaded this data
+    elif full and RESULTS.exists():  # the figure of the run that loaded this data
         previous = {r["name"]: r["value"] for r in json.loads(RESULTS.read_text())}
         seed_seconds = previous.get("seed_bulk_seconds") or seed_seconds
-    rows.append(row("seed_bulk_seconds", seed_seconds))
-
-    # In-process: subjects, EXPLAIN ANALYZE, query counts.
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "DJANGO_SECRET_KEY", "REDIS_URL")})
-    os.environ.update({"DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver", "DJANGO_DEBUG": "True"})
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    staff, marketing, clients = pick_subjects()
-    term3, term2 = search_terms([name for _, name in clients])
-    ms3, trgm3, _ = explain_search(staff, term3)
-    ms2, _, _ = explain_search(staff, term2)
-    rows += [
-        row("search3_query_ms", ms3),
-        row("search3_uses_trigram_index", int(trgm3)),
-        row("search2_query_ms", ms2),
-    ]
-    counts = query_counts(staff, "/api/clients/?page_size={size}") + query_counts(
-        staff, "/clients/?page_size={size}"
-    )
-    rows.append(row("queries_constant_in_page_size", int(counts[0] == counts[1] and counts[2] == counts[3])))
-    print(
-        f"branch user {staff.username} ({staff.branch}), {len(clients)} sample clients; "
-        f"search terms {term3!r} / {term2!r}; query counts {counts}",
-        flush=True,
-    )
-
-    # Over HTTP: gunicorn with 3 sync workers, and a Celery worker, on loopback.
-    sh([python, "manage.py", "collectstatic", "--noinput", "-v0"], env)
-    procs = [
-        subprocess.Popen(
-            [
-                python,
-                "-m",
-                "gunicorn",
-                "crm.wsgi:application",
-                "--bind",
-                f"{HOST}:{args.port}",
-                "--workers",
-                "3",
-                "--worker-class",
-                "sync",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        ),
-        subprocess.Popen(
-            [python, "-m", "celery", "-A", "crm", "worker", "--concurrency", "2", "--loglevel", "WARNING"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        ),
-    ]
+    bench.add("seed_bulk_seconds", seed_seconds)
     try:
-        for _ in range(60):
-            try:
-                http.client.HTTPConnection(HOST, args.port, timeout=2).request("GET", "/accounts/login/")
-                break
-            except OSError:
-                time.sleep(0.5)
-        # The worker's start-up costs CPU too: measure only once it answers.
-        from crm.celery import app as celery_app
-
-        for _ in range(30):
-            if celery_app.control.ping(timeout=1.0):
-                break
-        staff_cookie = login_cookie(args.port, staff.username)
-        all_cookie = login_cookie(args.port, marketing.username)
-        staff_token = api_token(args.port, staff.username)
-        paths = scenario_paths(clients, term3, term2)
-        total_errors = 0
-
-        wrk = shutil.which("wrk")
-        if not wrk:
+        bench.setup_django()
+        if full:
+            bench.search_and_queries()
+        bench.start()
+        if not bench.wrk:
             print("wrk not found: measuring with Python threads, which compete with the server", flush=True)
-
-        def load(name, headers, concurrency, n=args.requests, path_list=None):
-            nonlocal total_errors
-            run_load(
-                lambda: HttpSession(args.port, headers),
-                (path_list or paths[name])[:1],
-                concurrency=2,
-                requests=10,
-            )  # warm-up
-            if wrk:
-                # Warm-up at the same concurrency (caches, connections), then the measured run.
-                run_wrk(args.port, headers, path_list or paths[name], concurrency=concurrency, seconds=2)
-                result = run_wrk(
-                    args.port,
-                    headers,
-                    path_list or paths[name],
-                    concurrency=concurrency,
-                    seconds=args.seconds,
-                )
-            else:
-                result = run_load(
-                    lambda: HttpSession(args.port, headers),
-                    path_list or paths[name],
-                    concurrency=concurrency,
-                    requests=n,
-                )
-            total_errors += result.errors
-            print(
-                f"  {name:18} c={concurrency:<3} n={result.count:<5} p50={result.p50:7.1f} ms  "
-                f"p95={result.p95:7.1f} ms  {result.rps:6.1f} req/s  errors={result.errors}",
-                flush=True,
-            )
-            return result
-
-        for name, headers in (("list_page", staff_cookie), ("api_clients", staff_token)):
-            r4 = load(name, headers, 4)
-            r16 = load(name, headers, 16)
-            rows += [
-                row(f"{name}_p95_c4", r4.p95),
-                row(f"{name}_p95_c16", r16.p95),
-                row(f"{name}_rps_c4", r4.rps),
-            ]
-        for name in ("client_page", "search3_page", "search2_page", "complaint_queue", "survey_results"):
-            rows.append(row(f"{name}_p95_c4", load(name, staff_cookie, 4, n=min(args.requests, 200)).p95))
-        # The 25th job (R28) over every branch, through the worker: the period last due, from
-        # the task's queueing to the roll-up built; then the roll-up page of that period.
-        from assessments.tasks import monthly_close
-        from crm.figures import Period
-
-        period = Period.last_due()
-        reset_period(period.label)
-        started = time.perf_counter()
-        monthly_close.delay(period.label)
-        close_seconds = wait_closed(period.label)
-        if close_seconds == close_seconds:
-            close_seconds = time.perf_counter() - started
-        print(f"  monthly_close      {period.label}: {close_seconds:.1f} s", flush=True)
-        rows.append(row("monthly_close_seconds", close_seconds))
-        rows.append(
-            row(
-                "rollup_page_p95_c4",
-                load("rollup_page", all_cookie, 4, n=100, path_list=rollup_paths(period.label)).p95,
-            )
-        )
-        # The half-year job (R34) over every branch through the worker, then the workbench.
-        from assessments.tasks import assessment_open
-        from crm.figures import HalfYear
-
-        half = HalfYear.last_ended()
-        reset_half(half.label)
-        started = time.perf_counter()
-        assessment_open.delay(half.label)
-        half_seconds = wait_round_open(half.label)
-        if half_seconds == half_seconds:
-            half_seconds = time.perf_counter() - started
-        print(f"  halfyear_job       {half.label}: {half_seconds:.1f} s", flush=True)
-        rows.append(row("halfyear_job_seconds", half_seconds))
-        from crm.models import Role, User
-
-        auditor = User.objects.filter(role=Role.AUDITOR, is_active=True).order_by("pk").first()
-        auditor_cookie = login_cookie(args.port, auditor.username)
-        rows.append(
-            row(
-                "workbench_page_p95_c4",
-                load("workbench_page", auditor_cookie, 4, n=100, path_list=workbench_paths(half.label)).p95,
-            )
-        )
-        # The dashboards (R35): cold (computed in process, cache empty) and warm under load.
-        manager = branch_manager(staff)
-        manager_cookie = login_cookie(args.port, manager.username)
-        rows.append(row("group_dashboard_cold_ms", dashboard_cold_ms(marketing)))
-        rows.append(
-            row(
-                "group_dashboard_p95_c4",
-                load("group_dashboard", all_cookie, 4, n=100, path_list=dashboard_paths()).p95,
-            )
-        )
-        rows.append(row("branch_dashboard_cold_ms", dashboard_cold_ms(manager)))
-        rows.append(
-            row(
-                "branch_dashboard_p95_c4",
-                load("branch_dashboard", manager_cookie, 4, n=100, path_list=dashboard_paths()).p95,
-            )
-        )
-        # Restricted against unrestricted: the same list, side by side in one run.
-        restricted = load("list_page", staff_cookie, 4, n=200, path_list=paths["list_page"][:1])
-        unrestricted = load("list_page", all_cookie, 4, n=200, path_list=paths["list_page"][:1])
-        rows.append(row("restricted_over_unrestricted", restricted.p50 / unrestricted.p50))
-        rows.append(row("errors", total_errors))
-        rss = []
-        for child in subprocess.run(
-            ["pgrep", "-P", str(procs[0].pid)], capture_output=True, text=True
-        ).stdout.split():
-            status = Path(f"/proc/{child}/status").read_text()
-            rss.append(int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024)
-        rows.append(row("web_worker_peak_rss", max(rss) if rss else float("nan")))
+        bench.lists(full=full)
+        if full:
+            bench.pages()
+        bench.monthly_close()
+        if full:
+            bench.rollup()
+            bench.halfyear()
+            bench.workbench()
+        bench.dashboards(full=full)
+        if full:
+            bench.restricted()
+            bench.web_rss()
+            bench.export()
+            bench.import_(args.import_rows)
+            bench.one_worker()
+        bench.add("errors", bench.errors)
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        bench.stop()
+        shutil.rmtree(media, ignore_errors=True)
+    print_table(bench.rows)
+    return bench.rows
 
-    print_table(rows)
+
+def full_run(args) -> int:
+    rows = measure(args)
+    if args.out:
+        Path(args.out).write_text(json.dumps(rows, ensure_ascii=False))
+        return 0
     meta = {
         "clients": args.clients,
         "branches": args.branches,
         "users": args.users,
+        "import_rows": args.import_rows,
         "load_tool": "wrk" if shutil.which("wrk") else "python threads",
         "machine": f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB",
     }
@@ -722,6 +1232,86 @@ def main(argv=None):
         + (f": {', '.join(failed)}" if failed else "")
     )
     return 0
+
+
+def curve(args) -> int:
+    """The cost curve: for each count of clients its own database (``crm_bench_<count>``, or
+    the one ``--curve-db`` names), loaded unless it holds enough clients already and may be
+    kept, and the curve's figures measured in a process of their own. Writes bench/curve.json."""
+    counts = sorted(set(args.curve))
+    named = {}
+    for item in args.curve_db:
+        count, _, db = item.partition("=")
+        named[int(count)] = db
+    env = {**os.environ}
+    plan = []
+    for count in counts:
+        db = named.get(count, f"crm_bench_{count}")
+        have = client_count(env, db)
+        keep = have is not None and have >= count and (args.curve_reuse or count in named)
+        if count in named and not keep:
+            raise SystemExit(f"--curve-db {count}={db}: {db} holds {have} clients, fewer than {count}")
+        plan.append((count, db, keep))
+        print(f"curve: {count} clients in {db} ({'kept' if keep else 'to load'})", flush=True)
+    figures = {name: [] for name in CURVE_FIGURES}
+    seconds, errors = {}, {}
+    for count, db, keep in plan:
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+            out = Path(f.name)
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--subset", "curve", "--out", str(out)]
+        cmd += [
+            "--db",
+            db,
+            "--clients",
+            str(count),
+            "--branches",
+            str(args.branches),
+            "--users",
+            str(args.users),
+        ]
+        cmd += ["--port", str(args.port), "--seconds", str(args.seconds), "--requests", str(args.requests)]
+        cmd += ["--reuse"] if keep else []
+        print(f"\n== {count} clients ({db}) ==", flush=True)
+        started = time.perf_counter()
+        code = subprocess.run(cmd, cwd=ROOT).returncode
+        seconds[count] = round(time.perf_counter() - started, 1)
+        values = {}
+        if code == 0 and out.stat().st_size:
+            values = {r["name"]: r["value"] for r in json.loads(out.read_text())}
+        out.unlink(missing_ok=True)
+        errors[count] = values.get("errors", float("nan"))
+        for name in CURVE_FIGURES:
+            value = values.get(name)
+            figures[name].append(float("nan") if value is None else float(value))
+    words, lines = curve_table(counts, figures)
+    print("\n" + "\n".join(lines))
+    print("seconds per count (with its load): " + ", ".join(f"{c}: {s}" for c, s in seconds.items()))
+
+    def clean(v):
+        return None if isinstance(v, float) and v != v else v
+
+    CURVE.write_text(
+        json.dumps(
+            {
+                "counts": counts,
+                "figures": {name: [clean(v) for v in values] for name, values in figures.items()},
+                "growth": words,
+                "seconds": {str(c): s for c, s in seconds.items()},
+                "errors": {str(c): clean(e) for c, e in errors.items()},
+                "databases": {str(c): db for c, db, _ in plan},
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"wrote {CURVE.relative_to(ROOT)}")
+    return 0
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    return curve(args) if args.curve else full_run(args)
 
 
 if __name__ == "__main__":

@@ -90,3 +90,114 @@ def test_bench_smoke(org, tmp_path, settings):
     assert all(set(r) == {"name", "value", "unit", "target", "pass"} for r in data)
     assert run.row("restricted_over_unrestricted", 1.5)["pass"] is False
     assert run.row("restricted_over_unrestricted", 1.1)["pass"] is True
+
+
+def test_bench_import_and_export(org, settings, tmp_path):
+    """The import scenario at small scale: the benchmark's spreadsheet posted as its hand-built
+    multipart body to the API, validated and saved by the import services as the worker runs
+    them, then removed by ``purge_imports`` (exactly those clients); and the whole-archive
+    export as group marketing, read back as a workbook."""
+    import io
+
+    from openpyxl import load_workbook
+    from rest_framework.test import APIClient
+
+    from clients.imports import services as importing
+    from clients.models import Client, Contact, ImportJob, Project
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    call_command("seed_bulk", clients=120, branches=2, users=8, verbosity=0)
+    staff, marketing, _ = run.pick_subjects()
+    manager = run.branch_manager(staff)
+    before = set(Client.objects.values_list("pk", flat=True))
+    assert run.purge_imports() == 0
+
+    content = run.import_workbook(30, staff.branch.name, "1767225600")
+    api = APIClient()
+    api.force_authenticate(manager)
+    body, content_type = run.multipart("file", run.IMPORT_FILENAME, content)
+    response = api.generic("POST", "/api/import-jobs/", body, content_type=content_type)
+    assert response.status_code == 201, response.content
+    job = ImportJob.objects.get(pk=response.data["id"])
+    assert job.filename == run.IMPORT_FILENAME and job.created_by == manager
+    importing.import_validate(job=job)  # what the worker runs
+    detail = api.get(f"/api/import-jobs/{job.pk}/").data
+    assert detail["state"] == "validated"
+    assert run.import_check(detail["summary"], 30), run.import_problems(detail)
+    assert not run.import_check(detail["summary"], 31)
+    assert run.import_problems(detail) == []
+    assert api.post(f"/api/import-jobs/{job.pk}/confirm/").status_code == 202
+    assert run.job_state(job.pk) == "queued"
+    importing.import_commit(job_id=job.pk)  # what the worker runs
+    detail = api.get(f"/api/import-jobs/{job.pk}/").data
+    assert detail["state"] == "imported" and run.job_state(job.pk) == "imported"
+    imported = set(detail["created"])
+    assert len(imported) == 30 and not imported & before
+    assert set(Client.objects.filter(remarks=run.IMPORT_MARK).values_list("pk", flat=True)) == imported
+    assert set(Client.objects.filter(pk__in=imported).values_list("branch_id", flat=True)) == {
+        staff.branch_id
+    }
+    assert Contact.objects.filter(client_id__in=imported).count() == 60
+    assert Project.objects.filter(client_id__in=imported).count() == 30
+
+    assert run.purge_imports() == 30
+    assert set(Client.objects.values_list("pk", flat=True)) == before
+    assert not Project.objects.filter(client_id__in=imported).exists()
+    assert run.purge_imports() == 0
+
+    # A failed preview tells its first errors.
+    failed = {
+        "summary": {"ok": False, "rows": 2, "file_errors": []},
+        "report": {
+            "rows": [
+                {"row": 2, "errors": [{"column": "客户单位名称", "message": "重复"}]},
+                {"row": 3, "errors": []},
+            ]
+        },
+    }
+    assert not run.import_check(failed["summary"], 2)
+    assert run.import_problems(failed) == ["row 2: 客户单位名称: 重复"]
+    states = iter(["running", "running", "validated"])
+    job_seen, seconds = run.wait_state(lambda: {"state": next(states)}, ("validated",), every=0)
+    assert job_seen == {"state": "validated"} and seconds >= 0
+    job_seen, seconds = run.wait_state(lambda: {"state": "running"}, ("validated",), timeout=0.05, every=0)
+    assert job_seen == {"state": "running"} and seconds != seconds
+
+    web = WebClient(HTTP_HOST="127.0.0.1")
+    web.force_login(marketing)
+    response = web.get(run.export_path())
+    data = b"".join(response.streaming_content)
+    assert run.export_ok(response.status_code, data[:8])
+    assert not run.export_ok(500, data[:8]) and not run.export_ok(200, b"<!DOCTYPE")
+    rows = list(load_workbook(io.BytesIO(data), read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert rows[0][:3] == ("序号", "客户单位名称", "统一社会信用代码")
+    assert len(rows) - 1 == len(before)
+    assert {r[1] for r in rows[1:]} == set(Client.objects.values_list("name", flat=True))
+
+
+def test_bench_curve_and_ratios():
+    """The curve's growth words, the 2-against-1 ratio, and targets that a NaN fails."""
+    nan = float("nan")
+    assert run.growth(100, 149, 10) == "flat"
+    assert run.growth(100, 60, 10) == "flat"
+    assert run.growth(100, 300, 10) == "sublinear"
+    assert run.growth(100, 500, 10) == "linear"
+    assert run.growth(100, 1500, 10) == "linear"
+    assert run.growth(100, 1600, 10) == "worse"
+    assert run.growth(100, 160, 2) == "linear"
+    assert run.growth(100, 310, 2) == "worse"
+    assert run.growth(nan, 100, 10) == "n/a" and run.growth(100, nan, 10) == "n/a"
+    words, lines = run.curve_table([10, 100, 1000], {"list_page_p95_c4": [10.0, 12.0, 40.0]})
+    assert words == {"list_page_p95_c4": ["flat", "sublinear"]}
+    assert "x3.33 sublinear" in lines[1] and "10->100" in lines[0]
+
+    assert run.speedup(30.0, 20.0) == 1.5
+    assert run.speedup(nan, 20.0) != run.speedup(nan, 20.0)
+    assert run.speedup(30.0, nan) != run.speedup(30.0, nan)
+    assert run.row("monthly_close_speedup_2v1", 1.5)["pass"] is True
+    assert run.row("monthly_close_speedup_2v1", 1.2)["pass"] is False
+    assert run.row("halfyear_speedup_2v1", nan)["pass"] is False
+    assert run.row("archive_export_seconds", nan)["pass"] is False
+    assert run.row("archive_export_peak_rss", 120.0)["pass"] is True
+    assert run.row("import_commit_seconds", 61.0)["pass"] is False
+    assert run.row("monthly_close_seconds_1worker", nan)["pass"] is True  # reported, no target
