@@ -1005,13 +1005,17 @@ class Bench:
 
         self.period = Period.last_due()
         reset_period(self.period.label)
+        return self._timed_job("monthly_close", monthly_close, self.period.label, wait_closed, suffix)
+
+    def _timed_job(self, name, task, label, wait, suffix):
+        """Seconds from queueing ``task(label)`` until ``wait(label)`` sees it done (NaN if not)."""
         started = time.perf_counter()
-        monthly_close.delay(self.period.label)
-        seconds = wait_closed(self.period.label)
+        task.delay(label)
+        seconds = wait(label)
         if seconds == seconds:
             seconds = time.perf_counter() - started
-        print(f"  monthly_close{suffix:9} {self.period.label}: {seconds:.1f} s", flush=True)
-        return self.add(f"monthly_close_seconds{suffix}", seconds)
+        print(f"  {name + suffix:18} {label}: {seconds:.1f} s", flush=True)
+        return self.add(f"{name}_seconds{suffix}", seconds)
 
     def rollup(self):
         path_list = rollup_paths(self.period.label)
@@ -1026,13 +1030,7 @@ class Bench:
 
         self.half = HalfYear.last_ended()
         reset_half(self.half.label)
-        started = time.perf_counter()
-        assessment_open.delay(self.half.label)
-        seconds = wait_round_open(self.half.label)
-        if seconds == seconds:
-            seconds = time.perf_counter() - started
-        print(f"  halfyear_job{suffix:10} {self.half.label}: {seconds:.1f} s", flush=True)
-        return self.add(f"halfyear_job_seconds{suffix}", seconds)
+        return self._timed_job("halfyear_job", assessment_open, self.half.label, wait_round_open, suffix)
 
     def workbench(self):
         from crm.models import Role, User
