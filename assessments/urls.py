@@ -35,4 +35,5 @@ urlpatterns = [
     path("dashboard/", dashboards.dashboard, name="dashboard"),
     path("dashboard/figures/<slug:key>/", dashboards.dashboard_figure, name="dashboard-figure"),
     path("dashboard/transitions/", dashboards.dashboard_transitions, name="dashboard-transitions"),
+    path("dashboard/grades-at/", dashboards.dashboard_grades_at, name="dashboard-grades-at"),
 ]

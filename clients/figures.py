@@ -599,6 +599,15 @@ class GradeTimeline:
                 out[self.grade_at(pk, grade, at)] += 1
         return out
 
+    def clients_at(self, at, grade: str) -> list[int]:
+        """The clients behind ``counts(at)[grade]``: those in the archive at ``at`` whose grade
+        then was ``grade``."""
+        return [
+            pk
+            for pk, _branch, now_grade, created in self.clients
+            if created <= at and self.grade_at(pk, now_grade, at) == grade
+        ]
+
     def counts_many(self, moments) -> list[dict[str, int]]:
         """``counts`` at each moment in one backward walk from now: undo the grade changes and
         creations later than each moment, latest first (each change once)."""

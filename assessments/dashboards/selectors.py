@@ -126,7 +126,14 @@ def compute(user, *, period: fig.Period, branch_id: int | None = None, since: dt
     timeline = GradeTimeline(clients)
     ends = _month_ends(period)
     history = [
-        {"period": label, **counts}
+        {
+            "period": label,
+            **counts,
+            "urls": {
+                g: _url("assessments:dashboard-grades-at", period=label, grade=g, branch=branch_id)
+                for g in Grade.values
+            },
+        }
         for (label, _moment), counts in zip(ends, timeline.counts_many([m for _l, m in ends]), strict=True)
     ]
 
@@ -299,6 +306,16 @@ def transition_clients(user, *, start: dt.date, end: dt.date, from_grade: str, t
     start_at = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
     end_at = min(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz), timezone.now())
     ids = GradeTimeline(qs).transitions(start_at, end_at).get((from_grade, to_grade), [])
+    return Client.objects.filter(pk__in=ids).select_related("branch", "owner").order_by("name")
+
+
+def grade_clients_at(user, *, period: fig.Period, grade: str, branch_id=None):
+    """The clients behind one point of the month-by-month chart: graded ``grade`` at the end of
+    ``period`` (now, for the current one), read back from the grading trail as the chart is."""
+    qs = Client.objects.restrict(user, "view").filter(branch__in=branches_of(user))
+    if branch_id is not None:
+        qs = qs.filter(branch_id=branch_id)
+    ids = GradeTimeline(qs).clients_at(min(period.end, timezone.now()), grade)
     return Client.objects.filter(pk__in=ids).select_related("branch", "owner").order_by("name")
 
 

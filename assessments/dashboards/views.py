@@ -179,6 +179,30 @@ def dashboard_transitions(request):
     )
 
 
+@login_required
+def dashboard_grades_at(request):
+    """The clients behind one point of the month-by-month chart of grades."""
+    _require(request.user)
+    _period, branch_id = _filters(request.user, request.GET)
+    grade = request.GET.get("grade")
+    try:
+        period = fig.Period.parse(request.GET.get("period", ""))
+    except ValueError:
+        raise Http404 from None
+    if grade not in Grade.values:
+        raise Http404
+    clients = selectors.grade_clients_at(request.user, period=period, grade=grade, branch_id=branch_id)
+    return render(
+        request,
+        "assessments/dashboards/transitions.html",
+        {
+            "title": _("%(period)s 期末为%(grade)s类的客户") % {"period": period.label, "grade": grade},
+            "clients": clients,
+            "count": len(clients),
+        },
+    )
+
+
 class DashboardView(APIView):
     """``/api/dashboard/``: the dashboard's figures as JSON, each with the URL of the list behind
     it (filters ``period`` as YYYY-MM and ``branch``)."""

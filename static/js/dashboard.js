@@ -42,7 +42,10 @@
         return { label: g, borderColor: colours[g], backgroundColor: colours[g], data: history.map(function (h) { return h[g]; }) };
       })
     },
-    options: { scales: { y: { beginAtZero: true } } }
+    options: {
+      scales: { y: { beginAtZero: true } },
+      onClick: open(function (ds, i) { return history[i].urls[grades[ds]]; })
+    }
   });
 
   var funnel = data.funnel;

@@ -66,7 +66,18 @@ def test_every_figure_equals_the_list_behind_it(org, who):
             for cell in row["cells"]:
                 assert _count(web, cell["url"]) == cell["value"], cell
         assert _count(web, data["overdue_visits"]["url"]) == data["overdue_visits"]["value"]
-    assert checked >= 3
+        # The month-by-month chart: each point is the list of the clients so graded then.
+        for point in data["grade_history"]:
+            for grade in ("A", "B", "C"):
+                assert _count(web, point["urls"][grade]) == point[grade], (point["period"], grade)
+                checked += 1
+        page = web.get("/reports/dashboard/", {"period": "2026-12"}).content.decode()
+        assert 'data-figure="history-2026-12-A"' in page and "/reports/dashboard/grades-at/" in page
+    assert checked >= 3 + 36
+    by_period = {p["period"]: p for p in data["grade_history"]}
+    east_a = "east" if who == "east_manager" else None
+    # The client graded B in May and A in December: B at the end of 2026-11, A at 2026-12.
+    assert (by_period["2026-11"]["A"], by_period["2026-12"]["A"]) == (0, 1), east_a
     moved = {(r["from"], c["to"]): c["value"] for r in data["transitions"]["matrix"] for c in r["cells"]}
     assert moved[("B", "A")] == 1  # graded B in May, A in December
     figures = {f["key"]: f["value"] for f in data["figures"]}
@@ -179,6 +190,8 @@ def test_bad_filters(org):
         == 404
     )
     assert web.get("/reports/dashboard/figures/nope/").status_code == 404
+    for bad in ({"period": "2026-13", "grade": "A"}, {"period": "2026-12", "grade": "D"}, {"grade": "A"}):
+        assert web.get("/reports/dashboard/grades-at/", bad).status_code == 404, bad
     assert web.get("/reports/dashboard/", {"period": "2026-13"}).status_code == 200  # falls back, says why
     assert org.api("marketing").get("/api/dashboard/", {"period": "2026-13"}).status_code == 400
 
@@ -187,6 +200,7 @@ ROUTES_COVERED = (
     "assessments:dashboard",
     "assessments:dashboard-figure",
     "assessments:dashboard-transitions",
+    "assessments:dashboard-grades-at",
     "api-dashboard",
 )
 
@@ -197,3 +211,23 @@ def test_transitions_since_a_date(org):
         data = selectors.compute(org["marketing"], period=DEC, since=dt.date(2026, 6, 1))
     moved = {(r["from"], c["to"]): c["value"] for r in data["transitions"]["matrix"] for c in r["cells"]}
     assert moved[("B", "A")] == 1 and a.pk
+
+
+def test_a_point_of_the_month_by_month_chart_lists_only_what_the_reader_may_see(org):
+    _data(org)
+    url = "/reports/dashboard/grades-at/"
+    with time_machine.travel(at("2026-12-20T10:00"), tick=False):
+        params = {"period": "2026-12", "grade": "C"}
+        assert org.web(None).get(url, params).status_code == 302
+        for who in ("east_staff", "norole"):
+            assert org.web(who).get(url, params).status_code == 403
+        manager = org.web("east_manager")
+        assert manager.get(url, {**params, "branch": org.branches["south"].pk}).status_code == 404
+        mine = {c.branch for c in manager.get(url, params).context["clients"]}
+        assert mine == {org.branches["east"]}
+        group = {c.branch for c in org.web("leader").get(url, params).context["clients"]}
+        assert group == {org.branches["east"], org.branches["south"]}
+        south = org.web("marketing").get(url, {**params, "branch": org.branches["south"].pk})
+        assert {c.branch for c in south.context["clients"]} == {org.branches["south"]}
+        # Before the clients were created (May 2026), the list is empty, as the chart's point.
+        assert org.web("marketing").get(url, {"period": "2026-04", "grade": "C"}).context["count"] == 0

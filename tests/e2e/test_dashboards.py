@@ -149,6 +149,25 @@ def test_group_dashboard_drills_to_the_records(org, journey):
         assert moved.count() == expected
         assert all(g == f"{b}类" for g in moved.locator("td:nth-child(3)").all_inner_texts())
         journey.shot("transition_clients")
+        page.go_back()
+        page.wait_for_load_state()
+
+        # A point of the month-by-month chart opens the clients so graded at that period's end.
+        point = page.evaluate(
+            """() => { const c = Chart.getChart('chart-history'); const i = c.data.labels.length - 2;
+                       const p = c.getDatasetMeta(1).data[i];
+                       return {x: p.x, y: p.y, period: c.data.labels[i], value: c.data.datasets[1].data[i]}; }"""
+        )
+        assert point["value"] > 0, "no B client at the end of the last period but one"
+        page.locator("summary", has_text="逐月数据").click()
+        listed = page.locator(f"a[data-figure=history-{point['period']}-B]")
+        assert int(listed.inner_text()) == point["value"]
+        page.locator("canvas#chart-history").click(position={"x": point["x"], "y": point["y"]})
+        page.wait_for_url("**/reports/dashboard/grades-at/?*")
+        assert query(page.url) == {"period": point["period"], "grade": "B"}
+        assert int(page.locator("[data-testid=row-count]").inner_text()) == point["value"]
+        assert page.locator("[data-testid=transition-clients] tbody tr").count() == point["value"]
+        journey.shot("grades_at_period_end")
 
 
 def test_branch_dashboard_shows_east_only(org, journey):
