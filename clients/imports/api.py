@@ -80,7 +80,9 @@ class ImportJobViewSet(
     serializer_class = ImportJobSerializer
 
     def get_queryset(self):
-        return self.queryset.restrict(self.request.user, "view")
+        jobs = self.queryset.restrict(self.request.user, "view")
+        # Only the detail shows the row report (megabytes for 10,000 rows).
+        return jobs if self.action == "retrieve" else jobs.defer("report")
 
     def get_serializer_class(self):
         return ImportJobDetailSerializer if self.action == "retrieve" else ImportJobSerializer

@@ -130,3 +130,27 @@ def test_a_sheet_longer_than_the_limit_is_refused_whole(org, monkeypatch):
 
 def test_the_limit_is_ten_thousand_rows():
     assert importing.MAX_ROWS == 10_000
+
+
+def test_the_polled_status_and_the_job_list_leave_the_row_report_out(org):
+    """The row report of 10,000 rows is megabytes: the status a page polls every second and the
+    API's list of jobs do not read it; the preview and the API's detail do."""
+    from django.urls import reverse
+
+    user = org["east_staff"]
+    job = importing.import_job_create(user=user, upload=SimpleUploadedFile("a.xlsx", sheet(3, grade="")))
+    importing.import_validate(job=job)
+    web, api = org.web("east_staff"), org.api("east_staff")
+    reads = {
+        "status": lambda: web.get(reverse("clients:import-status", kwargs={"job": job.pk})),
+        "list": lambda: api.get(reverse("import-job-list")),
+        "detail": lambda: api.get(reverse("import-job-detail", kwargs={"pk": job.pk})),
+    }
+    selects = {}
+    for name, read in reads.items():
+        with CaptureQueriesContext(connection) as queries:
+            assert read().status_code == 200
+        job_selects = [q["sql"] for q in queries if 'FROM "clients_importjob"' in q["sql"]]
+        assert job_selects, name
+        selects[name] = any('"clients_importjob"."report"' in sql for sql in job_selects)
+    assert selects == {"status": False, "list": False, "detail": True}
