@@ -8,7 +8,7 @@ import re
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, DecimalField, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -170,30 +170,37 @@ def with_scale_profit(qs):
     )
 
 
-def client_list(user, *, today: dt.date | None = None):
-    """The archive list for ``user``: restricted, with the columns the list shows and the two
-    overdue flags (R12 needs collection, R13 visits) as annotations."""
+def client_list(user):
+    """The archive list for ``user``: restricted, with what its rows show beside the client
+    (the page's facts are added to the page's rows by ``list_facts``)."""
+    return Client.objects.restrict(user, "view").select_related("branch", "owner", "department")
+
+
+def list_facts(clients, *, today: dt.date | None = None) -> None:
+    """The list's per-row facts for one page of ``clients`` (rows already in the reader's
+    scope): ``visit_overdue`` (R13), ``has_active_plan`` (R13's flag of A clients) and
+    ``contact_count``, in two queries over the page's ids. Asked per page rather than as
+    subqueries of the list's query, which PostgreSQL answers by hashing every visit plan of
+    the archive whatever the page's size (1M clients: 170 ms per page instead of 1 ms)."""
     today = today or timezone.localdate()
-    overdue_plan = VisitPlan.objects.filter(client=OuterRef("pk"), is_active=True, next_due_on__lt=today)
-    return (
-        Client.objects.restrict(user, "view")
-        .select_related("branch", "owner", "department")
-        .annotate(
-            visit_overdue=Exists(overdue_plan),
-            has_active_plan=Exists(VisitPlan.objects.filter(client=OuterRef("pk"), is_active=True)),
-            contact_count=Coalesce(
-                Subquery(
-                    Contact.objects.filter(client=OuterRef("pk"))
-                    .order_by()
-                    .values("client")
-                    .annotate(n=Count("pk"))
-                    .values("n"),
-                    output_field=IntegerField(),
-                ),
-                Value(0),
-            ),
-        )
+    ids = [c.pk for c in clients]
+    active: dict[int, list] = {}
+    for client_id, due in VisitPlan.objects.filter(client_id__in=ids, is_active=True).values_list(
+        "client_id", "next_due_on"
+    ):
+        active.setdefault(client_id, []).append(due)
+    contacts = dict(
+        Contact.objects.filter(client_id__in=ids)
+        .order_by()
+        .values("client_id")
+        .annotate(n=Count("pk"))
+        .values_list("client_id", "n")
     )
+    for c in clients:
+        dues = active.get(c.pk, [])
+        c.has_active_plan = bool(dues)
+        c.visit_overdue = any(due is not None and due < today for due in dues)
+        c.contact_count = contacts.get(c.pk, 0)
 
 
 @navigation.register("overdue_visits")

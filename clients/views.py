@@ -106,6 +106,7 @@ def client_list(request):
     page = Paginator(qs.prefetch_related("tags"), PAGE_SIZE).get_page(request.GET.get("page"))
     # R5: clients seen only through an access grant carry it (the list's 授权查阅 badge).
     page.object_list = list(page.object_list)
+    selectors.list_facts(page.object_list)
     granted = granted_only(request.user)
     for c in page.object_list:
         c.access_grant = granted.get(c.pk)

@@ -208,3 +208,30 @@ def test_scale_profit_filter_follows_the_settings(org):
     with override_settings(CRM_SCALE_PROFIT_LARGE_CONTRACT_YUAN=5_000_000, CRM_SCALE_PROFIT_HIGH_MARGIN=0.1):
         assert _list(org, "east_manager", url)[1] == {client.pk}
     assert Client.objects.filter(pk=client.pk).exists()
+
+
+# --------------------------------------------------------------------------- the list's badges
+
+
+def test_the_list_rows_carry_their_plan_flags_and_contact_counts(org):
+    """The archive list's 拜访逾期 and 无拜访计划 badges and its contact count, read for the page's
+    rows only: each agrees with the filter of the same name."""
+    from tests.clients.factories import ContactFactory
+
+    overdue = make_client(org, name="常州逾期拜访建设有限公司", grade="A")
+    plan = _plan(overdue, frequency="monthly")
+    VisitPlan.objects.filter(pk=plan.pk).update(next_due_on=dt.date(2020, 1, 1))
+    missing = make_client(org, name="常州无计划建设有限公司", grade="A")
+    ended = make_client(org, name="常州计划终止建设有限公司", grade="B")
+    VisitPlan.objects.filter(pk=_plan(ended).pk).update(is_active=False, next_due_on=dt.date(2020, 1, 1))
+    ContactFactory(client=missing, name="钱工")
+    ContactFactory(client=missing, name="孙工")
+    page = org.web("east_staff").get(reverse("clients:client-list")).context["page"]
+    rows = {c.name: c for c in page.object_list}
+    assert [rows[c.name].visit_overdue for c in (overdue, missing, ended)] == [True, False, False]
+    assert [rows[c.name].has_active_plan for c in (overdue, missing, ended)] == [True, False, False]
+    assert [rows[c.name].contact_count for c in (overdue, missing, ended)] == [0, 2, 0]
+    by_filter = set(Client.objects.filter(selectors.visit_overdue_q()).values_list("name", flat=True))
+    assert by_filter == {overdue.name}
+    html = org.web("east_staff").get(reverse("clients:client-list"), {"plan": "a_missing"}).content.decode()
+    assert missing.name in html and overdue.name not in html and 'data-testid="a-without-plan"' in html
