@@ -300,22 +300,26 @@ def _satisfaction(user, period: fig.Period, branch_id: int | None) -> dict | Non
 def transition_clients(user, *, start: dt.date, end: dt.date, from_grade: str, to_grade: str, branch_id=None):
     """The clients behind one cell of the transition matrix."""
     tz = timezone.get_default_timezone()
-    qs = Client.objects.restrict(user, "view").filter(branch__in=branches_of(user))
-    if branch_id is not None:
-        qs = qs.filter(branch_id=branch_id)
     start_at = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
     end_at = min(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz), timezone.now())
-    ids = GradeTimeline(qs).transitions(start_at, end_at).get((from_grade, to_grade), [])
-    return Client.objects.filter(pk__in=ids).select_related("branch", "owner").order_by("name")
+    timeline = _timeline(user, branch_id)
+    return _listed(timeline.transitions(start_at, end_at).get((from_grade, to_grade), []))
 
 
 def grade_clients_at(user, *, period: fig.Period, grade: str, branch_id=None):
     """The clients behind one point of the month-by-month chart: graded ``grade`` at the end of
     ``period`` (now, for the current one), read back from the grading trail as the chart is."""
+    return _listed(_timeline(user, branch_id).clients_at(min(period.end, timezone.now()), grade))
+
+
+def _timeline(user, branch_id) -> GradeTimeline:
+    """The grading trail of the clients the dashboard counts for ``user`` (one branch or all)."""
     qs = Client.objects.restrict(user, "view").filter(branch__in=branches_of(user))
-    if branch_id is not None:
-        qs = qs.filter(branch_id=branch_id)
-    ids = GradeTimeline(qs).clients_at(min(period.end, timezone.now()), grade)
+    return GradeTimeline(qs if branch_id is None else qs.filter(branch_id=branch_id))
+
+
+def _listed(ids):
+    """Clients ``ids`` (found through restrict by the caller), as the drill-down lists show them."""
     return Client.objects.filter(pk__in=ids).select_related("branch", "owner").order_by("name")
 
 

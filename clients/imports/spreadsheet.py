@@ -46,6 +46,8 @@ def export_rows(clients, chunk: int = 5000):
     plain values, ``chunk`` clients at a time: the ids in the list's order first, then per chunk
     one query each for the clients, their contacts, projects and open needs. Memory stays that
     of one chunk and no model instance is built (R36, the whole-archive export)."""
+    from django.db.models import F
+
     from clients.models import Client, Contact, Need, Project
 
     org_types = {k: str(v) for k, v in Client._meta.get_field("org_type").choices}
@@ -56,8 +58,8 @@ def export_rows(clients, chunk: int = 5000):
         part = ids[start : start + chunk]
         # ``part`` holds ids of the restricted ``clients``: these reads stay in its scope.
         rows = {
-            r[0]: r
-            for r in Client.objects.filter(pk__in=part).values_list(
+            r["pk"]: r
+            for r in Client.objects.filter(pk__in=part).values(
                 "pk",
                 "name",
                 "credit_code",
@@ -68,14 +70,14 @@ def export_rows(clients, chunk: int = 5000):
                 "email",
                 "stage",
                 "grade",
-                "branch__name",
-                "department__name",
-                "owner__full_name",
-                "owner__first_name",
-                "owner__last_name",
-                "owner__username",
                 "updated_at",
                 "remarks",
+                branch_name=F("branch__name"),
+                department_name=F("department__name"),
+                owner_full_name=F("owner__full_name"),
+                owner_first_name=F("owner__first_name"),
+                owner_last_name=F("owner__last_name"),
+                owner_username=F("owner__username"),
             )
         }
         contacts = _grouped(
@@ -97,50 +99,34 @@ def export_rows(clients, chunk: int = 5000):
             "description",
         )
         for pk in part:
-            (
-                _,
-                name,
-                code,
-                org_type,
-                industry,
-                address,
-                phone,
-                email,
-                stage,
-                grade,
-                branch,
-                department,
-                full_name,
-                first,
-                last,
-                username,
-                updated_at,
-                remarks,
-            ) = rows[pk]
+            c = rows[pk]
             people = contacts.get(pk, ())
             works = projects.get(pk, ())
             n += 1
             yield [
                 n,
-                name,
-                code,
-                org_types.get(org_type, org_type),
-                industry,
-                address,
+                c["name"],
+                c["credit_code"],
+                org_types.get(c["org_type"], c["org_type"]),
+                c["industry"],
+                c["address"],
                 SEPARATOR.join(x[0] for x in people),
                 _aligned(x[1] for x in people),
-                _aligned(x[2] for x in people) if people else phone,
-                _aligned(x[3] for x in people) if people else email,
-                stages.get(stage, stage),
-                grade,
+                _aligned(x[2] for x in people) if people else c["phone"],
+                _aligned(x[3] for x in people) if people else c["email"],
+                stages.get(c["stage"], c["stage"]),
+                c["grade"],
                 SEPARATOR.join(x[0] for x in works),
                 round(float(sum((x[1] for x in works), 0)) / 10000, 2) if works else "",
                 SEPARATOR.join(x[0][:60] for x in needs.get(pk, ())),
-                branch,
-                department or "",
-                full_name or f"{first} {last}".strip() or username,
-                timezone.localtime(updated_at).date() if updated_at else "",
-                remarks,
+                c["branch_name"],
+                c["department_name"] or "",
+                # User.display_name, from the values of this query
+                c["owner_full_name"]
+                or f"{c['owner_first_name']} {c['owner_last_name']}".strip()
+                or c["owner_username"],
+                timezone.localtime(c["updated_at"]).date() if c["updated_at"] else "",
+                c["remarks"],
             ]
 
 
