@@ -24,9 +24,11 @@ from .selectors import (
 
 
 def _branches(request):
+    """The branches to filter by: every one the user may see, the group HQ included (it owns
+    clients, and the dashboards link to its column)."""
     if request is None:
         return Branch.objects.none()
-    return Branch.objects.restrict(request.user, "view").exclude(kind=Branch.Kind.HQ)
+    return Branch.objects.restrict(request.user, "view")
 
 
 def _owners(request):

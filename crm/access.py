@@ -212,6 +212,27 @@ def scope_q(model, user, action: str) -> Q | None:
     return q
 
 
+def scope_key(user, model) -> str:
+    """A short string that changes whenever what ``restrict(user, "view")`` returns on ``model``
+    could change: the user, the model-level right, the branches, an archive suspension and the
+    granted clients. Cached answers (the dashboards) put it in their keys, so a suspension or a
+    new grant never serves a stale answer."""
+    import hashlib
+
+    if not user or not user.is_authenticated:
+        return "anon"
+    if has_global(user, model, "view"):
+        return f"{user.pk}:all"
+    snap = snapshot(user)
+    parts = [
+        ",".join(str(i) for i in sorted(branch_ids(user, "view"))),
+        "s" if snap.suspended else "",
+        ",".join(str(i) for i in sorted(granted_client_ids(user, snap))),
+    ]
+    digest = hashlib.blake2s("|".join(parts).encode(), digest_size=8).hexdigest()
+    return f"{user.pk}:{digest}"
+
+
 def branch_codenames(user) -> set[str]:
     """The branch-archive permissions the user holds on any branch."""
     return {codename for codename, ids in snapshot(user).branches.items() if ids}

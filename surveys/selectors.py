@@ -42,12 +42,13 @@ def _rates(answers) -> dict[int, dict]:
     }
 
 
-def results(user, *, template: SurveyTemplate, year: int, branches) -> dict:
+def results(user, *, template: SurveyTemplate, year: int, branches, branch: Branch | None = None) -> dict:
     """Actual satisfaction rate (share of 4-5 answers, R23) against base and target, per
-    dimension, for the group (what the user may see) and for each branch given."""
+    dimension, for the group (what the user may see; one branch's answers with ``branch``) and
+    for each branch of ``branches``."""
     dims = list(Dimension.objects.filter(template=template).order_by("order"))
     targets = {t.dimension_id: t for t in Target.objects.filter(dimension__template=template, year=year)}
-    answers = answers_in_scope(user, template=template, year=year)
+    answers = answers_in_scope(user, template=template, year=year, branch=branch)
     group = _rates(answers)
     per_branch = {}
     by_branch_rows = answers.values("survey__branch_id", "dimension_id").annotate(

@@ -3,8 +3,15 @@
 behind it, whose count is the figure. The figures of a period come from crm.figures (defined once,
 shared with the monthly report and the assessment).
 
-What is expensive is cached per user, period and branch, in the cache every process shares, and
-dropped when the records it counts change (``bump``, connected to their saves and deletes)."""
+Where the figures count: every branch the user may see is a column, the group HQ (集团总部)
+included when it owns clients of the user's scope, and the group's totals are the sum of the
+columns. So a total, the sum of its row and the list behind it (the archive list, which shows the
+HQ's clients too) always agree (design.md, "Figures"). The HQ does not report monthly (R26): the
+report status and the ratings list the reporting branches only.
+
+What is expensive is cached in the cache every process shares, keyed by everything the answer
+depends on (the reader's scope, the branch, the period and the language), and dropped when the
+records it counts change (``bump``, connected to their saves and deletes)."""
 
 from __future__ import annotations
 
@@ -45,13 +52,25 @@ def _generation() -> int:
 
 
 def branches_of(user):
-    """The reporting branches the user may see (restrict on Branch)."""
+    """The reporting branches the user may see (restrict on Branch): the monthly reports'
+    status and the ratings."""
     return (
         Branch.objects.restrict(user, "view")
         .filter(is_active=True)
         .exclude(kind=Branch.Kind.HQ)
         .order_by("sort_order", "code")
     )
+
+
+def columns_of(user) -> list[Branch]:
+    """The dashboard's columns: every active branch the user may see, the group HQ last (its
+    clients count in a column of their own, on every surface, never only in the totals)."""
+    branches = list(
+        Branch.objects.restrict(user, "view").filter(is_active=True).order_by("sort_order", "code")
+    )
+    return [b for b in branches if b.kind != Branch.Kind.HQ] + [
+        b for b in branches if b.kind == Branch.Kind.HQ
+    ]
 
 
 def _url(name: str, **params) -> str:
@@ -81,7 +100,21 @@ def dashboard(
 ) -> dict:
     """Everything the dashboard shows, cached. ``since``: the start of the transition matrix
     (default: half a year before the period's end, the span the re-grading reviews)."""
-    key = f"dashboard:{_generation()}:{user.pk}:{period.label}:{branch_id or ''}:{since or ''}"
+    from django.utils import translation
+
+    from crm.access import scope_key
+
+    key = ":".join(
+        [
+            "dashboard",
+            str(_generation()),
+            scope_key(user, Client),
+            translation.get_language() or "",
+            period.label,
+            str(branch_id or ""),
+            str(since or ""),
+        ]
+    )
     data = cache.get(key)
     if data is None:
         data = compute(user, period=period, branch_id=branch_id, since=since)
@@ -90,11 +123,12 @@ def dashboard(
 
 
 def compute(user, *, period: fig.Period, branch_id: int | None = None, since: dt.date | None = None) -> dict:
-    branches = list(branches_of(user))
+    branches = columns_of(user)
     if branch_id is not None:
         branches = [b for b in branches if b.pk == branch_id]
     ids = [b.pk for b in branches]
     names = {b.pk: str(b) for b in branches}
+    reporting = set(branches_of(user).filter(pk__in=ids).values_list("pk", flat=True))
     clients = Client.objects.restrict(user, "view").filter(branch_id__in=ids)
 
     # Grades now, by branch: each cell is the archive list filtered the same way.
@@ -110,6 +144,7 @@ def compute(user, *, period: fig.Period, branch_id: int | None = None, since: dt
                 for g in Grade.values
             ],
             "total": sum(grades[b].values()),
+            "url": _url("clients:client-list", branch=b),
         }
         for b in ids
     ]
@@ -175,9 +210,16 @@ def compute(user, *, period: fig.Period, branch_id: int | None = None, since: dt
         for code, label in Stage.choices
     ]
 
-    # The period's figures (complaints, needs, visits, surveys), as in the monthly report.
+    # The period's figures (complaints, needs, visits, surveys), as in the monthly report: the
+    # nominal period (26th to 25th), live; the reports themselves freeze their own windows.
     with fig.counting():
         result = fig.evaluate(user, period.window(branch_id=branch_id))
+    # Only the columns' branches count (a branch manager's grants reach other branches' rows).
+    for f in fig.figures():
+        counted = result.branches.get(f.key, {})
+        result.values[f.key] = sum(counted.get(str(b), 0) for b in ids)
+    for r in fig.rates():
+        result.values[r.key] = fig.rate_of(result.values, r)
     figures = []
     for f in fig.figures():
         by_branch = [
@@ -209,6 +251,8 @@ def compute(user, *, period: fig.Period, branch_id: int | None = None, since: dt
     }
     report_status = []
     for b in ids:
+        if b not in reporting:
+            continue
         r = reports.get(b)
         t = r.timeliness if r else ("missing" if timezone.now() > period.deadline else "pending")
         report_status.append(
@@ -237,7 +281,12 @@ def compute(user, *, period: fig.Period, branch_id: int | None = None, since: dt
         "period": period.label,
         "branch": branch_id,
         "branches": [{"id": b, "name": names[b]} for b in ids],
-        "grades": {"rows": grade_rows, "totals": grade_totals},
+        "grades": {
+            "rows": grade_rows,
+            "totals": grade_totals,
+            "total": sum(r["total"] for r in grade_rows),
+            "url": _url("clients:client-list", branch=branch_id),
+        },
         "grade_history": history,
         "transitions": {
             "start": start_day.isoformat(),
@@ -266,8 +315,8 @@ def _satisfaction(user, period: fig.Period, branch_id: int | None) -> dict | Non
     template = next((t for t in templates if t.is_default), templates[0] if templates else None)
     if template is None:
         return None
-    branch = Branch.objects.filter(pk=branch_id).first() if branch_id else None
-    data = surveys.results(user, template=template, year=period.year, branches=[])
+    branch = Branch.objects.restrict(user, "view").filter(pk=branch_id).first() if branch_id else None
+    data = surveys.results(user, template=template, year=period.year, branches=[], branch=branch)
     matrix = surveys.priority_matrix(user, template=template, year=period.year, branch=branch)
     params = {"template": template.pk, "year": period.year, "branch": branch_id}
     return {
@@ -314,7 +363,7 @@ def grade_clients_at(user, *, period: fig.Period, grade: str, branch_id=None):
 
 def _timeline(user, branch_id) -> GradeTimeline:
     """The grading trail of the clients the dashboard counts for ``user`` (one branch or all)."""
-    qs = Client.objects.restrict(user, "view").filter(branch__in=branches_of(user))
+    qs = Client.objects.restrict(user, "view").filter(branch__in=[b.pk for b in columns_of(user)])
     return GradeTimeline(qs if branch_id is None else qs.filter(branch_id=branch_id))
 
 

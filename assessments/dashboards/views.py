@@ -48,7 +48,7 @@ def _filters(user, params, *, api=False):
         period = fig.Period.containing()
     branch_id = None
     raw_branch = params.get("branch", "")
-    allowed = {b.pk for b in selectors.branches_of(user)}
+    allowed = {b.pk for b in selectors.columns_of(user)}
     if raw_branch:
         if not str(raw_branch).isdigit() or int(raw_branch) not in allowed:
             if error:
@@ -85,7 +85,7 @@ def dashboard(request):
             "period": period,
             "periods": periods,
             "branch_id": branch_id,
-            "branches": selectors.branches_of(request.user) if selectors.has_group_view(request.user) else [],
+            "branches": selectors.columns_of(request.user) if selectors.has_group_view(request.user) else [],
             "sections": [(fig.SECTIONS.get(code, code), items) for code, items in sections.items()],
             "grades": Grade.values,
         },
@@ -96,6 +96,7 @@ def _export(data, table):
     if table == "grades":
         headers = [_("分子公司"), "A", "B", "C", _("合计")]
         rows = [[r["branch"], *[c["value"] for c in r["cells"]], r["total"]] for r in data["grades"]["rows"]]
+        rows.append([_("合计"), *[c["value"] for c in data["grades"]["totals"]], data["grades"]["total"]])
     elif table == "history":
         headers = [_("期间"), "A", "B", "C"]
         rows = [[h["period"], h["A"], h["B"], h["C"]] for h in data["grade_history"]]
@@ -125,7 +126,7 @@ def dashboard_figure(request, key):
     if f is None:
         raise Http404
     period, branch_id = _filters(request.user, request.GET)
-    branch_ids = [b.pk for b in selectors.branches_of(request.user)]
+    branch_ids = [b.pk for b in selectors.columns_of(request.user)]
     rows = [
         r
         for r in fig.evaluate(request.user, period.window(branch_id=branch_id), only=[key]).lists[key]

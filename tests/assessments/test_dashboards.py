@@ -231,3 +231,116 @@ def test_a_point_of_the_month_by_month_chart_lists_only_what_the_reader_may_see(
         assert {c.branch for c in south.context["clients"]} == {org.branches["south"]}
         # Before the clients were created (May 2026), the list is empty, as the chart's point.
         assert org.web("marketing").get(url, {"period": "2026-04", "grade": "C"}).context["count"] == 0
+
+
+def test_the_head_office_clients_are_a_column_of_their_own_on_every_surface(org):
+    """The group HQ (集团总部) owns clients: it is a column of the dashboard, and every group total
+    (grades, funnel, period figures, overdue visits, the Excel 合计) is the sum of its columns and
+    the length of the list behind it."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    _data(org)
+    with time_machine.travel(at("2026-12-05T10:00"), tick=False):
+        from tests.clients.factories import ClientFactory
+
+        hq = ClientFactory(branch=org.branches["hq"], owner=org["marketing"], grade="A")
+        new_need(hq)
+    with time_machine.travel(at("2026-12-20T10:00"), tick=False):
+        web = org.web("marketing")
+        data = web.get("/api/dashboard/", {"period": "2026-12"}).json()
+        names = [b["name"] for b in data["branches"]]
+        assert names[-1] == str(org.branches["hq"])
+        hq_row = next(r for r in data["grades"]["rows"] if r["branch_id"] == org.branches["hq"].pk)
+        assert {c["grade"]: c["value"] for c in hq_row["cells"]}["A"] == 1
+        for total in data["grades"]["totals"]:
+            column = sum(
+                c["value"] for r in data["grades"]["rows"] for c in r["cells"] if c["grade"] == total["grade"]
+            )
+            assert total["value"] == column == _count(web, total["url"]), total
+        assert data["grades"]["total"] == _count(web, data["grades"]["url"])
+        for row in data["grades"]["rows"]:
+            assert row["total"] == _count(web, row["url"]), row
+        assert sum(s["value"] for s in data["funnel"]) == data["grades"]["total"]
+        for f in data["figures"]:
+            assert f["value"] == sum(b["value"] for b in f["branches"]) == _count(web, f["url"]), f["key"]
+        needs = next(f for f in data["figures"] if f["key"] == "needs_received")
+        assert needs["value"] == 3  # east, south and the HQ
+        assert _count(web, data["overdue_visits"]["url"]) == data["overdue_visits"]["value"]
+        sheet = load_workbook(BytesIO(web.get("/reports/dashboard/", {"export": "figures"}).content)).active
+        rows = list(sheet.iter_rows(values_only=True))
+        for row in rows[1:]:
+            if row[0] == needs["label"]:
+                assert row[1] == sum(row[2:]) == 3
+                break
+        else:
+            raise AssertionError("the figure is missing from the export")
+        grades = list(
+            load_workbook(
+                BytesIO(web.get("/reports/dashboard/", {"export": "grades"}).content)
+            ).active.iter_rows(values_only=True)
+        )
+        assert grades[-1][4] == data["grades"]["total"] == sum(r[4] for r in grades[1:-1])
+        # The head office does not report monthly: no status row of its own.
+        assert str(org.branches["hq"]) not in [r["branch"] for r in data["report_status"]]
+
+
+def test_the_cached_dashboard_answers_in_the_readers_language(org):
+    _data(org)
+    with time_machine.travel(at("2026-12-20T10:00"), tick=False):
+        web = org.web("marketing")
+        english = web.get("/api/dashboard/", HTTP_ACCEPT_LANGUAGE="en").json()
+        chinese = web.get("/api/dashboard/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+        page = web.get("/reports/dashboard/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert english["funnel"][0]["label"] == "Potential client"
+    assert chinese["funnel"][0]["label"] == "潜在客户"
+    labels = {f["key"]: f["label"] for f in chinese["figures"]}
+    assert labels["new_clients"] == "新增客户"
+    assert "新增客户" in page and "Potential client" not in page and "New clients" not in page
+
+
+def test_the_cache_key_follows_the_readers_scope(org):
+    """A suspension changes what a manager may see at once, not when the cache expires."""
+    with time_machine.travel(at("2026-12-05T10:00"), tick=False):
+        new_client(org, "east")
+        new_client(org, "east")
+    with time_machine.travel(at("2026-12-20T10:00"), tick=False):
+        user = org["east_manager"]
+        assert sum(c["value"] for c in selectors.dashboard(user, period=DEC)["grades"]["totals"]) == 2
+        Suspension.objects.create(
+            branch=org.branches["east"], kind="archive", reason="考核结果为差", ends_at=at("2027-01-20T10:00")
+        )
+        user.refresh_from_db()  # a new request: the scope is read again; no dashboard bump happened
+        assert sum(c["value"] for c in selectors.dashboard(user, period=DEC)["grades"]["totals"]) == 0
+
+
+def test_a_chosen_branch_shows_its_own_satisfaction(org):
+    from surveys import services as surveys
+    from surveys.models import SurveyTemplate
+    from tests.surveys.conftest import ensure_shipped_templates, make_client, scores_for
+
+    ensure_shipped_templates()
+    template = SurveyTemplate.objects.get(code="standard")
+    with time_machine.travel(at("2026-12-10T10:00"), tick=False):
+        for code, low in (("east", ()), ("south", tuple(range(40)))):
+            client = make_client(org, code)
+            survey = surveys.survey_create(by=org[f"{code}_staff"], client=client, template=template)
+            surveys.survey_enter_paper(
+                survey=survey,
+                by=org[f"{code}_staff"],
+                scores=scores_for(template, low=low),
+                respondent="张工",
+            )
+    with time_machine.travel(at("2026-12-20T10:00"), tick=False):
+        web = org.web("marketing")
+        group = web.get("/api/dashboard/").json()["satisfaction"]["rows"]
+        east = web.get("/api/dashboard/", {"branch": org.branches["east"].pk}).json()["satisfaction"]["rows"]
+        south = web.get("/api/dashboard/", {"branch": org.branches["south"].pk}).json()["satisfaction"][
+            "rows"
+        ]
+    first = {r["dimension"]: r for r in group}
+    for r in east:
+        assert r["actual"] == 1.0, r  # east answered 5 everywhere
+        assert r["answers"] < first[r["dimension"]]["answers"]
+    assert all(r["actual"] == 0.0 for r in south)  # south answered 1 everywhere
