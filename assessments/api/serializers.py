@@ -66,14 +66,18 @@ class MonthlyReportSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ReportFigures)
     def get_figures(self, obj) -> dict:
-        from ..services import report_figures
+        from ..services import report_values
 
-        values = report_figures(obj).values
+        values = report_values(obj, self.context["request"].user)
         return {key: values.get(key) for key in fig.keys()}
 
 
 class ReportSubmitSerializer(serializers.Serializer):
     remarks = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class RankingRemarksSerializer(serializers.Serializer):
+    remarks = serializers.CharField(allow_blank=True, max_length=2000)
 
 
 class ReportReturnSerializer(serializers.Serializer):

@@ -1,17 +1,26 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .review import AnalysisReportViewSet, AssessmentViewSet, WorkSummaryViewSet
+from ..dashboards.views import DashboardView
+from .group import GroupSummaryViewSet, RegradingViewSet
+from .review import (
+    AnalysisReportViewSet,
+    AssessmentViewSet,
+    ClientAnalysisViewSet,
+    SpotCheckViewSet,
+    WorkSummaryViewSet,
+)
 from .views import MonthlyReportViewSet, RankingViewSet
 
 router = SimpleRouter()
 router.register("monthly-reports", MonthlyReportViewSet, basename="monthly-report")
 router.register("rankings", RankingViewSet, basename="ranking")
 router.register("analysis-reports", AnalysisReportViewSet, basename="analysis-report")
+router.register("client-analyses", ClientAnalysisViewSet, basename="client-analysis")
 router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("spot-checks", SpotCheckViewSet, basename="spot-check")
 router.register("work-summaries", WorkSummaryViewSet, basename="work-summary")
-
-from django.urls import path  # noqa: E402
-
-from ..dashboards.views import DashboardView  # noqa: E402
+router.register("group-summaries", GroupSummaryViewSet, basename="group-summary")
+router.register("regradings", RegradingViewSet, basename="regrading")
 
 urlpatterns = [path("dashboard/", DashboardView.as_view(), name="api-dashboard"), *router.urls]

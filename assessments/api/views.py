@@ -5,21 +5,24 @@ message for a refused step, 404 out of scope."""
 from __future__ import annotations
 
 import django_filters
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.exceptions import ValidationError as APIValidationError
 from rest_framework.response import Response
 
 from crm import figures as fig
 from crm.api.base import RestrictedReadOnlyViewSet
+from crm.models import Branch
 
 from .. import services
 from ..models import MonthlyReport, Ranking
 from ..views import may_close, may_read_rollup
 from . import serializers as s
+from .common import NoCollectionPost, answers
 
 
 class MonthlyReportFilter(django_filters.FilterSet):
@@ -37,7 +40,7 @@ class MonthlyReportFilter(django_filters.FilterSet):
             raise APIValidationError({"period": [str(error)]}) from None
 
 
-class MonthlyReportViewSet(RestrictedReadOnlyViewSet):
+class MonthlyReportViewSet(NoCollectionPost, RestrictedReadOnlyViewSet):
     """The monthly reports of the user's scope. Drafts show live figures, submitted reports
     their frozen snapshot."""
 
@@ -53,9 +56,18 @@ class MonthlyReportViewSet(RestrictedReadOnlyViewSet):
         "return_": "change",
         "close": "view",
         "rollup": "view",
+        "current": "view",
     }
 
-    @extend_schema(request=s.ReportSubmitSerializer, responses=s.MonthlyReportSerializer)
+    @extend_schema(
+        request=s.ReportSubmitSerializer,
+        responses=answers(
+            s.MonthlyReportSerializer,
+            refused="The report is submitted or accepted: its remarks are frozen.",
+            forbidden="Only the branch manager (or an administrator) writes the remarks.",
+            not_found="No such report in the user's scope.",
+        ),
+    )
     def partial_update(self, request, *args, **kwargs):
         """PATCH ``{"remarks"}``: the branch manager's remarks on a report not yet submitted."""
         report = self.get_object()
@@ -67,7 +79,15 @@ class MonthlyReportViewSet(RestrictedReadOnlyViewSet):
     def _answer(self, report):
         return Response(s.MonthlyReportSerializer(report, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=s.ReportSubmitSerializer, responses=s.MonthlyReportSerializer)
+    @extend_schema(
+        request=s.ReportSubmitSerializer,
+        responses=answers(
+            s.MonthlyReportSerializer,
+            refused="Already submitted, the period not begun, or the branch is held for what it owes past its due date.",
+            forbidden="Only the branch manager (or an administrator) submits the report.",
+            not_found="No such report in the user's scope.",
+        ),
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         data = s.ReportSubmitSerializer(data=request.data)
@@ -77,12 +97,28 @@ class MonthlyReportViewSet(RestrictedReadOnlyViewSet):
         )
         return self._answer(report)
 
-    @extend_schema(request=None, responses=s.MonthlyReportSerializer)
+    @extend_schema(
+        request=None,
+        responses=answers(
+            s.MonthlyReportSerializer,
+            refused="The report is not submitted, or already accepted.",
+            forbidden="Only group marketing accepts reports.",
+            not_found="No such report in the user's scope.",
+        ),
+    )
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         return self._answer(services.report_accept(report=self.get_object(), by=request.user))
 
-    @extend_schema(request=s.ReportReturnSerializer, responses=s.MonthlyReportSerializer)
+    @extend_schema(
+        request=s.ReportReturnSerializer,
+        responses=answers(
+            s.MonthlyReportSerializer,
+            refused="The report is not submitted, or no reason was given.",
+            forbidden="Only group marketing returns reports.",
+            not_found="No such report in the user's scope.",
+        ),
+    )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request, pk=None):
         report = self.get_object()
@@ -94,7 +130,36 @@ class MonthlyReportViewSet(RestrictedReadOnlyViewSet):
             services.report_return(report=report, by=request.user, reason=data.validated_data["reason"])
         )
 
-    @extend_schema(request=s.PeriodCloseSerializer, responses={202: s.MonthlyCloseSerializer})
+    @extend_schema(
+        request=None,
+        responses=answers(
+            s.MonthlyReportSerializer,
+            refused="The user belongs to no branch that reports monthly.",
+            forbidden="The user's role reads no monthly reports.",
+            not_found="The user's branch is outside their scope (e.g. suspended).",
+        ),
+    )
+    @action(detail=False, methods=["post"])
+    def current(self, request):
+        """The user's branch's report of the current period, assembled on first opening as the
+        page does (assessments:report-current); idempotent. Drafts show live figures."""
+        branch = request.user.branch
+        if branch is None or branch.kind == Branch.Kind.HQ:
+            raise APIValidationError({"detail": [_("只有分子公司有月度报表。")]})
+        if not Branch.objects.restrict(request.user, "view").filter(pk=branch.pk).exists():
+            raise NotFound()
+        report = services.report_open(branch=branch, period=fig.Period.containing())
+        return self._answer(get_object_or_404(self.get_queryset(), pk=report.pk))
+
+    @extend_schema(
+        request=s.PeriodCloseSerializer,
+        responses=answers(
+            s.MonthlyCloseSerializer,
+            202,
+            refused="Not a period (YYYY-MM), or its deadline has not passed.",
+            forbidden="Only administrators and group marketing close a period by hand.",
+        ),
+    )
     @action(detail=False, methods=["post"])
     def close(self, request):
         """R28 by hand: close a period whose deadline has passed. Answers at once (202); the
@@ -159,8 +224,34 @@ class AnyRole(permissions.BasePermission):
         return bool(user and user.is_authenticated and (user.role or user.is_superuser))
 
 
-class RankingViewSet(RestrictedReadOnlyViewSet):
+class RankingViewSet(NoCollectionPost, RestrictedReadOnlyViewSet):
+    """The rankings of the branches by their A, B and C clients (R29); group marketing writes
+    its evaluation with ``remarks``."""
+
     queryset = Ranking.objects.order_by("-as_of", "kind")
     serializer_class = s.RankingSerializer
     permission_classes = [permissions.IsAuthenticated, AnyRole]
     filterset_fields = ["kind", "label"]
+    http_method_names = ["get", "post", "head", "options"]
+    # Every role reads every ranking; the service decides who writes (403 for anyone else).
+    action_scopes = {"remarks": "view"}
+
+    @extend_schema(
+        request=s.RankingRemarksSerializer,
+        responses=answers(
+            s.RankingSerializer,
+            refused="The remarks are too long.",
+            forbidden="Only group marketing evaluates rankings.",
+            not_found="No such ranking.",
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def remarks(self, request, pk=None):
+        """R29: group marketing's evaluation of the ranking (replaces the previous one)."""
+        ranking = self.get_object()
+        data = s.RankingRemarksSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ranking = services.ranking_set_remarks(
+            ranking=ranking, by=request.user, remarks=data.validated_data["remarks"]
+        )
+        return Response(s.RankingSerializer(ranking).data)

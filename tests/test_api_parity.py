@@ -1,0 +1,219 @@
+"""Every action a page can do, the API can do too (design.md, "The browser UI").
+
+The test walks the URL resolver and lists every page route (outside /api/ and the admin) that
+accepts POST, then requires each to be mapped to the API operation(s) that do the same thing,
+by their operation ids in the OpenAPI document /api/schema/ serves; each named operation must
+exist there and be a write.
+
+How a route is known to accept POST, without a list kept by hand:
+
+- a class-based view defines ``post``;
+- a decorator fixes the allowed methods (``require_POST``, ``require_http_methods([...])``):
+  the list is read from the decorator's closure, and decides alone;
+- otherwise the view function reads ``request.POST``, ``request.FILES`` or ``request.method``
+  (a view that handles a form must read one of them);
+- a route with a ``step`` in its path (the complaint's and the access request's workflow steps)
+  is one action per step: the steps are the keys of the view module's ``STEPS``, so a new step
+  needs its API operation too.
+
+Routes that need no API counterpart are in ``EXEMPT`` with the reason. ``PENDING`` holds the page
+actions whose API belongs to another part of the product and does not exist yet: each is a known
+gap, listed with what is missing, until that API is written (then it moves to ``PARITY``).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+EXEMPT = {
+    "login": "signing in is the API's token endpoint (POST /api/auth/token/), not a resource",
+    "logout": "ends the browser session; the API's counterpart is revoking the token",
+    "set_language": "Django's language switch for the pages; the API follows Accept-Language",
+}
+
+PENDING = {
+    "notification-read-all": "the notifications have no API at all yet (crm)",
+    "surveys:targets": "survey base and target values (R23) have no API resource yet",
+    "surveys:campaign-create": "/api/survey-campaigns/ is read-only: no campaign_open",
+    "surveys:campaign-send": "/api/survey-campaigns/ has no action for campaign_send_branch",
+    "surveys:campaign-close": "/api/survey-campaigns/ has no action for campaign_close",
+}
+
+# page route (with [step] for workflow steps) -> the API operations doing what it does
+PARITY = {
+    # the archive
+    "clients:client-create": ["clients_create"],
+    "clients:client-edit": ["clients_update", "clients_partial_update"],
+    "clients:client-set-grade": ["clients_set_grade_create"],
+    "clients:contact-add": ["contacts_create"],
+    "clients:contact-edit": ["contacts_update", "contacts_partial_update"],
+    "clients:visit-add": ["visits_create"],
+    "clients:visit-edit": ["visits_update", "visits_partial_update"],
+    "clients:need-add": ["needs_create"],
+    "clients:need-edit": ["needs_update", "needs_partial_update"],
+    "clients:need-respond": ["needs_respond_create", "needs_close_create"],
+    "clients:project-create": ["projects_create"],
+    "clients:project-edit": ["projects_update", "projects_partial_update"],
+    "clients:visit-plan-edit": ["visit_plans_create", "visit_plans_partial_update"],
+    "clients:import-start": ["import_jobs_create"],
+    "clients:import-confirm": ["import_jobs_confirm_create"],
+    "clients:import-retry": ["import_jobs_retry_create"],
+    "clients:access-request-create": ["access_requests_create"],
+    "clients:access-request-step[forward]": ["access_requests_forward_create"],
+    "clients:access-request-step[approve]": ["access_requests_approve_create"],
+    "clients:access-request-step[reject]": ["access_requests_reject_create"],
+    "clients:access-request-step[withdraw]": ["access_requests_withdraw_create"],
+    "clients:client-transfer": ["client_transfers_create"],
+    # complaints
+    "complaints:complaint-create": ["complaints_create"],
+    "complaints:complaint-edit": ["complaints_partial_update"],
+    "complaints:complaint-step[acknowledge]": ["complaints_acknowledge_create"],
+    "complaints:complaint-step[investigate]": ["complaints_investigate_create"],
+    "complaints:complaint-step[hand_over]": ["complaints_hand_over_create"],
+    "complaints:complaint-step[resolve]": ["complaints_resolve_create"],
+    "complaints:complaint-step[return_visit]": ["complaints_return_visit_create"],
+    "complaints:complaint-step[close]": ["complaints_close_create"],
+    "complaints:complaint-step[reopen]": ["complaints_reopen_create"],
+    # surveys
+    "surveys:survey-create": ["surveys_create"],
+    "surveys:survey-send": ["surveys_send_create"],
+    "surveys:survey-paper": ["surveys_paper_create"],
+    "surveys:answer": ["public_surveys_create"],  # the public link: no login on either side
+    "surveys:followup-close": ["survey_follow_ups_close_create"],
+    "surveys:template-create": ["survey_templates_create"],
+    "surveys:template-edit": ["survey_templates_update", "survey_templates_partial_update"],
+    # monthly reporting and rankings
+    "assessments:report-remarks": ["monthly_reports_partial_update"],
+    "assessments:report-submit": ["monthly_reports_submit_create"],
+    "assessments:report-accept": ["monthly_reports_accept_create"],
+    "assessments:report-return": ["monthly_reports_return_create"],
+    "assessments:close-list": ["monthly_reports_close_create"],
+    "assessments:ranking-detail": ["rankings_remarks_create"],
+    # the half-year review
+    "assessments:analysis-detail": ["analysis_reports_partial_update", "analysis_reports_submit_create"],
+    "assessments:analysis-judge": ["analysis_reports_judge_create"],
+    "assessments:client-analysis-add": ["analysis_reports_client_analyses_create"],
+    "assessments:summary-group": [
+        "group_summaries_save_create",
+        "group_summaries_submit_create",
+        "group_summaries_regradings_create",
+        "group_summaries_apply_create",
+    ],
+    "assessments:assessment-open": ["assessments_open_create"],
+    "assessments:assessment-check": ["spot_checks_record_create"],
+    "assessments:assessment-rate": ["assessments_rate_create"],
+    "assessments:summary-detail": ["work_summaries_submit_create"],
+}
+
+WRITES = {"post", "put", "patch", "delete"}
+READS_POST = re.compile(r"request\.(POST|FILES|method)\b")
+
+
+def _patterns(resolver, path="", ns=""):
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            yield from _patterns(p, path + str(p.pattern), f"{ns}{p.namespace}:" if p.namespace else ns)
+        elif isinstance(p, URLPattern) and p.name:
+            yield path + str(p.pattern), ns + p.name, p
+
+
+def _declared_methods(view) -> list[str] | None:
+    """The methods a ``require_http_methods`` decorator (``require_POST`` is one) allows."""
+    fn = view
+    while fn is not None:
+        for cell in fn.__closure__ or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if (
+                isinstance(value, list | tuple)
+                and value
+                and all(isinstance(v, str) and v.isupper() for v in value)
+            ):
+                return list(value)
+        fn = getattr(fn, "__wrapped__", None)
+    return None
+
+
+def accepts_post(view) -> bool:
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        return hasattr(view_class, "post")
+    declared = _declared_methods(view)
+    if declared is not None:
+        return "POST" in declared
+    return bool(READS_POST.search(inspect.getsource(inspect.unwrap(view))))
+
+
+def page_post_actions() -> set[str]:
+    """Every page action taken by POST: the route name, or ``name[step]`` per workflow step."""
+    found = set()
+    for path, name, pattern in _patterns(get_resolver()):
+        if path.startswith(("api/", "admin/")) or name.startswith("admin:"):
+            continue
+        if not accepts_post(pattern.callback):
+            continue
+        if "<slug:step>" in path:
+            steps = inspect.unwrap(pattern.callback).__globals__["STEPS"]
+            found |= {f"{name}[{step}]" for step in steps}
+        else:
+            found.add(name)
+    return found
+
+
+@pytest.fixture
+def operations(db):
+    """operation id -> HTTP method, from the document /api/schema/ serves to a signed-in user."""
+    from rest_framework.test import APIClient
+
+    from crm.models import User
+
+    client = APIClient()
+    client.force_authenticate(User.objects.create_user("parity-reader", password="x"))
+    response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200, response.content[:300]
+    return {
+        op["operationId"]: method
+        for item in response.json()["paths"].values()
+        for method, op in item.items()
+        if isinstance(op, dict) and "operationId" in op
+    }
+
+
+def test_the_detector_finds_what_the_pages_post():
+    """The detector itself: a known form page, a require_POST step, a workflow step per
+    ``STEPS`` key; and read-only pages are not listed."""
+    found = page_post_actions()
+    assert {
+        "clients:client-create",
+        "assessments:assessment-check",
+        "complaints:complaint-step[resolve]",
+    } <= found
+    assert "login" in found and "surveys:answer" in found
+    assert not {"clients:client-list", "assessments:report-detail", "assessments:dashboard"} & found
+
+
+def test_every_page_post_has_an_api_counterpart():
+    missing = sorted(page_post_actions() - PARITY.keys() - EXEMPT.keys() - PENDING.keys())
+    assert not missing, f"page actions without an API operation (map them in PARITY): {missing}"
+
+
+def test_the_lists_name_only_page_actions_that_exist():
+    """No stale entry: a route renamed or made read-only leaves the lists too."""
+    found = page_post_actions()
+    for table in (PARITY, EXEMPT, PENDING):
+        stale = sorted(set(table) - found)
+        assert not stale, f"not a page action taken by POST: {stale}"
+    assert not (PARITY.keys() & PENDING.keys()) and not (PARITY.keys() & EXEMPT.keys())
+
+
+def test_every_mapped_operation_is_a_write_of_the_schema(operations):
+    absent = sorted({op for ops in PARITY.values() for op in ops if op not in operations})
+    assert not absent, f"operations not in /api/schema/: {absent}"
+    reads = sorted({op for ops in PARITY.values() for op in ops if operations[op] not in WRITES})
+    assert not reads, f"mapped to an operation that writes nothing: {reads}"
