@@ -198,6 +198,37 @@ def test_the_detector_finds_what_the_pages_post():
     assert not {"clients:client-list", "assessments:report-detail", "assessments:dashboard"} & found
 
 
+def _dummy_kwargs(pattern) -> dict:
+    import uuid
+
+    values = {"int": 1, "uuid": uuid.uuid4(), "slug": "x", "str": "x", "path": "x"}
+    converters = getattr(pattern.pattern, "converters", {})
+    return {
+        name: values.get(type(c).__name__.replace("Converter", "").lower(), "x")
+        for name, c in converters.items()
+    }
+
+
+def test_the_declared_methods_are_the_ones_the_views_answer(db):
+    """The detector reads the allowed methods from the decorators' closures: check it against
+    the views themselves. A route declared POST-only answers GET with 405, even to a superuser."""
+    from django.test import Client as WebClient
+    from django.urls import reverse
+
+    from crm.models import User
+
+    web = WebClient()
+    web.force_login(User.objects.create_superuser("parity-admin", password="x"))
+    checked = 0
+    for path, name, pattern in _patterns(get_resolver()):
+        if path.startswith(("api/", "admin/")) or _declared_methods(pattern.callback) != ["POST"]:
+            continue
+        url = reverse(name, kwargs=_dummy_kwargs(pattern))
+        assert web.get(url).status_code == 405, name
+        checked += 1
+    assert checked >= 10
+
+
 def test_every_page_post_has_an_api_counterpart():
     missing = sorted(page_post_actions() - PARITY.keys() - EXEMPT.keys() - PENDING.keys())
     assert not missing, f"page actions without an API operation (map them in PARITY): {missing}"
