@@ -3,6 +3,9 @@ services.py (forms only collect and show field errors; nothing typed is lost).""
 
 from __future__ import annotations
 
+import re
+import uuid
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +40,34 @@ class BootstrapMixin:
                 w = self.fields[name].widget
                 if "is-invalid" not in w.attrs.get("class", ""):
                     w.attrs["class"] = w.attrs.get("class", "") + " is-invalid"
+
+
+class OnceTokenMixin:
+    """A create form carries a one-time token in a hidden field, new on every blank form and
+    kept when the form comes back with errors. The view saves a form's token at most once
+    (clients.views._save_once), so a submit repeated by a double click, a reload or a slow
+    network records one row, not several. An edit form has none: it is guarded by its
+    version (crm.forms.VersionedFormMixin), and saving the same edit twice changes nothing."""
+
+    TOKEN_FIELD = "once_token"
+    _TOKEN = re.compile(r"[0-9a-f]{32}")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = getattr(self, "instance", None)
+        if instance is not None and instance.pk is not None:
+            return
+        self.fields[self.TOKEN_FIELD] = forms.CharField(widget=forms.HiddenInput, required=False, label="")
+        if not self.is_bound:
+            self.initial[self.TOKEN_FIELD] = uuid.uuid4().hex
+
+    def once_token(self) -> str:
+        """The submitted token, or "" when there is none (an older page, a hand-made POST: then
+        the form saves as forms always did)."""
+        if self.TOKEN_FIELD not in self.fields:
+            return ""
+        token = (self.cleaned_data.get(self.TOKEN_FIELD) or "").strip().lower()
+        return token if self._TOKEN.fullmatch(token) else ""
 
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -183,7 +214,7 @@ class ClientForm(BootstrapMixin, VersionedFormMixin, forms.ModelForm):
         return data
 
 
-class ContactForm(BootstrapMixin, VersionedFormMixin, forms.ModelForm):
+class ContactForm(OnceTokenMixin, BootstrapMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Contact
         fields = ["name", "position", "phone", "email", "social_relations", "is_primary", "notes"]
@@ -193,7 +224,7 @@ class ContactForm(BootstrapMixin, VersionedFormMixin, forms.ModelForm):
         }
 
 
-class ProjectForm(BootstrapMixin, forms.ModelForm):
+class ProjectForm(OnceTokenMixin, BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Project
         fields = [
@@ -228,7 +259,7 @@ class ProjectForm(BootstrapMixin, forms.ModelForm):
         return self.cleaned_data.get("profit") or 0
 
 
-class NeedForm(BootstrapMixin, VersionedFormMixin, forms.ModelForm):
+class NeedForm(OnceTokenMixin, BootstrapMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Need
         fields = [
@@ -265,7 +296,7 @@ class NeedRespondForm(BootstrapMixin, forms.Form):
     note = forms.CharField(label=_("处理意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class VisitForm(BootstrapMixin, forms.ModelForm):
+class VisitForm(OnceTokenMixin, BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Visit
         fields = [

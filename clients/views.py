@@ -3,19 +3,24 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
 
 from crm.access import can
+from crm.concurrency import lock_values
 from crm.exports import streamed_xlsx_response, xlsx_response
 from crm.forms import add_integrity_error
 
@@ -110,6 +115,9 @@ def client_list(request):
     granted = granted_only(request.user)
     for c in page.object_list:
         c.access_grant = granted.get(c.pk)
+    # R4: the page's rows of another branch (read under a grant) are logged, as the API's list
+    # logs them: one row per client and request, with the grant.
+    log_reads(request, page.object_list, via=AccessLog.Via.PAGE)
     return render(
         request,
         "clients/client_list.html",
@@ -325,29 +333,83 @@ ADD_TITLES = {
 }
 
 
+# How long a create form's one-time token is remembered after its save: longer than anyone
+# keeps a form open and then submits it again.
+ONCE_SECONDS = 24 * 3600
+
+
+def _save_once(request, form, kind: str, save) -> bool:
+    """Save ``form`` once per one-time token (forms.OnceTokenMixin): True when ``save(form)``
+    ran, False when this token was saved already (a repeated submit: nothing is written).
+
+    The token's key is taken under a transaction-level lock on it (crm.concurrency.lock_values;
+    SQLite's IMMEDIATE transactions serialize on their own), checked, and written to the shared
+    cache before the transaction commits: a parallel submit of the same token waits for the lock
+    and then finds the key. A save that fails (a refusal of the service, a failed commit) leaves
+    the token unused, so that the corrected form can be submitted with it. Forms without a
+    token save as before."""
+    token = form.once_token() if hasattr(form, "once_token") else ""
+    if not token:
+        save(form)
+        return True
+    key = f"clients:once:{kind}:{request.user.pk}:{token}"
+    claimed = False
+    try:
+        with transaction.atomic():
+            lock_values(key)
+            if cache.get(key) is not None:
+                return False
+            save(form)
+            cache.set(key, form.instance.pk or 1, ONCE_SECONDS)
+            claimed = True
+    except BaseException:
+        if claimed:
+            cache.delete(key)
+        raise
+    return True
+
+
+def _on_page(request, path: str) -> bool:
+    """Whether an htmx request comes from the page at ``path`` (its HX-Current-URL); a
+    request that does not say is taken to come from it, as before."""
+    current = request.htmx.current_url_abs_path
+    return current is None or urlsplit(current).path == path
+
+
 def _inline(request, client, *, tab, form, save, success, blank=None):
     """An htmx inline add/edit: on success the refreshed tab (or a redirect without htmx); on
     error the form again with its field errors and everything typed. The client page shows
     only an add button per tab and loads the form on demand (a GET here); after an add
     (``blank`` given) the refreshed tab holds a fresh form, so that the next entry is one
-    step away."""
+    step away. The same URL opened by itself (a bookmark, a new tab, no htmx) is an ordinary
+    page: its form posts without htmx and redirects to the client's page.
+
+    An add form carries a one-time token: a submit repeated with the same token (a second
+    click, a reload) saves nothing more and answers as the first did."""
     if request.method == "POST" and form.is_valid():
         try:
-            save(form)
+            saved = _save_once(request, form, tab, save)
         except ValidationError as error:
             _apply_errors(form, error)
         else:
+            done = success if saved else _("此表单已提交过,未重复保存。")
+            page = reverse("clients:client-detail", kwargs={"pk": client.pk})
+            if request.htmx and not _on_page(request, page):
+                # Posted through htmx from somewhere without the tab to refresh (a page of
+                # the form's own, rendered before it posted without htmx): go to the client.
+                (messages.success if saved else messages.info)(request, done)
+                return HttpResponseClientRedirect(f"{page}#{tab}")
             if request.htmx:
                 ctx = _detail_context(request, client)
-                ctx["flash"] = success
+                ctx["flash"] = done
                 if blank is not None:
                     ctx["open_form"], ctx["title"] = blank(), ADD_TITLES[tab]
                 response = render(request, f"clients/_tab_{tab}.html", ctx)
                 response["HX-Retarget"] = f"#tab-body-{tab}"
                 response["HX-Reswap"] = "outerHTML"
                 return response
-            messages.success(request, success)
-            return redirect(reverse("clients:client-detail", kwargs={"pk": client.pk}) + f"#{tab}")
+            (messages.success if saved else messages.info)(request, done)
+            return redirect(f"{page}#{tab}")
     template = "clients/_inline_form.html" if request.htmx else "clients/inline_form_page.html"
     return render(
         request,
@@ -497,11 +559,19 @@ def project_edit(request, pk):
 def _project_form(request, client, form):
     if request.method == "POST" and form.is_valid():
         try:
-            services.project_save(project=form.instance, by=request.user)
+            saved = _save_once(
+                request,
+                form,
+                "projects",
+                lambda f: services.project_save(project=f.instance, by=request.user),
+            )
         except ValidationError as error:
             _apply_errors(form, error)
         else:
-            messages.success(request, _("工程项目已保存。"))
+            if saved:
+                messages.success(request, _("工程项目已保存。"))
+            else:
+                messages.info(request, _("此表单已提交过,未重复保存。"))
             return redirect(reverse("clients:client-detail", kwargs={"pk": client.pk}) + "#projects")
     return render(request, "clients/project_form.html", {"client": client, "form": form})
 
@@ -553,6 +623,10 @@ def need_list(request):
     filterset, qs = _need_filter(request)
     qs, sort = _sorted(qs, request, NEED_SORTS, "-received")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    # R4: needs of a granted client of another branch are a read of its archive: logged once
+    # per client and request, with the grant (as the API's list of needs is).
+    log_reads(request, page.object_list, via=AccessLog.Via.PAGE)
     return render(
         request,
         "clients/need_list.html",

@@ -9,7 +9,12 @@ A client's page that is not in the user's archive (another branch's client, R4) 
 404 page with an offer to file an access request for that id (R5). The page is the same for
 an id that does not exist: it says neither whether the client exists nor anything about it
 (no existence oracle); the request form then shows name and branch only, as its search does
-(clients.access.services.request_target_clients)."""
+(clients.access.services.request_target_clients).
+
+While the user's branch has lost its archive query (an archive suspension after a 差 rating,
+R33), the page says so instead, with the reason and until when: the client may well be one of
+the branch's own that the user is not the account owner of, and an access request could not
+be filed anyway. That page too is the same for every id."""
 
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
+
+from .access import active_suspension
 
 # Pages of one client (view name -> the kwarg holding its id) whose 404 offers a request.
 REQUESTABLE = {"clients:client-detail": "pk"}
@@ -41,7 +48,23 @@ def access_request_url(request) -> str | None:
     return f"{reverse('clients:access-request-create')}?{urlencode({'clients': pk})}"
 
 
+def archive_suspension(request):
+    """The archive suspension (R33) in force for the user of a client's page, or None."""
+    match = getattr(request, "resolver_match", None)
+    user = getattr(request, "user", None)
+    if match is None or match.view_name not in REQUESTABLE:
+        return None
+    if not user or not user.is_authenticated or not getattr(user, "is_branch_user", False):
+        return None
+    from .models import Suspension
+
+    return active_suspension(user, Suspension.Kind.ARCHIVE)
+
+
 def page_404(request, exception=None):
+    suspension = archive_suspension(request)
+    if suspension is not None:
+        return render(request, "404_no_access.html", {"suspension": suspension}, status=404)
     url = access_request_url(request)
     if url:
         return render(request, "404_no_access.html", {"access_request_url": url}, status=404)

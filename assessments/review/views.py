@@ -39,6 +39,20 @@ def _refusal(request, error: ValidationError):
         messages.error(request, message)
 
 
+def _field_errors(error: ValidationError, fields) -> tuple[dict[str, list[str]], list[str]]:
+    """A service's refusal split for a page form: the messages of the fields the form has (to
+    show under each field, marked) and the rest (shown above the form)."""
+    if not hasattr(error, "error_dict"):
+        return {}, list(error.messages)
+    by_field, general = {}, []
+    for name, errors in error.message_dict.items():
+        if name in fields:
+            by_field[name] = list(errors)
+        else:
+            general += errors
+    return by_field, general
+
+
 def _half(request, default: HalfYear) -> HalfYear:
     raw = request.GET.get("half_year") or request.POST.get("half_year")
     if not raw:
@@ -229,8 +243,18 @@ def _assessment(request, pk) -> Assessment:
 def assessment_detail(request, pk):
     """The auditor's workbench: the computed indicators with the records behind them, the
     spot check, the analysis report's judgement, and the rating."""
-    assessment = _assessment(request, pk)
+    return _assessment_page(request, _assessment(request, pk))
+
+
+def _assessment_page(request, assessment, *, rate=None, check=None, status=200):
+    """The workbench; after a refused rating (``rate``: what was typed, the field errors and
+    the rest) or spot check (``check``: its id, the note typed and the errors) the page comes
+    back with the form as it was sent and the refusal beside the fields it is about."""
     checks = list(assessment.spot_checks.select_related("client", "client__owner", "checked_by"))
+    if check is not None:
+        for c in checks:
+            if c.pk == check["pk"]:
+                c.typed_note, c.refusal = check["note"], check["errors"]
     analysis = (
         AnalysisReport.objects.restrict(request.user, "view")
         .filter(branch=assessment.branch, half_year=assessment.half_year)
@@ -254,7 +278,9 @@ def assessment_detail(request, pk):
             "ratings": Assessment.Rating.choices,
             "summary": getattr(assessment, "work_summary", None) if assessment.rated_at else None,
             "fields": services.required_fields(),
+            "rate": rate or {"rating": "", "reason": "", "errors": {}, "general": []},
         },
+        status=status,
     )
 
 
@@ -263,15 +289,19 @@ def assessment_detail(request, pk):
 def spot_check(request, pk, check_pk):
     assessment = _assessment(request, pk)
     check = get_object_or_404(SpotCheck, pk=check_pk, assessment=assessment)
+    note = request.POST.get("note", "")[:300]
     try:
         services.spot_check_record(
             check=check,
             by=request.user,
             accurate=request.POST.get("accurate") == "yes",
-            note=request.POST.get("note", ""),
+            note=note,
         )
     except ValidationError as error:
-        _refusal(request, error)
+        # The note typed stays in its row, with the refusal beside it.
+        return _assessment_page(
+            request, assessment, check={"pk": check.pk, "note": note, "errors": error.messages}
+        )
     return redirect(f"{assessment_url(assessment)}#checks")
 
 
@@ -285,16 +315,19 @@ def assessment_url(assessment) -> str:
 @login_required
 def assessment_rate(request, pk):
     assessment = _assessment(request, pk)
+    rating, reason = request.POST.get("rating", ""), request.POST.get("reason", "")[:2000]
     try:
-        services.assessment_rate(
-            assessment=assessment,
-            by=request.user,
-            rating=request.POST.get("rating", ""),
-            reason=request.POST.get("reason", "")[:2000],
-        )
-        messages.success(request, _("考核结果已评定,相关单位和集团领导已收到通知。"))
+        services.assessment_rate(assessment=assessment, by=request.user, rating=rating, reason=reason)
     except ValidationError as error:
-        _refusal(request, error)
+        # The rating and reason typed stay in the form; each refusal beside its field.
+        errors, general = _field_errors(error, ("rating", "reason"))
+        assessment.refresh_from_db()
+        return _assessment_page(
+            request,
+            assessment,
+            rate={"rating": rating, "reason": reason, "errors": errors, "general": general},
+        )
+    messages.success(request, _("考核结果已评定,相关单位和集团领导已收到通知。"))
     return redirect("assessments:assessment-detail", pk=assessment.pk)
 
 
@@ -357,16 +390,21 @@ def summary_detail(request, pk):
     summary = get_object_or_404(
         WorkSummary.objects.restrict(request.user, "view").select_related("branch", "assessment"), pk=pk
     )
+    errors, general = {}, []
     if request.method == "POST":
         try:
             services.work_summary_submit(summary=summary, by=request.user, parts=request.POST)
             messages.success(request, _("工作总结已提交。"))
             return redirect("assessments:summary-detail", pk=summary.pk)
         except ValidationError as error:
-            _refusal(request, error)
+            # Each empty part is marked where it is; what was typed in the others stays.
+            errors, general = _field_errors(error, WorkSummary.PARTS)
             for part in WorkSummary.PARTS:
                 setattr(summary, part, request.POST.get(part, ""))
-    parts = [(p, WorkSummary._meta.get_field(p).verbose_name, getattr(summary, p)) for p in WorkSummary.PARTS]
+    parts = [
+        (p, WorkSummary._meta.get_field(p).verbose_name, getattr(summary, p), errors.get(p, []))
+        for p in WorkSummary.PARTS
+    ]
     return render(
         request,
         "assessments/review/summary_detail.html",
@@ -375,6 +413,8 @@ def summary_detail(request, pk):
             % {"branch": summary.branch, "half": summary.assessment.half_year},
             "summary": summary,
             "parts": parts,
+            "general_errors": general,
+            "invalid": bool(errors),
             "editable": summary.submitted_at is None
             and services.may_submit_for(request.user, summary.branch_id),
         },
