@@ -350,7 +350,7 @@ register(
             Column("reason", _("理由")),
             _at,
         ),
-        help=_("期间内的分级变更(R7):原分级、新分级、操作人、理由。"),
+        help=_("期间内的分级变更:原分级、新分级、操作人、理由。"),
     )
 )
 register(
@@ -420,7 +420,7 @@ register(
         150,
         "needs_on_time",
         "needs_due",
-        help=_("按期响应 ÷ 到期需求(R12)。"),
+        help=_("按期响应 ÷ 到期需求。"),
     )
 )
 register(
@@ -431,7 +431,7 @@ register(
         160,
         "needs_done",
         "needs_received",
-        help=_("已完成需求 ÷ 收到需求(R12)。"),
+        help=_("已完成需求 ÷ 收到需求。"),
     )
 )
 register(
@@ -447,7 +447,7 @@ register(
             Column("owner", _("客户经理")),
             Column("collected", _("最近需求收集日期"), "date"),
         ),
-        help=_("期间末需求收集逾期的客户:A类每月、其他每季度至少一次(R12)。"),
+        help=_("期间末需求收集逾期的客户:A类每月、其他每季度至少一次。"),
         flow=False,
     )
 )
@@ -504,7 +504,7 @@ register(
         340,
         "plans_visited",
         "plans_due",
-        help=_("按计划完成拜访 ÷ 应拜访计划(R13)。"),
+        help=_("按计划完成拜访 ÷ 应拜访计划。"),
     )
 )
 

@@ -606,7 +606,7 @@ def _visit_plan_recheck(*, client: Client, by) -> tuple[str, str]:
                 url=reverse("clients:client-detail", kwargs={"pk": client.pk}) + "#visits",
                 key=f"visit-plan-missing:{client.pk}:{client.graded_at.isoformat()}",
             )
-            return "flagged", str(_("A类客户无拜访计划(R13),已提醒客户经理和经营部负责人。"))
+            return "flagged", str(_("A类客户无拜访计划,已提醒客户经理和经营部负责人。"))
         required = VISITOR_LEVEL_BY_SOCIAL_VALUE[client.social_value]
         notes = []
         if LEVEL_RANK[plan.visitor_level] < LEVEL_RANK[required]:
@@ -626,13 +626,13 @@ def _visit_plan_recheck(*, client: Client, by) -> tuple[str, str]:
             )
         if not notes:
             return "", ""
-        plan._change_reason = (str(_("客户调整为A类(R13):")) + ";".join(str(n) for n in notes))[:100]
+        plan._change_reason = (str(_("客户调整为A类:")) + ";".join(str(n) for n in notes))[:100]
         plan.full_clean()
         plan.save()
         return "adjusted", plan._change_reason
     if client.grade == Grade.C and not client.under_observation and active:
         plan.is_active = False
-        plan._change_reason = str(_("客户调整为C类(R13):不再制定拜访计划,计划终止。"))
+        plan._change_reason = str(_("客户调整为C类:不再制定拜访计划,计划终止。"))
         plan.save()
         return "ended", plan._change_reason
     return "", ""

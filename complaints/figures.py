@@ -108,7 +108,7 @@ register(
         230,
         complaints_overdue,
         _columns,
-        help=_("期间内超过确认或处理期限的投诉(R16)。"),
+        help=_("期间内超过确认或处理期限的投诉。"),
     )
 )
 register(Figure("complaints_closed", _("已关闭投诉"), "complaints", 240, complaints_closed, _columns))
@@ -120,7 +120,7 @@ register(
         225,
         complaints_resolved_on_time,
         _columns,
-        help=_("期间内处理完成且未超过处理期限的投诉(R16)。"),
+        help=_("期间内处理完成且未超过处理期限的投诉。"),
     )
 )
 register(
@@ -131,7 +131,7 @@ register(
         245,
         complaints_reopened,
         _columns,
-        help=_("期间内被重新处理的投诉:处理结果未获认可(R32)。"),
+        help=_("期间内被重新处理的投诉:处理结果未获认可。"),
     )
 )
 register(
@@ -142,6 +142,6 @@ register(
         250,
         "complaints_resolved_on_time",
         "complaints_resolved",
-        help=_("按期处理投诉 ÷ 处理完成投诉(R16)。"),
+        help=_("按期处理投诉 ÷ 处理完成投诉。"),
     )
 )

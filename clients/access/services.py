@@ -288,7 +288,7 @@ def access_request_approve(*, access_request: AccessRequest, by: User, note: str
     )
     if held.exists():
         raise ValidationError(
-            _("%(branch)s尚有未按时上报的材料,待其上报后方可审批(R33)。") % {"branch": access_request.branch}
+            _("%(branch)s尚有未按时上报的材料,待其上报后方可审批。") % {"branch": access_request.branch}
         )
     now = timezone.now()
     ends_at = end_of_day(access_request.ends_on)

@@ -375,7 +375,7 @@ class Validator:
     def _duplicate_message(self, row_found, visible) -> str:
         pk, _code, _norm, name = row_found
         if pk in visible:
-            return _("与已有客户“%(name)s”(编号 %(pk)s)重复,请勿重复建档(R10)") % {"name": name, "pk": pk}
+            return _("与已有客户“%(name)s”(编号 %(pk)s)重复,请勿重复建档") % {"name": name, "pk": pk}
         return _("档案中已有该客户(属其他单位),请勿重复建档;如需查阅请提交查阅申请")
 
     def row(self, number: int, cells: dict, by_code, by_name, visible) -> RowReport:
@@ -464,7 +464,7 @@ class Validator:
             ):
                 d["grade"] = grade
             else:
-                r.warn("客户分级", _("您无定级权限,分级未导入,请由经营部负责人或集团市场营销部定级(R7)"))
+                r.warn("客户分级", _("您无定级权限,分级未导入,请由经营部负责人或集团市场营销部定级"))
 
         dept_text = _text(cells.get("项目经理部"))
         d["department_id"] = None
@@ -708,7 +708,7 @@ def _import_batch(rows, *, user, now) -> list[Client]:
             client.grade, client.graded_at = d["grade"], now
             client.project_count, client.unreasonable_count = len(d["projects"]), 0
             if client.grade == Grade.A:  # R13: flagged below, and said in its history
-                flag = _("A类客户无拜访计划(R13),已提醒客户经理和经营部负责人。")
+                flag = _("A类客户无拜访计划,已提醒客户经理和经营部负责人。")
                 client._change_reason = f"{IMPORT_REASON}; {flag}"[:100]
     bulk_create_with_history(clients, Client, default_date=now)
     # The saved rows against the user's scope, inside the write's transaction (style.md 3).

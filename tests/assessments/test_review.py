@@ -180,7 +180,7 @@ def test_poor_suspends_the_archive_for_a_month_and_owes_a_summary(org, django_ca
         visible = set(Client.objects.restrict(staff, "view").values_list("pk", flat=True))
         assert own.pk in visible and other.pk not in visible
         page = org.web("south_staff").get("/clients/")
-        assert "2026-08-10" in page.content.decode()
+        assert "8月10日 16:00" in page.content.decode()  # the suspension's end, in the banner
     with time_machine.travel(at("2026-08-10T16:01"), tick=False):
         staff = User.objects.get(username="south_staff")
         assert other.pk in set(Client.objects.restrict(staff, "view").values_list("pk", flat=True))
@@ -222,7 +222,7 @@ def test_an_overdue_summary_holds_submissions_and_approvals_until_it_is_submitte
         assert services.holds_sync_all() >= 1 and Suspension.objects.filter(kind="submissions").count() == 1
         owed = services.owed(org.branches["design"])
         assert [o["kind"] for o in owed if o["overdue"]] == ["work_summary"]
-        with pytest.raises(ValidationError, match="R33"):
+        with pytest.raises(ValidationError, match="尚有未按时上报的材料"):
             access_request_approve(access_request=request, by=org["leader"])
         # Other submissions are held too; the owed one is not.
         with pytest.raises(ValidationError, match="逾期"):
