@@ -1,9 +1,11 @@
 """Template helpers. Permission checks in templates go through one filter (style.md 9):
 ``{% if request.user|can_change:object %}``."""
 
+import datetime as dt
 from decimal import Decimal
 
 from django import template
+from django.utils import dateformat, timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
@@ -50,10 +52,52 @@ def can_view(user, model_label):
 
 @register.filter
 def wan(value):
-    """Yuan as 万元 with two decimals, as the group's spreadsheets show large amounts."""
+    """Yuan as 万元 with two decimals and thousands separators, as the group's spreadsheets show
+    large amounts: 10407708558 -> 1,040,770.86. The unit goes in the column's header (or beside
+    the figure); exports keep the exact number."""
     if value in (None, ""):
         return "-"
-    return f"{Decimal(value) / Decimal(10000):,.2f}"
+    return f"{Decimal(str(value)) / Decimal(10000):,.2f}"
+
+
+# How people write a day in each language: 12月31日 / 31 December, with the year when it is not
+# this year's (2027年1月5日 / 5 January 2027). Django's own MONTH_DAY_FORMAT for English is the
+# American "December 31".
+_DAY_FORMATS = {"zh": ("n月j日", "Y年n月j日"), "en": ("j F", "j F Y")}
+
+
+def _say_day(day: dt.date) -> str:
+    language = (translation.get_language() or "zh").split("-")[0]
+    this_year, other_year = _DAY_FORMATS.get(language, _DAY_FORMATS["zh"])
+    return dateformat.format(day, this_year if day.year == timezone.localdate().year else other_year)
+
+
+@register.filter
+def day(value):
+    """The day of a date or of an instant (in the local time zone), as people say it:
+    12月31日 / 31 December."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return _say_day(value)
+
+
+@register.filter
+def last_day(value):
+    """A deadline or the end of a period as people say it. Ends are stored exclusive: a grant
+    "until 31 December" or a report due "by 31 December" ends at 1 January 00:00, which reads
+    as the last day it covers, 12月31日 / 31 December. An end at another time of day (the
+    monthly deadline at 20:00, a suspension of one month from the moment it began) reads as
+    its day and time: 12月25日 20:00. A date (already a last day) reads as itself."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, dt.datetime):
+        return _say_day(value)
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    if local.time() == dt.time.min:
+        return _say_day(local.date() - dt.timedelta(days=1))
+    return f"{_say_day(local.date())} {local:%H:%M}"
 
 
 @register.filter

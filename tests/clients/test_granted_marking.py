@@ -4,8 +4,11 @@ grant and its end and hides the write buttons a read-only grant cannot use."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from clients.access.selectors import grant_of, granted_only
 from tests.clients.factories import ClientFactory
@@ -58,7 +61,9 @@ def test_list_marks_granted_clients_and_filters_to_them(org, setup):
 def test_granted_clients_page_has_a_banner_and_no_write_buttons(org, setup):
     theirs, _ended, own, grant = setup
     html = org.web("south_staff").get(reverse("clients:client-detail", args=[theirs.pk])).content.decode()
-    assert 'data-testid="grant-banner"' in html and f"{grant.ends_at:%Y-%m-%d}" in html
+    # The grant's last day as people say it (its end is the first instant after that day).
+    last = timezone.localtime(grant.ends_at).date() - dt.timedelta(days=1)
+    assert 'data-testid="grant-banner"' in html and f"{last.month}月{last.day}日" in html
     assert reverse("complaints:complaint-create") + f"?client={theirs.pk}" not in html
     assert reverse("surveys:survey-create") + f"?client={theirs.pk}" not in html
     assert reverse("clients:client-edit", args=[theirs.pk]) not in html

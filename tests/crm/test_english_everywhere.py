@@ -580,7 +580,7 @@ def test_review_pages_read_in_english(org, review):
         assert review_services.holds_sync_all() >= 1
         owed = web.get(reverse("assessments:owed"))
     text = html.unescape(owed.content.decode())
-    assert "client archive query permission is suspended until 2026-08-10 16:00" in text
+    assert "client archive query permission is suspended until 10 August 16:00" in text
     assert "Your branch's other submissions and pending access request approvals are on hold (" in text
     assert not _leftover(owed.content.decode()), _leftover(owed.content.decode())
 
