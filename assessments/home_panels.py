@@ -117,7 +117,7 @@ def dashboard_panel(user):
             {
                 "label": TIMELINESS[state],
                 "value": n,
-                "url": reverse("assessments:report-list") + f"?period={period.label}",
+                "url": reverse("assessments:report-list") + f"?period={period.label}&timeliness={state}",
             }
             for state, n in sorted(counts.items())
         ],

@@ -28,6 +28,9 @@ class MonthlyReport(Versioned, BusinessModel):
         RETURNED = "returned", _("已退回")
         ACCEPTED = "accepted", pgettext_lazy("monthly report status", "已确认")
         MISSING = "missing", _("未上报")
+        # R26 "若无变化,则不用重复上报": nothing happened in the window, and the 25th job
+        # recorded that by itself, on time, with nothing owed.
+        NO_CHANGE = "no_change", _("无变化")
 
     branch = models.ForeignKey(
         Branch, on_delete=models.PROTECT, related_name="monthly_reports", verbose_name=_("分子公司")
@@ -40,6 +43,9 @@ class MonthlyReport(Versioned, BusinessModel):
     # without the lists behind them (the snapshot of a large branch runs to megabytes).
     values = models.JSONField(_("上报数值"), null=True, blank=True, editable=False)
     frozen_at = models.DateTimeField(_("冻结时间"), null=True, blank=True, editable=False)
+    # The report's window (R26, R27) runs from the previous report's freeze to its own
+    # (``frozen_at``), so every record lands in exactly one report: kept with the snapshot.
+    window_start = models.DateTimeField(_("统计起始时间"), null=True, blank=True, editable=False)
     no_change = models.BooleanField(_("无变化"), default=False, editable=False)
     submitted_at = models.DateTimeField(_("上报时间"), null=True, blank=True, editable=False)
     submitted_by = models.ForeignKey(
@@ -95,6 +101,8 @@ class MonthlyReport(Versioned, BusinessModel):
             return "returned"
         if self.status == self.Status.MISSING:
             return "missing"
+        if self.status == self.Status.NO_CHANGE:
+            return "on_time"
         if self.on_time is True:
             return "on_time"
         if self.on_time is False:
@@ -121,6 +129,7 @@ class ReportEvent(BusinessModel):
         RETURNED = "returned", _("退回")
         ACCEPTED = "accepted", _("确认")
         MISSING = "missing", _("到期未上报,系统冻结")
+        NO_CHANGE = "no_change", _("本期无变化,系统按时记录")
         CLOSED = "closed", _("期间关闭")
 
     report = models.ForeignKey(

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.access import SYSTEM, has_global, in_scope
-from crm.figures import Period, Result, evaluate
+from crm.figures import Period, Result, Window, counting, evaluate
 from crm.models import Branch, Role, User
 from crm.services import managers_of, notify
 
@@ -59,12 +59,78 @@ def report_open(*, branch: Branch, period: Period) -> MonthlyReport:
         return MonthlyReport.objects.get(branch=branch, period=period.label)
 
 
-def report_figures(report: MonthlyReport) -> Result:
-    """What the report shows: its frozen snapshot once submitted (or frozen as missing), else
-    the branch's figures computed live from the records (the whole branch: R26)."""
+def report_window(report: MonthlyReport, at: dt.datetime | None = None) -> Window:
+    """R26, R27: what a report counts. Its window runs from the previous report's freeze to its
+    own, so every record lands in exactly one report: a client made after an early submission
+    on the 20th, or between the deadline and midnight of the 25th, is the next report's. A
+    frozen report keeps the window it froze; a draft runs to ``at`` (now), so the next period's
+    draft shows what has accrued since the last freeze, whenever it is opened.
+
+    The start is the previous report's freeze; where that report is not frozen (returned, or
+    never closed) it is the nominal end of its period (the 26th), which is also where the first
+    report of a branch starts. The end never runs past the start of a later report that froze
+    first (a returned report submitted again after its successor), so windows never overlap."""
+    if report.frozen_at is not None:
+        return Window(report.window_start or report.period_obj.start, report.frozen_at, report.branch_id)
+    return _open_window(report, at or timezone.now())
+
+
+def _open_window(report: MonthlyReport, at: dt.datetime) -> Window:
+    """The window a report would freeze at ``at`` (see :func:`report_window`)."""
+    before = (
+        MonthlyReport.objects.filter(branch_id=report.branch_id, period__lt=report.period)
+        .order_by("-period")
+        .only("period", "frozen_at")
+        .first()
+    )
+    if before is None:
+        start = report.period_obj.start
+    else:
+        start = before.frozen_at or before.period_obj.end
+    later = (
+        MonthlyReport.objects.filter(
+            branch_id=report.branch_id, period__gt=report.period, frozen_at__isnull=False
+        )
+        .order_by("period")
+        .only("period", "window_start", "frozen_at")
+        .first()
+    )
+    end = at
+    if later is not None:
+        end = min(end, later.window_start or later.period_obj.start)
+    return Window(start, max(start, end), report.branch_id)
+
+
+def report_figures(report: MonthlyReport, reader) -> Result:
+    """What the report shows ``reader``: its frozen snapshot once submitted (or frozen by the
+    job), else the branch's figures computed live over the report's window through
+    ``restrict(reader)`` (the whole branch for its manager and the group roles; only what a
+    suspended branch's people own, R33). The lists of a frozen report are its ids read again
+    through ``restrict(reader)`` (:func:`report_rows`)."""
     if report.snapshot is not None:
         return Result.from_json(report.snapshot)
-    return evaluate(SYSTEM, report.period_obj.window(branch_id=report.branch_id))
+    return evaluate(reader, report_window(report))
+
+
+def report_values(report: MonthlyReport, reader) -> dict:
+    """The report's figures without the lists: frozen, or counted live for ``reader``."""
+    if report.values is not None:
+        return report.values
+    with counting():
+        return evaluate(reader, report_window(report)).values
+
+
+def report_rows(report: MonthlyReport, reader, key: str) -> tuple[list[dict], int]:
+    """The records behind one figure of the report that ``reader`` may see now, and the
+    figure's value. Frozen ids are read again through ``restrict(reader, "view")``, so a
+    suspension, an ended grant or a new role applies to a report's lists as everywhere else."""
+    from crm import figures as fig
+
+    if report.snapshot is not None:
+        rows = (report.snapshot.get("lists") or {}).get(key, [])
+        return fig.visible(reader, key, rows), len(rows)
+    rows = evaluate(reader, report_window(report), only=[key]).lists.get(key, [])
+    return rows, len(rows)
 
 
 def may_submit(user, report: MonthlyReport) -> bool:
@@ -92,10 +158,15 @@ def _locked(report: MonthlyReport) -> MonthlyReport:
 
 
 def _freeze(report: MonthlyReport, at: dt.datetime) -> dict:
-    result = evaluate(SYSTEM, report.period_obj.window(branch_id=report.branch_id))
+    """Freeze the branch's figures over the report's window (ending at ``at``) with the ids
+    behind them. The job's principal counts the whole branch (what is frozen is the branch's
+    report, not what the submitter may read); readers see the lists through their own scope."""
+    window = _open_window(report, at)
+    result = evaluate(SYSTEM, window)
     report.snapshot = result.as_json()
     report.values = result.values
-    report.frozen_at = at
+    report.window_start = window.start
+    report.frozen_at = window.end
     report.no_change = result.no_change
     return report.snapshot
 
@@ -187,6 +258,7 @@ def report_return(*, report: MonthlyReport, by, reason: str, at: dt.datetime | N
     report.snapshot = None  # live again, so the corrections show
     report.values = None
     report.frozen_at = None
+    report.window_start = None
     report.save()
     event = ReportEvent.objects.create(
         report=report, action=ReportEvent.Action.RETURNED, by=by, note=reason, at=at or timezone.now()
@@ -229,18 +301,28 @@ def report_accept(*, report: MonthlyReport, by, at: dt.datetime | None = None) -
 
 def report_close_branch(*, branch: Branch, period: Period, at: dt.datetime | None = None) -> MonthlyReport:
     """One branch's part of closing a period: a report never submitted is assembled and frozen as
-    未上报 (so the roll-up has every branch); the report is marked closed. Idempotent: a second
-    run finds it closed and changes nothing."""
-    at = at or timezone.now()
+    未上报 (so the roll-up has every branch), or as 无变化 when nothing happened in its window;
+    the report is marked closed. Idempotent: a second run finds it closed and changes nothing.
+
+    The job freezes at the period's deadline, whenever it runs (R28: a run after a missed day
+    gives the same result): what was recorded after the deadline is the next report's."""
+    at = min(at or timezone.now(), period.deadline)
     report = report_open(branch=branch, period=period)
     with transaction.atomic():
         report = _locked(report)
         if report.closed_at is not None:
             return report
         if report.status == Status.DRAFT:
-            report.status = Status.MISSING
             _freeze(report, at)
-            ReportEvent.objects.create(report=report, action=ReportEvent.Action.MISSING, at=at)
+            if report.no_change:
+                # R26 (seed 001, «若无变化,则不用重复上报»): nothing new, changed, received,
+                # done or visited in the window: recorded as 无变化, on time, nothing owed.
+                report.status = Status.NO_CHANGE
+                report.on_time = True
+                ReportEvent.objects.create(report=report, action=ReportEvent.Action.NO_CHANGE, at=at)
+            else:
+                report.status = Status.MISSING
+                ReportEvent.objects.create(report=report, action=ReportEvent.Action.MISSING, at=at)
         report.closed_at = at
         report.save()
     from .review.services import holds_sync
@@ -423,24 +505,23 @@ def rollup(user, period: Period) -> dict:
     from crm.figures import branch_values, totals
 
     branches = list(reporting_branches().filter(pk__in=Branch.objects.restrict(user, "view")))
+    if period.start <= timezone.now():
+        for branch in branches:  # every branch has its report (and its window) once the period runs
+            report_open(branch=branch, period=period)
     reports = {
         r.branch_id: r
         for r in MonthlyReport.objects.restrict(user, "view")
         .filter(period=period.label, branch__in=branches)
         .defer("snapshot")
     }
-    frozen = {r.pk: r.values for r in reports.values() if r.values is not None}
-    live = None
     rows = []
     counts: dict[str, int] = {}
     for branch in branches:
         report = reports.get(branch.pk)
-        if report is not None and report.pk in frozen:
-            values = frozen[report.pk]
-        else:
-            if live is None:
-                live = evaluate(SYSTEM, period.window())
-            values = branch_values(live, branch.pk)
+        if report is not None:
+            values = report_values(report, user)
+        else:  # a period not yet begun: nothing to count
+            values = branch_values(Result(), branch.pk)
         timeliness = (
             report.timeliness if report else ("missing" if timezone.now() > period.deadline else "pending")
         )
@@ -451,7 +532,7 @@ def rollup(user, period: Period) -> dict:
                 "report": report,
                 "timeliness": timeliness,
                 "values": values,
-                "frozen": report is not None and report.pk in frozen,
+                "frozen": report is not None and report.values is not None,
             }
         )
     return {"period": period, "rows": rows, "totals": totals(r["values"] for r in rows), "counts": counts}

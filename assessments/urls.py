@@ -16,6 +16,7 @@ urlpatterns = [
     path("monthly/<int:pk>/accept/", views.report_accept, name="report-accept"),
     path("monthly/<int:pk>/return/", views.report_return, name="report-return"),
     path("rollup/", views.rollup, name="rollup"),
+    path("rollup/figures/<slug:key>/", views.rollup_figure, name="rollup-figure"),
     path("close/", views.close_list, name="close-list"),
     path("rankings/", views.ranking_list, name="ranking-list"),
     path("rankings/<int:pk>/", views.ranking_detail, name="ranking-detail"),

@@ -17,7 +17,8 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from crm import figures as fig
-from crm.access import can, has_global
+from crm.access import can, has_global, is_archive_suspended
+from crm.exports import xlsx_response
 from crm.models import Branch, ProjectDepartment
 from crm.navigation import register as register_nav
 
@@ -82,6 +83,12 @@ def report_list(request):
     status = request.GET.get("status", "").strip()
     if status in MonthlyReport.Status.values:
         qs = qs.filter(status=status)
+    timeliness = request.GET.get("timeliness", "").strip()
+    if timeliness in TIMELINESS:
+        # As the roll-up and the home page count them (MonthlyReport.timeliness, defined once).
+        qs = qs.filter(
+            pk__in=[r.pk for r in qs.only("pk", "period", "status", "on_time") if r.timeliness == timeliness]
+        )
     if request.GET.get("export") == "xlsx":
         return exports.report_list(qs)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -109,7 +116,12 @@ def report_current(request):
         return redirect("assessments:rollup")
     if not Branch.objects.restrict(request.user, "view").filter(pk=branch.pk).exists():
         raise Http404
-    report = services.report_open(branch=branch, period=fig.Period.containing())
+    period = fig.Period.containing()
+    report = services.report_open(branch=branch, period=period)
+    if report.frozen_at is not None and report.status != MonthlyReport.Status.MISSING:
+        # Submitted early: what accrues from now on is the next period's (R27), and its draft
+        # can be opened at once.
+        report = services.report_open(branch=branch, period=period.next())
     return redirect("assessments:report-detail", pk=report.pk)
 
 
@@ -165,7 +177,7 @@ def _breakdowns(result: fig.Result) -> list[dict]:
 def report_detail(request, pk):
     report = _report(request, pk)
     user = request.user
-    result = services.report_figures(report)
+    result = services.report_figures(report, user)
     departments = list(
         ProjectDepartment.objects.restrict(user, "view")
         .filter(branch=report.branch)
@@ -212,6 +224,8 @@ def report_detail(request, pk):
             and report.status not in (MonthlyReport.Status.SUBMITTED, MonthlyReport.Status.ACCEPTED),
             "may_review": services.may_review(user) and report.status == MonthlyReport.Status.SUBMITTED,
             "events": report.events.select_related("by").order_by("at", "pk"),
+            "window": services.report_window(report),
+            "suspended": is_archive_suspended(user),
             # Submitting now would be late only if the report was never submitted by the deadline.
             "late_if_submitted": timezone.now() > period.deadline and report.on_time is None,
         },
@@ -225,8 +239,8 @@ def report_figure(request, pk, key):
     f = fig.figure(key)
     if f is None:
         raise Http404
-    result = services.report_figures(report)
-    rows = result.lists.get(key, [])
+    rows, total = services.report_rows(report, request.user, key)
+    hidden = total - len(rows)
     raw = request.GET.get("department", "")
     department = None
     if raw.isdigit():
@@ -249,6 +263,8 @@ def report_figure(request, pk, key):
             "rows": table,
             "count": len(table),
             "department": department,
+            "hidden": hidden,
+            "window": services.report_window(report),
         },
     )
 
@@ -337,7 +353,14 @@ def rollup(request):
         sections[-1]["span"] += 1
     firsts = {s["first"] for s in sections}
     columns = [
-        {"key": c.key, "label": c.label, "numerator": getattr(c, "numerator", None), "first": c.key in firsts}
+        {
+            "key": c.key,
+            "label": c.label,
+            "numerator": getattr(c, "numerator", None),
+            # A rate opens the records it is measured over (its denominator's list).
+            "list": getattr(c, "denominator", None) or c.key,
+            "first": c.key in firsts,
+        }
         for c in columns
     ]
     periods = []
@@ -359,6 +382,51 @@ def rollup(request):
             "sections": sections,
             "timeliness": TIMELINESS,
             "close": MonthlyClose.objects.restrict(request.user, "view").filter(period=period.label).first(),
+        },
+    )
+
+
+@login_required
+def rollup_figure(request, key):
+    """The records behind one column of the roll-up for the whole group: each branch's report's
+    list (frozen where submitted, live where not), read through ``restrict(request.user)``; its
+    length is the column's total."""
+    if not may_read_rollup(request.user):
+        raise PermissionDenied(_("集团汇总仅供集团市场营销部、集团领导和考核人员查看。"))
+    f = fig.figure(key)
+    if f is None:
+        raise Http404
+    period = _period_param(request, default_rollup_period())
+    data = services.rollup(request.user, period)
+    table = []
+    total = 0
+    for row in data["rows"]:
+        if row["report"] is None:
+            continue
+        rows, count = services.report_rows(row["report"], request.user, key)
+        total += count
+        table += [
+            {
+                "url": r.get("url", ""),
+                "cells": [str(row["branch"])] + [fig.display(c, r.get(c.key)) for c in f.columns],
+            }
+            for r in rows
+        ]
+    headers = [_("分子公司")] + [str(c.label) for c in f.columns]
+    if request.GET.get("export") == "xlsx":
+        title = f"{f.label} {period.label}"
+        return xlsx_response(title, title, headers, [r["cells"] for r in table])
+    return render(
+        request,
+        "assessments/rollup_figure.html",
+        {
+            "title": _("%(figure)s · 集团 %(period)s") % {"figure": f.label, "period": period.label},
+            "figure": f,
+            "headers": headers,
+            "rows": table,
+            "count": len(table),
+            "hidden": total - len(table),
+            "period": period,
         },
     )
 

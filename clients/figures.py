@@ -317,6 +317,7 @@ register(
             Column("at", _("建档时间"), "datetime"),
         ),
         help=_("期间内新建档的客户。"),
+        model=Client,
     )
 )
 register(
@@ -333,6 +334,7 @@ register(
             Column("at", _("最后修改时间"), "datetime"),
         ),
         help=_("期间内修改过档案表的客户(分级、阶段另计;期间内新建的不计)。"),
+        model=Client,
     )
 )
 register(
@@ -351,6 +353,7 @@ register(
             _at,
         ),
         help=_("期间内的分级变更:原分级、新分级、操作人、理由。"),
+        model=GradeChange,
     )
 )
 register(
@@ -367,6 +370,7 @@ register(
             Column("by", _("操作人")),
             _at,
         ),
+        model=StageChange,
     )
 )
 _need_columns = (
@@ -378,7 +382,7 @@ _need_columns = (
     Column("responded", _("响应时间"), "datetime"),
     Column("status", _("状态"), choices=NEED_STATUSES),
 )
-register(Figure("needs_received", _("收到需求"), "needs", 110, needs_received, _need_columns))
+register(Figure("needs_received", _("收到需求"), "needs", 110, needs_received, _need_columns, model=Need))
 register(
     Figure(
         "needs_due",
@@ -388,6 +392,7 @@ register(
         needs_due,
         _need_columns,
         help=_("响应期限在期间内的需求(响应及时率的分母)。"),
+        model=Need,
     )
 )
 register(
@@ -399,6 +404,7 @@ register(
         needs_on_time,
         _need_columns,
         help=_("到期需求中在期限前响应的。"),
+        model=Need,
     )
 )
 register(
@@ -410,6 +416,7 @@ register(
         needs_done,
         _need_columns,
         help=_("期间内收到且已完成的需求。"),
+        model=Need,
     )
 )
 register(
@@ -449,6 +456,7 @@ register(
         ),
         help=_("期间末需求收集逾期的客户:A类每月、其他每季度至少一次。"),
         flow=False,
+        model=Client,
     )
 )
 register(
@@ -464,6 +472,7 @@ register(
             Column("people", _("我方人员")),
             Column("at", _("拜访时间"), "datetime"),
         ),
+        model=Visit,
     )
 )
 _plan_columns = (
@@ -483,6 +492,7 @@ register(
         _plan_columns,
         help=_("期间内到期的拜访计划(含期间内已拜访的)。"),
         flow=False,
+        model=VisitPlan,
     )
 )
 register(
@@ -494,6 +504,7 @@ register(
         plans_visited,
         _plan_columns,
         help=_("应拜访计划中期间内已拜访的。"),
+        model=VisitPlan,
     )
 )
 register(

@@ -97,9 +97,20 @@ register(
         complaints_received,
         _columns,
         breakdown=("kind", "category"),
+        model=Complaint,
     )
 )
-register(Figure("complaints_resolved", _("处理完成投诉"), "complaints", 220, complaints_resolved, _columns))
+register(
+    Figure(
+        "complaints_resolved",
+        _("处理完成投诉"),
+        "complaints",
+        220,
+        complaints_resolved,
+        _columns,
+        model=Complaint,
+    )
+)
 register(
     Figure(
         "complaints_overdue",
@@ -109,9 +120,14 @@ register(
         complaints_overdue,
         _columns,
         help=_("期间内超过确认或处理期限的投诉。"),
+        model=Complaint,
     )
 )
-register(Figure("complaints_closed", _("已关闭投诉"), "complaints", 240, complaints_closed, _columns))
+register(
+    Figure(
+        "complaints_closed", _("已关闭投诉"), "complaints", 240, complaints_closed, _columns, model=Complaint
+    )
+)
 register(
     Figure(
         "complaints_resolved_on_time",
@@ -121,6 +137,7 @@ register(
         complaints_resolved_on_time,
         _columns,
         help=_("期间内处理完成且未超过处理期限的投诉。"),
+        model=Complaint,
     )
 )
 register(
@@ -132,6 +149,7 @@ register(
         complaints_reopened,
         _columns,
         help=_("期间内被重新处理的投诉:处理结果未获认可。"),
+        model=Complaint,
     )
 )
 register(

@@ -229,6 +229,9 @@ class Figure:
     help: Promise | str = ""
     flow: bool = True
     breakdown: tuple[str, ...] = ()
+    # The model whose records the rows are (their ``id``): the lists behind a frozen report
+    # are read again through ``model.objects.restrict(reader, "view")`` (:func:`visible`).
+    model: type | None = None
 
 
 @dataclass(frozen=True)
@@ -395,6 +398,20 @@ class Result:
             breakdowns=dict(data.get("breakdowns", {})),
             departments=dict(data.get("departments", {})),
         )
+
+
+def visible(reader, key: str, rows: list[dict]) -> list[dict]:
+    """The rows of a figure that ``reader`` may see now: the ids frozen in a report (or computed
+    by a job) read again through ``restrict(reader, "view")``, so a suspension, an ended grant or
+    a new role applies to a frozen list as everywhere else (R4, R33). One query."""
+    f = figure(key)
+    if f is None or f.model is None:
+        return []
+    ids = [row["id"] for row in rows]
+    if not ids:
+        return []
+    allowed = set(f.model.objects.restrict(reader, "view").filter(pk__in=ids).values_list("pk", flat=True))
+    return [row for row in rows if row["id"] in allowed]
 
 
 def rate_of(values: dict, rate: Rate):

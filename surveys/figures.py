@@ -70,6 +70,7 @@ register(
             Column("unsatisfied", _("不满意项")),
             Column("at", _("回收时间"), "datetime"),
         ),
+        model=Survey,
     )
 )
 register(
@@ -87,5 +88,6 @@ register(
             Column("at", _("回收时间"), "datetime"),
         ),
         help=_("期间内回收的调查中评为不满意的题目。"),
+        model=Answer,
     )
 )

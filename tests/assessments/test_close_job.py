@@ -86,13 +86,18 @@ def test_closing_freezes_the_missing_marks_on_time_and_late_and_builds_the_rollu
         recipient=org["east_manager"], key__startswith="monthly-late:"
     ).exists()
     # A record of the period's last evening, after the close; south submits two days late:
-    # late, and its snapshot is taken again (the 27th's new client belongs to January).
+    # late, and its snapshot is taken again up to the submission (R27: a report's window runs
+    # from the previous freeze to its own), so the 25th's evening and the 27th's morning are
+    # December's; January's report starts where December's froze.
     with time_machine.travel(at("2026-12-25T21:00"), tick=False):
         new_client(org, "south")
-    with time_machine.travel(at("2026-12-27T09:00"), tick=False):
+    with time_machine.travel(at("2026-12-27T08:00"), tick=False):
         new_client(org, "south")
+    with time_machine.travel(at("2026-12-27T09:00"), tick=False):
         south = services.report_submit(report=south, by=org["south_manager"])
-    assert south.timeliness == "late" and south.snapshot["values"]["new_clients"] == 3
+    assert south.timeliness == "late" and south.snapshot["values"]["new_clients"] == 4
+    january = services.report_open(branch=org.branches["south"], period=DEC.next())
+    assert services.report_window(january).start == at("2026-12-27T09:00")
 
 
 @pytest.mark.django_db
@@ -115,6 +120,10 @@ def test_running_twice_changes_nothing_and_notifies_nobody_again(org, django_cap
 @pytest.mark.django_db
 def test_catching_up_after_a_missed_month(org):
     _close(fig.Period(2026, 10), at("2026-10-25T20:00"))
+    with time_machine.travel(at("2026-11-10T10:00"), tick=False):
+        new_client(org, "east")
+    with time_machine.travel(at("2026-12-25T21:00"), tick=False):
+        new_client(org, "east")  # after December's deadline: January's
     with time_machine.travel(at("2026-12-26T06:30"), tick=False):
         due = services.periods_to_close()
     assert [p.label for p in due] == ["2026-11", "2026-12"]
@@ -122,10 +131,19 @@ def test_catching_up_after_a_missed_month(org):
         _close(period, at("2026-12-26T06:30"))
     with time_machine.travel(at("2026-12-27T06:30"), tick=False):
         assert services.periods_to_close() == []
-    assert (
-        MonthlyReport.objects.filter(period="2026-11", status="missing").count()
-        == services.reporting_branches().count()
+    # East recorded a client in November and did not report: missing. The other branches had
+    # nothing to report: recorded as 无变化, on time (R26). The late run froze at the deadlines,
+    # as a run on time would have (R28).
+    november = {r.branch.code: r for r in MonthlyReport.objects.filter(period="2026-11")}
+    assert november.pop("east").status == "missing"
+    assert {r.status for r in november.values()} == {"no_change"}
+    assert all(
+        r.timeliness == "on_time" and r.frozen_at == fig.Period(2026, 11).deadline for r in november.values()
     )
+    december = MonthlyReport.objects.get(period="2026-12", branch=org.branches["east"])
+    assert december.status == "no_change" and december.values["new_clients"] == 0
+    assert december.window_start == fig.Period(2026, 11).deadline
+    assert december.frozen_at == DEC.deadline
 
 
 @pytest.mark.django_db

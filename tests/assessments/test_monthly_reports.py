@@ -111,27 +111,30 @@ def test_submitting_freezes_the_figures_and_later_edits_go_to_the_next_period(or
     with time_machine.travel(at("2026-12-20T10:00"), tick=False):
         report = services.report_submit(report=_report(org), by=org["east_manager"], remarks="本月新增一家")
     assert report.status == "submitted" and report.on_time is True
-    frozen = services.report_figures(report)
+    frozen = services.report_figures(report, org["east_manager"])
     assert frozen.values["new_clients"] == 1
     with time_machine.travel(at("2026-12-22T10:00"), tick=False):
         client_update(client=client, by=org["east_staff"], data={"name": "华东冻结测试建设集团有限公司"})
         new_client(org, "east")
         report.refresh_from_db()
-        again = services.report_figures(report)
+        again = services.report_figures(report, org["east_manager"])
         assert again.values == frozen.values
         assert again.lists["new_clients"][0]["name"] == "华东冻结测试建设有限公司"
     with time_machine.travel(at("2027-01-05T10:00"), tick=False):
         new_client(org, "east")
         client_update(client=client, by=org["east_staff"], data={"address": "上海市黄浦区中山东一路1号"})
-        nxt = services.report_figures(_report(org, period=fig.Period(2027, 1)))
-    assert nxt.values["new_clients"] == 1
+    with time_machine.travel(at("2027-01-05T11:00"), tick=False):
+        nxt = services.report_figures(_report(org, period=fig.Period(2027, 1)), org["east_manager"])
+    # R27: the window runs from December's freeze (the 20th), so the 22nd's client and edit are
+    # January's, not lost between two reports.
+    assert nxt.values["new_clients"] == 2
     assert [r["id"] for r in nxt.lists["changed_clients"]] == [client.pk]
 
 
 def test_a_quiet_period_says_no_change_and_submits_in_one_step(org):
     with time_machine.travel(at("2026-12-20T10:00"), tick=False):
         report = _report(org, "design")
-        assert services.report_figures(report).no_change
+        assert services.report_figures(report, org["design_manager"]).no_change
         page = org.web("design_manager").get(f"/reports/monthly/{report.pk}/")
         assert page.status_code == 200 and "本期无变化" in page.content.decode()
         response = org.web("design_manager").post(f"/reports/monthly/{report.pk}/submit/")
@@ -171,6 +174,7 @@ def test_return_and_resubmission_keep_both_versions_in_the_history(org):
             services.report_accept(report=report, by=org["marketing"])
     with time_machine.travel(at("2026-12-21T09:00"), tick=False):
         new_client(org, "east")
+    with time_machine.travel(at("2026-12-21T09:30"), tick=False):
         report = services.report_submit(report=report, by=org["east_manager"], remarks="已更正")
     assert report.on_time is True  # decided by the first submission
     events = list(report.events.order_by("at", "pk"))
@@ -191,7 +195,7 @@ def test_the_department_part_counts_its_own_records(org):
         new_client(org, "east", department=dept)
         new_client(org, "east")
     with time_machine.travel(at("2026-12-20T10:00"), tick=False):
-        result = services.report_figures(_report(org))
+        result = services.report_figures(_report(org), org["east_manager"])
         web = org.web("east_manager")
         page = web.get(f"/reports/monthly/{_report(org).pk}/?department={dept.pk}")
     assert fig.department_values(result, dept.pk)["new_clients"] == 1
