@@ -57,6 +57,12 @@ def local(moment, fmt="%Y-%m-%d %H:%M"):
     return timezone.localtime(moment, SHANGHAI).strftime(fmt)
 
 
+def said(moment):
+    """A deadline as the pages say it (an end at another time than midnight): 8月1日 09:30."""
+    at = timezone.localtime(moment, SHANGHAI)
+    return f"{at.month}月{at.day}日 {at:%H:%M}"
+
+
 def client(org, name, branch, owner, department):
     c = ClientFactory(
         name=name,
@@ -237,11 +243,14 @@ def test_half_year_review_from_the_job_to_the_archive_back(org, journey):
         # the clients they own can be found.
         page = journey.login("south_staff")
         banner = page.locator("[data-testid=suspension]")
-        assert until in banner.inner_text() and "2026H1 客户关系维护成效考核结果为“差”" in banner.inner_text()
+        assert (
+            said(suspension.ends_at) in banner.inner_text()
+            and "2026H1 客户关系维护成效考核结果为“差”" in banner.inner_text()
+        )
         header_search(page, "深圳")
         results = " ".join(page.locator(".list-group").all_inner_texts())
         assert STAFF_OWN in results and MANAGER_OWN not in results, results
-        assert until in page.locator("[data-testid=suspension]").inner_text()
+        assert said(suspension.ends_at) in page.locator("[data-testid=suspension]").inner_text()
         journey.shot("south_staff_search_suspended")
         journey.go("/clients/?q=%E6%B7%B1%E5%9C%B3")  # 深圳
         table = page.locator("[data-testid=client-table]").inner_text()
@@ -255,8 +264,8 @@ def test_half_year_review_from_the_job_to_the_archive_back(org, journey):
         journey.go("/reports/owed/")
         owed = page.locator("[data-testid=owed-table] tbody tr")
         assert owed.count() == 1 and owed.first.get_attribute("data-kind") == "work_summary"
-        assert "待提交" in owed.first.inner_text() and local(summary.due_at) in owed.first.inner_text()
-        assert until in page.locator("[data-testid=suspension]").first.inner_text()
+        assert "待提交" in owed.first.inner_text() and said(summary.due_at) in owed.first.inner_text()
+        assert said(suspension.ends_at) in page.locator("[data-testid=suspension]").first.inner_text()
         assert page.locator("[data-testid=hold]").count() == 0
         journey.shot("south_manager_owed")
 
