@@ -201,9 +201,9 @@ def report_submit(*, report: MonthlyReport, by, remarks: str | None = None, at: 
         raise ValidationError(_("报表已上报,无需重复上报。"))
     if at < report.period_obj.start:
         raise ValidationError(_("期间尚未开始,不能上报。"))
-    from .review.services import holds_sync, require_not_held
+    # What is owed is never held (R33, crm.holds): submitting it is how a hold ends.
+    from .review.services import holds_sync
 
-    require_not_held(report.branch, "monthly_report")
     if remarks is not None:
         report.remarks = remarks.strip()
     snapshot = _freeze(report, at)

@@ -495,12 +495,28 @@ def owed(branch: Branch, now: dt.datetime | None = None) -> list[dict]:
     return sorted(out, key=lambda o: o["due_at"])
 
 
+def _owed_reason(overdue: list[dict]) -> str:
+    """The hold's reason: each overdue item with the day it was due, as people say it."""
+    from django.utils import formats
+
+    def due(item):
+        moment = timezone.localtime(item["due_at"])
+        if moment.time() == dt.time.min:  # an exclusive end: the day before is the last day
+            moment -= dt.timedelta(microseconds=1)
+        return formats.date_format(moment, "MONTH_DAY_FORMAT")
+
+    items = "、".join(_("%(item)s(应于%(due)s前交)") % {"item": o["label"], "due": due(o)} for o in overdue)
+    return (_("逾期未交:") + items)[:300]
+
+
 def holds_sync(branch: Branch, now: dt.datetime | None = None) -> Suspension | None:
     """R33: a branch with anything overdue holds its other submissions and its pending access
-    approvals (one "submissions" row); once it has submitted what it owes the row is lifted.
-    Called by every submission and daily by the job; idempotent."""
+    approvals (one "submissions" row, naming what is owed and by when); once it has submitted
+    what it owes the row is lifted. What a hold refuses is defined once, in crm.holds. Called by
+    every submission and daily by the job; idempotent."""
     now = now or timezone.now()
     overdue = [o for o in owed(branch, now) if o["overdue"]]
+    reason = _owed_reason(overdue) if overdue else ""
     with transaction.atomic():
         active = list(
             Suspension.objects.select_for_update()
@@ -508,35 +524,35 @@ def holds_sync(branch: Branch, now: dt.datetime | None = None) -> Suspension | N
             .filter(branch=branch, kind=Suspension.Kind.SUBMISSIONS)
         )
         if overdue and not active:
-            reason = _("逾期未交:") + "、".join(str(o["label"]) for o in overdue)
-            return Suspension.objects.create(
+            hold = Suspension.objects.create(
                 branch=branch,
                 kind=Suspension.Kind.SUBMISSIONS,
-                reason=reason[:300],
+                reason=reason,
                 starts_at=now,
                 ends_at=now + dt.timedelta(days=3650),
             )
+            transaction.on_commit(
+                lambda: notify(
+                    recipients=managers_of(branch),
+                    verb="hold",
+                    title=_("本单位查阅申请的提交与审批已暂停"),
+                    body=reason + _("。补交后自动恢复。"),
+                    url=reverse("assessments:owed"),
+                    key=f"hold:{hold.pk}",
+                )
+            )
+            return hold
         if not overdue and active:
             Suspension.objects.filter(pk__in=[s.pk for s in active]).update(lifted_at=now)
             return None
+        if active and active[0].reason != reason:  # what is owed changed: the hold says so
+            Suspension.objects.filter(pk=active[0].pk).update(reason=reason)
+            active[0].reason = reason
     return active[0] if active else None
 
 
 def holds_sync_all(now: dt.datetime | None = None) -> int:
     return sum(1 for branch in reporting_branches() if holds_sync(branch, now))
-
-
-def require_not_held(branch: Branch, kind: str) -> None:
-    """R33: while the branch is held, it may submit only what it owes past its due date."""
-    now = timezone.now()
-    held = Suspension.objects.active(now).filter(branch=branch, kind=Suspension.Kind.SUBMISSIONS).first()
-    if held is None:
-        return
-    overdue_kinds = {o["kind"] for o in owed(branch, now) if o["overdue"]}
-    if kind not in overdue_kinds:
-        raise ValidationError(
-            _("本单位有逾期未交的材料(%(reason)s),请先提交逾期材料,其他上报暂停。") % {"reason": held.reason}
-        )
 
 
 @transaction.atomic
@@ -645,7 +661,6 @@ def analysis_save(
         if name in data:
             setattr(report, name, (data.get(name) or "").strip())
     if submit:
-        require_not_held(report.branch, "analysis_report")
         aspects = ("loyalty", "profit", "future", "capability", "product")
         missing = {n: _("请填写这一方面的分析。") for n in aspects if not getattr(report, n)}
         if missing:

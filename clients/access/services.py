@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
 from crm.access import active_suspension, is_archive_suspended
+from crm.holds import active_hold, require_no_hold
 from crm.models import BRANCH_ROLES, Branch, Role, Suspension, User
 from crm.services import managers_of, notify
 
@@ -125,6 +126,7 @@ def access_request_create(
     clients = list({c.pk: c for c in clients}.values())
     if requester.role not in BRANCH_ROLES or not requester.branch_id:
         raise PermissionDenied(_("只有分子公司人员需要提交查阅申请;集团职能部门可直接查阅客户档案。"))
+    require_no_hold(requester.branch_id, "access_request")
     suspension = active_suspension(requester, Suspension.Kind.ARCHIVE)
     if suspension is not None:
         until = timezone.localtime(suspension.ends_at).strftime("%Y-%m-%d %H:%M")
@@ -283,13 +285,7 @@ def access_request_approve(*, access_request: AccessRequest, by: User, note: str
         raise PermissionDenied(_("只有集团领导可以审批查阅申请。"))
     access_request = _lock(access_request)
     _require_status(access_request, (Status.FORWARDED,), _("只有已通过市场营销部审核的申请可以审批"))
-    held = Suspension.objects.active().filter(
-        branch_id=access_request.branch_id, kind=Suspension.Kind.SUBMISSIONS
-    )
-    if held.exists():
-        raise ValidationError(
-            _("%(branch)s尚有未按时上报的材料,待其上报后方可审批。") % {"branch": access_request.branch}
-        )
+    require_no_hold(access_request.branch_id, "access_approval")
     now = timezone.now()
     ends_at = end_of_day(access_request.ends_on)
     if ends_at <= now:
@@ -363,7 +359,8 @@ def allowed_steps(user: User, access_request: AccessRequest) -> list[str]:
     if access_request.status == Status.SUBMITTED and is_marketing(user):
         steps += ["forward", "reject"]
     if access_request.status == Status.FORWARDED and is_leader(user):
-        steps += ["approve", "reject"]
+        # A held branch's request can be rejected, not approved (R33, crm.holds).
+        steps += ["reject"] if active_hold(access_request.branch_id) else ["approve", "reject"]
     if access_request.status in OPEN_STATUSES and access_request.requester_id == user.pk:
         steps.append("withdraw")
     return steps

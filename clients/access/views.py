@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from crm.access import active_suspension, can, has_global
 from crm.exports import xlsx_response
+from crm.holds import active_hold, held_branch_ids, hold_message
 from crm.models import Suspension
 
 from ..models import AccessGrant, AccessLog, AccessRequest, Client
@@ -105,6 +106,7 @@ def access_request_list(request, queue: str = "mine"):
             "title": title,
             "fixed_status": fixed_status,
             "can_file": user.is_branch_user,
+            "held": held_branch_ids(),  # R33: requests waiting for approval that a hold defers
         },
     )
 
@@ -155,6 +157,7 @@ def access_request_create(request):
     if not user.is_branch_user:
         raise PermissionDenied(_("只有分子公司人员需要提交查阅申请;集团职能部门可直接查阅客户档案。"))
     suspension = active_suspension(user, Suspension.Kind.ARCHIVE)
+    hold = active_hold(user.branch_id)
     if request.method == "POST":
         form = AccessRequestForm(request.POST, user=user)
         if form.is_valid():
@@ -175,7 +178,13 @@ def access_request_create(request):
     return render(
         request,
         "clients/access_request_form.html",
-        {"form": form, "selected": form.selected(request.GET.getlist("clients")), "suspension": suspension},
+        {
+            "form": form,
+            "selected": form.selected(request.GET.getlist("clients")),
+            "suspension": suspension,
+            # R33: a held branch is told before it fills the form, in the words the refusal uses.
+            "hold_message": hold_message(hold, "access_request") if hold else "",
+        },
     )
 
 
@@ -198,6 +207,7 @@ def access_request_detail(request, pk):
         grant = obj.grant
     except AccessGrant.DoesNotExist:
         grant = None
+    hold = active_hold(obj.branch_id) if obj.status == AccessRequest.Status.FORWARDED else None
     return render(
         request,
         "clients/access_request_detail.html",
@@ -211,6 +221,7 @@ def access_request_detail(request, pk):
             "step_form": StepForm(),
             "reject_form": RejectForm(),
             "now": timezone.now(),
+            "hold_message": hold_message(hold, "access_approval", branch=obj.branch) if hold else "",
         },
     )
 

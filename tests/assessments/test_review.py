@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from assessments import services as monthly
 from assessments.models import AnalysisReport, Assessment, AssessmentRound, SpotCheck, WorkSummary
@@ -222,14 +223,37 @@ def test_an_overdue_summary_holds_submissions_and_approvals_until_it_is_submitte
         assert services.holds_sync_all() >= 1 and Suspension.objects.filter(kind="submissions").count() == 1
         owed = services.owed(org.branches["design"])
         assert [o["kind"] for o in owed if o["overdue"]] == ["work_summary"]
-        with pytest.raises(ValidationError, match="尚有未按时上报的材料"):
+        with pytest.raises(ValidationError, match="暂停审批该单位待批的查阅申请"):
             access_request_approve(access_request=request, by=org["leader"])
-        # Other submissions are held too; the owed one is not.
-        with pytest.raises(ValidationError, match="逾期"):
-            monthly.report_submit(
-                report=monthly.report_open(branch=org.branches["design"], period=Period(2026, 7)),
-                by=org["design_manager"],
+        # What is owed is never held (crm.holds): the month's report goes in; a new access
+        # request does not, and the pending one shows no approve button before anyone clicks.
+        july = monthly.report_submit(
+            report=monthly.report_open(branch=org.branches["design"], period=Period(2026, 7)),
+            by=org["design_manager"],
+        )
+        assert july.status == "submitted"
+        with pytest.raises(ValidationError, match="暂停提交查阅申请"):
+            access_request_create(
+                requester=org["design_staff"],
+                clients=[target],
+                reason="再次申请",
+                ends_on=dt.date(2026, 8, 30),
             )
+        from clients.access.services import allowed_steps
+
+        request.refresh_from_db()
+        assert allowed_steps(org["leader"], request) == ["reject"]
+        leader = org.web("leader")
+        detail = leader.get(reverse("clients:access-request-detail", args=[request.pk]))
+        assert (
+            "暂停审批该单位待批的查阅申请" in detail.content.decode()
+            and 'data-testid="approve"' not in detail.content.decode()
+        )
+        home = org.web("design_manager").get("/")
+        assert (
+            'data-testid="submissions-hold"' in home.content.decode()
+            and "客户关系维护工作总结" in home.content.decode()
+        )
         with pytest.raises(ValidationError):
             services.work_summary_submit(summary=summary, by=org["design_manager"], parts={"reporting": "x"})
         with pytest.raises(PermissionDenied):

@@ -150,7 +150,7 @@ def test_submissions_hold_delays_approval(org):
         reason="未按时上报月度报表",
         ends_at=timezone.now() + dt.timedelta(days=300),
     )
-    with pytest.raises(ValidationError, match="尚有未按时上报的材料"):
+    with pytest.raises(ValidationError, match="在补交之前暂停审批该单位待批的查阅申请"):
         svc.access_request_approve(access_request=req, by=org["leader"])
     req.refresh_from_db()
     assert req.status == AccessRequest.Status.FORWARDED and not AccessGrant.objects.exists()
