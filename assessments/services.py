@@ -437,7 +437,7 @@ def _notify_closed(*, period: Period, missing: list[dict], url: str, counts: dic
                 else _("%(period)s 月度客户信息报表未按时上报")
             )
             % {"period": period.label},
-            body=_("请尽快上报;逾期情况计入半年考核(R32)。"),
+            body=_("请尽快上报;逾期情况计入半年考核。"),
             url=_report_url(report) if report else "",
             key=f"monthly-late:{period.label}:{row['branch'].pk}",
         )

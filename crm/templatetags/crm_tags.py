@@ -84,6 +84,15 @@ def day(value):
 
 
 @register.filter
+def moment(value):
+    """An instant as people say it: its day and time, 12月20日 10:00 (a report's window)."""
+    if value in (None, ""):
+        return ""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{_say_day(local.date())} {local:%H:%M}"
+
+
+@register.filter
 def last_day(value):
     """A deadline or the end of a period as people say it. Ends are stored exclusive: a grant
     "until 31 December" or a report due "by 31 December" ends at 1 January 00:00, which reads

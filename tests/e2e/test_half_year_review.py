@@ -232,7 +232,7 @@ def test_half_year_review_from_the_job_to_the_archive_back(org, journey):
         until = local(suspension.ends_at)
         assert until.startswith("2026-08-01 09:3"), until  # a month after the rating
         result = page.locator("[data-testid=result]").inner_text()
-        assert SOUTH_REASON in result and f"应于 {local(summary.due_at, '%Y-%m-%d')} 前提交" in result
+        assert SOUTH_REASON in result and f"应于 {said(summary.due_at)} 前提交" in result
         journey.shot("south_rated_poor")
         journey.go("/reports/assessments/?half_year=2026H1")
         assert matrix.locator("a[data-rating=excellent]").count() == 1

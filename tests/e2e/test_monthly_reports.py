@@ -158,7 +158,7 @@ def test_monthly_report_from_draft_to_group_rollup(org, journey):
         assert page.url.endswith(f"/reports/monthly/{report.pk}/")
         assert page.locator("[data-testid=status]").inner_text().strip() == "待上报"
         assert (
-            "报告期 2026-11-26 至 2026-12-25,截止时间 2026-12-25 20:00"
+            "报告期 11月26日 至 12月25日,截止时间 12月25日 20:00"
             in page.locator("[data-testid=period-line]").inner_text()
         )
         assert page.locator("[data-testid=no-change]").count() == 0
