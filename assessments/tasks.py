@@ -46,9 +46,15 @@ declare(
 def dispatch_close(period: Period, by=None):
     """Open the closing of ``period`` and queue one task per branch not done yet (fan-out); the
     last part to finish builds the roll-up (the count is kept in the database)."""
+    from .models import MonthlyClose
+
+    was_done = MonthlyClose.objects.filter(period=period.label, state=MonthlyClose.State.DONE).exists()
     close, pending = services.monthly_close_start(period=period, by=by)
     for branch_id in pending:
         monthly_close_part.delay(close.pk, branch_id)
+    # What this call did, for the person who asked: nothing (already closed), the rest, or all.
+    close.was_done = was_done
+    close.dispatched = len(pending)
     return close
 
 

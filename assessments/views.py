@@ -434,6 +434,20 @@ def rollup_figure(request, key):
 # -------------------------------------------------------------------- the job, by hand
 
 
+def close_message(close) -> str:
+    """What running the 25th job by hand did (R28: idempotent), in a person's words."""
+    if close.was_done:
+        return _(
+            "%(period)s 已于 %(at)s 完成月度截止,本次重复执行未做任何更改:各分子公司的报表和集团汇总保持不变。"
+        ) % {"period": close.period, "at": timezone.localtime(close.finished_at).strftime("%Y-%m-%d %H:%M")}
+    if close.dispatched and close.dispatched < close.total:
+        return _("继续 %(period)s 的月度截止:%(n)s 家分子公司尚未完成,已重新提交处理,进度见下表。") % {
+            "period": close.period,
+            "n": close.dispatched,
+        }
+    return _("已开始 %(period)s 的月度截止,进度见下表。") % {"period": close.period}
+
+
 @login_required
 def close_list(request):
     """R28 by hand: an administrator (or group marketing) closes a chosen period; the page shows
@@ -446,9 +460,7 @@ def close_list(request):
         try:
             period = fig.Period.parse(request.POST.get("period", ""))
             close = dispatch_close(period, by=request.user)
-            messages.success(
-                request, _("已开始 %(period)s 的月度截止,进度见下表。") % {"period": close.period}
-            )
+            messages.success(request, close_message(close))
         except ValueError as error:
             messages.error(request, str(error))
         except ValidationError as error:

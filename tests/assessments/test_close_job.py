@@ -6,6 +6,7 @@ import threading
 
 import pytest
 import time_machine
+from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
 from assessments import services
@@ -209,3 +210,14 @@ def test_two_workers_closing_at_once_make_one_result(org):
         .distinct()
         .count()
     )
+
+
+@pytest.mark.django_db
+def test_running_a_closed_month_again_by_hand_says_it_changed_nothing(org):
+    _close(DEC, at("2026-12-25T20:00"))
+    with time_machine.travel(at("2026-12-26T09:00"), tick=False):
+        web = org.web("marketing")
+        response = web.post(reverse("assessments:close-list"), {"period": DEC.label}, follow=True)
+    said = [str(m) for m in response.context["messages"]]
+    assert any("本次重复执行未做任何更改" in m and "2026-12-25 20:00" in m for m in said), said
+    assert MonthlyClose.objects.get(period=DEC.label).state == "done"
