@@ -246,6 +246,26 @@ def assessment_detail(request, pk):
     return _assessment_page(request, _assessment(request, pk))
 
 
+def visible_indicators(reader, indicators: dict) -> dict:
+    """The assessment's indicators with the lists behind them read again through
+    ``restrict(reader)`` (frozen ids, as a report's lists: a suspended branch's people see what
+    they own); each figure keeps its frozen value and says how many rows it hides."""
+    from crm import figures as fig
+
+    out = {}
+    for section, items in indicators.items():
+        if not isinstance(items, dict):
+            out[section] = items
+            continue
+        out[section] = {}
+        for key, item in items.items():
+            if isinstance(item, dict) and "list" in item and fig.figure(key) is not None:
+                rows = fig.visible(reader, key, item["list"])
+                item = {**item, "list": rows, "hidden": len(item["list"]) - len(rows)}
+            out[section][key] = item
+    return out
+
+
 def _assessment_page(request, assessment, *, rate=None, check=None, status=200):
     """The workbench; after a refused rating (``rate``: what was typed, the field errors and
     the rest) or spot check (``check``: its id, the note typed and the errors) the page comes
@@ -268,7 +288,7 @@ def _assessment_page(request, assessment, *, rate=None, check=None, status=200):
             "title": _("%(branch)s %(half)s 考核")
             % {"branch": assessment.branch, "half": assessment.half_year},
             "a": assessment,
-            "ind": assessment.indicators or {},
+            "ind": visible_indicators(request.user, assessment.indicators or {}),
             "checks": checks,
             "checked": sum(1 for c in checks if c.accurate is not None),
             "accurate": sum(1 for c in checks if c.accurate),

@@ -170,3 +170,27 @@ def test_no_request_path_reaches_the_system_principal():
         if request_code and re.search(r"\bSYSTEM\b", path.read_text(encoding="utf-8")):
             offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+def test_an_assessments_lists_are_read_through_the_readers_scope(org):
+    """The indicators freeze ids as a report does; the page reads them through restrict(reader)."""
+    from assessments.review.views import visible_indicators
+
+    with time_machine.travel(at("2026-12-10T10:00"), tick=False):
+        mine = new_client(org, "east")
+        mine.owner = org["east_manager"]
+        mine.save()
+        theirs = new_client(org, "east")
+    frozen = {
+        "reporting": {"periods": 6},
+        "clients": {"new_clients": {"value": 2, "list": [{"id": mine.pk}, {"id": theirs.pk}]}},
+    }
+    Suspension.objects.create(
+        branch=org.branches["east"], kind="archive", reason="考核结果为差", ends_at=at("2099-01-20T10:00")
+    )
+    manager = visible_indicators(org["east_manager"], frozen)["clients"]["new_clients"]
+    assert [r["id"] for r in manager["list"]] == [mine.pk] and manager["hidden"] == 1
+    assert manager["value"] == 2  # the frozen figure stands; the page says one row is hidden
+    auditor = visible_indicators(org["auditor"], frozen)["clients"]["new_clients"]
+    assert len(auditor["list"]) == 2 and auditor["hidden"] == 0
+    assert visible_indicators(org["auditor"], frozen)["reporting"] == {"periods": 6}
