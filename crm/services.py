@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from .models import BRANCH_ROLES, Branch, BusinessModel, Notification, Role, User
@@ -133,3 +134,19 @@ def notify(
             except Exception:  # the in-app notification stands even if mail is down
                 logger.exception("could not e-mail %s", user)
     return made
+
+
+def notification_read(*, notification: Notification, user: User) -> Notification:
+    """The reader marks one of their own notifications read (the page's opening of it, and the
+    API's ``read``). Reading it again keeps the first time it was read."""
+    if notification.recipient_id != user.pk:
+        raise Notification.DoesNotExist  # someone else's: callers look it up among the reader's own
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notification_read_all(*, user: User) -> int:
+    """The reader marks every unread notification of their own read; returns how many were."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())

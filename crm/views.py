@@ -6,12 +6,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import dashboard, search
+from . import dashboard, search, services
 from .models import Notification
 
 
@@ -42,9 +41,7 @@ def notification_list(request):
 @login_required
 def notification_open(request, pk):
     note = get_object_or_404(Notification, pk=pk, recipient=request.user)
-    if note.read_at is None:
-        note.read_at = timezone.now()
-        note.save(update_fields=["read_at"])
+    services.notification_read(notification=note, user=request.user)
     if note.url and url_has_allowed_host_and_scheme(note.url, allowed_hosts={request.get_host()}):
         return redirect(note.url)
     return redirect("notification-list")
@@ -53,9 +50,7 @@ def notification_open(request, pk):
 @login_required
 @require_POST
 def notification_read_all(request):
-    n = Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    n = services.notification_read_all(user=request.user)
     messages.success(request, _("已将 %(n)d 条通知标为已读。") % {"n": n})
     return redirect("notification-list")
 

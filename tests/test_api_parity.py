@@ -16,9 +16,8 @@ How a route is known to accept POST, without a list kept by hand:
   is one action per step: the steps are the keys of the view module's ``STEPS``, so a new step
   needs its API operation too.
 
-Routes that need no API counterpart are in ``EXEMPT`` with the reason. ``PENDING`` holds the page
-actions whose API belongs to another part of the product and does not exist yet: each is a known
-gap, listed with what is missing, until that API is written (then it moves to ``PARITY``).
+Routes that need no API counterpart are in ``EXEMPT`` with the reason; every other page action
+is in ``PARITY``, so a new page POST without its API operation fails the test.
 """
 
 from __future__ import annotations
@@ -33,14 +32,6 @@ EXEMPT = {
     "login": "signing in is the API's token endpoint (POST /api/auth/token/), not a resource",
     "logout": "ends the browser session; the API's counterpart is revoking the token",
     "set_language": "Django's language switch for the pages; the API follows Accept-Language",
-}
-
-PENDING = {
-    "notification-read-all": "the notifications have no API at all yet (crm)",
-    "surveys:targets": "survey base and target values (R23) have no API resource yet",
-    "surveys:campaign-create": "/api/survey-campaigns/ is read-only: no campaign_open",
-    "surveys:campaign-send": "/api/survey-campaigns/ has no action for campaign_send_branch",
-    "surveys:campaign-close": "/api/survey-campaigns/ has no action for campaign_close",
 }
 
 # page route (with [step] for workflow steps) -> the API operations doing what it does
@@ -86,6 +77,12 @@ PARITY = {
     "surveys:followup-close": ["survey_follow_ups_close_create"],
     "surveys:template-create": ["survey_templates_create"],
     "surveys:template-edit": ["survey_templates_update", "survey_templates_partial_update"],
+    "surveys:targets": ["survey_targets_set_create"],
+    "surveys:campaign-create": ["survey_campaigns_create"],
+    "surveys:campaign-send": ["survey_campaigns_send_create"],
+    "surveys:campaign-close": ["survey_campaigns_close_create"],
+    # the shell
+    "notification-read-all": ["notifications_read_all_create"],
     # monthly reporting and rankings
     "assessments:report-remarks": ["monthly_reports_partial_update"],
     "assessments:report-submit": ["monthly_reports_submit_create"],
@@ -230,17 +227,17 @@ def test_the_declared_methods_are_the_ones_the_views_answer(db):
 
 
 def test_every_page_post_has_an_api_counterpart():
-    missing = sorted(page_post_actions() - PARITY.keys() - EXEMPT.keys() - PENDING.keys())
+    missing = sorted(page_post_actions() - PARITY.keys() - EXEMPT.keys())
     assert not missing, f"page actions without an API operation (map them in PARITY): {missing}"
 
 
 def test_the_lists_name_only_page_actions_that_exist():
     """No stale entry: a route renamed or made read-only leaves the lists too."""
     found = page_post_actions()
-    for table in (PARITY, EXEMPT, PENDING):
+    for table in (PARITY, EXEMPT):
         stale = sorted(set(table) - found)
         assert not stale, f"not a page action taken by POST: {stale}"
-    assert not (PARITY.keys() & PENDING.keys()) and not (PARITY.keys() & EXEMPT.keys())
+    assert not PARITY.keys() & EXEMPT.keys()
 
 
 def test_every_mapped_operation_is_a_write_of_the_schema(operations):

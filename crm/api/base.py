@@ -21,8 +21,9 @@ import re
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status, viewsets
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import MethodNotAllowed, NotFound, PermissionDenied
 from rest_framework.exceptions import ValidationError as APIValidationError
 from rest_framework.response import Response
 
@@ -196,3 +197,18 @@ class RestrictedViewSet(viewsets.ModelViewSet):
 
 class RestrictedReadOnlyViewSet(RestrictedViewSet):
     http_method_names = ["get", "head", "options"]
+
+
+class NoCollectionPost:
+    """For a resource whose rows are made by a workflow, never by a POST on the collection:
+    "post" is allowed for the workflow actions only, so the collection answers 405 (before the
+    role check) and the schema does not offer it. Put it before the viewset class."""
+
+    def initial(self, request, *args, **kwargs):
+        if self.action == "create":
+            raise MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(exclude=True)
+    def create(self, request, *args, **kwargs):
+        raise MethodNotAllowed(request.method)

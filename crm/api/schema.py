@@ -9,6 +9,9 @@ each view, so clients and the API fuzz (tests/api_fuzz) know them.
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse
+
 ERROR = {
     "type": "object",
     "description": '``{"detail": ...}`` or field name -> messages',
@@ -23,6 +26,23 @@ TEXT = {
     429: "Too many requests.",
 }
 WRITES = {"post", "put", "patch", "delete"}
+
+
+def refusals(*, forbidden: str, refused: str | None = None, not_found: str | None = None) -> dict:
+    """The error answers of one operation, each described for it (the body is ``{"detail": ...}``
+    or field name -> messages, crm/api/errors.py); those it does not describe keep the general
+    ones ``add_error_responses`` documents."""
+    answers = {403: OpenApiResponse(OpenApiTypes.OBJECT, description=forbidden)}
+    if refused:
+        answers[400] = OpenApiResponse(OpenApiTypes.OBJECT, description=refused)
+    if not_found:
+        answers[404] = OpenApiResponse(OpenApiTypes.OBJECT, description=not_found)
+    return answers
+
+
+def answers(ok, status: int = 200, **kw) -> dict:
+    """``responses=`` of an operation: its success answer and its described refusals."""
+    return {status: ok, **refusals(**kw)}
 
 
 def add_error_responses(result, generator, request, public):

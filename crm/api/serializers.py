@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from crm.models import Branch, ProjectDepartment, User
+from crm.models import Branch, Notification, ProjectDepartment, User
 
 
 class BranchSerializer(serializers.ModelSerializer):
@@ -35,3 +35,19 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    unread = serializers.SerializerMethodField(help_text="true until the reader has read it")
+
+    class Meta:
+        model = Notification
+        fields = ["id", "verb", "title", "body", "url", "created_at", "read_at", "unread"]
+        read_only_fields = fields
+
+    def get_unread(self, obj) -> bool:
+        return obj.read_at is None
+
+
+class ReadAllResultSerializer(serializers.Serializer):
+    read = serializers.IntegerField(help_text="how many unread notifications were marked read")

@@ -6,6 +6,8 @@ from . import views
 
 router = DefaultRouter()
 router.register("branches", views.BranchViewSet, basename="branch")
+# "api-" before the name: the pages' routes are called notification-list and notification-read-all.
+router.register("notifications", views.NotificationViewSet, basename="api-notification")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),

@@ -2,19 +2,29 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
-from rest_framework import permissions, serializers, status
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm import navigation
+from crm import navigation, services
 from crm.api.auth import token_expired
 from crm.api.base import RestrictedReadOnlyViewSet
-from crm.models import Branch
+from crm.api.schema import answers
+from crm.models import Branch, Notification
 
-from .serializers import BranchSerializer, MeSerializer, TokenRequestSerializer, TokenResponseSerializer
+from .serializers import (
+    BranchSerializer,
+    MeSerializer,
+    NotificationSerializer,
+    ReadAllResultSerializer,
+    TokenRequestSerializer,
+    TokenResponseSerializer,
+)
 
 
 class TokenView(APIView):
@@ -85,3 +95,62 @@ class BranchViewSet(RestrictedReadOnlyViewSet):
     serializer_class = BranchSerializer
     filterset_fields = ["kind", "is_active"]
     ordering_fields = ["sort_order", "code", "name"]
+
+
+class HoldsRole(permissions.BasePermission):
+    """The API is for people who hold a role (``may_use_api``): 403 for anyone else."""
+
+    def has_permission(self, request, view):
+        return may_use_api(request.user)
+
+
+class NotificationFilter(filters.FilterSet):
+    # Strict, unlike a BooleanFilter (which ignores a value it cannot read): a client asking for
+    # ``unread=yes`` is told, rather than given every notification.
+    unread = filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false"), ("1", "1"), ("0", "0")],
+        method="filter_unread",
+        help_text="true: the unread ones only; false: the read ones only",
+    )
+
+    class Meta:
+        model = Notification
+        fields = ["unread", "verb"]
+
+    def filter_unread(self, queryset, name, value):
+        return queryset.filter(read_at__isnull=value in ("true", "1"))
+
+
+NO_ROLE = "The user holds no role."
+NOT_OWN = "No such notification among the reader's own."
+
+
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The reader's own notifications, newest first (the bell's page): ``?unread=true`` for the
+    unread ones; ``read`` and ``read-all`` mark them read as the pages do. A notification is
+    personal, so the scope is its recipient: someone else's answers 404."""
+
+    permission_classes = [permissions.IsAuthenticated, HoldsRole]
+    serializer_class = NotificationSerializer
+    filterset_class = NotificationFilter
+    ordering_fields = ["created_at"]
+    queryset = Notification.objects.none()  # for the schema; the rows are the reader's own
+
+    def get_queryset(self):
+        return Notification.objects.filter(recipient=self.request.user).order_by("-created_at", "-pk")
+
+    @extend_schema(
+        request=None,
+        responses=answers(NotificationSerializer, forbidden=NO_ROLE, not_found=NOT_OWN),
+    )
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        """Mark one notification read (reading it again keeps the first time)."""
+        note = services.notification_read(notification=self.get_object(), user=request.user)
+        return Response(self.get_serializer(note).data)
+
+    @extend_schema(request=None, responses=answers(ReadAllResultSerializer, forbidden=NO_ROLE))
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        """Mark every unread notification of the reader read; answers how many were."""
+        return Response({"read": services.notification_read_all(user=request.user)})

@@ -1,6 +1,8 @@
 """Serializers of the surveys API. Choice values are stable English codes; related choices are
 restricted to what the user may act on (style.md 1)."""
 
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from clients.models import Client, Project
@@ -14,7 +16,22 @@ from ..models import (
     Question,
     Survey,
     SurveyTemplate,
+    Target,
 )
+
+
+class ScopedField(serializers.PrimaryKeyRelatedField):
+    """An id in a request body naming a row the user may read (``restrict(user, "view")``, as
+    the page's choices are); an id out of scope is refused like an absent one (400)."""
+
+    def __init__(self, model, *, active_only: bool = False, **kwargs):
+        self.model = model
+        self.active_only = active_only
+        super().__init__(queryset=model.objects.none(), **kwargs)
+
+    def get_queryset(self):
+        qs = self.model.objects.restrict(self.context["request"].user, "view")
+        return qs.filter(is_active=True) if self.active_only else qs
 
 
 class QuestionSerializer(serializers.ModelSerializer):
@@ -192,6 +209,71 @@ class CampaignSerializer(serializers.ModelSerializer):
             "closed_at",
         ]
         read_only_fields = fields
+
+
+class CampaignOpenSerializer(serializers.Serializer):
+    """What group marketing gives when opening a campaign (R25a), as on the page's form."""
+
+    name = serializers.CharField(max_length=100)
+    template = ScopedField(SurveyTemplate, active_only=True)
+    grades = serializers.CharField(
+        max_length=10, default="AB", help_text="the client grades in scope, e.g. AB (letters of A, B, C)"
+    )
+    project_within_days = serializers.IntegerField(
+        min_value=0,
+        max_value=3650,
+        default=365,
+        help_text="clients with a project signed, started or completed within this many days",
+    )
+    deadline = serializers.DateField()
+
+    def validate_deadline(self, deadline):
+        if deadline < timezone.localdate():
+            raise serializers.ValidationError(_("截止日期不能早于今天。"))
+        return deadline
+
+
+class CampaignSendSerializer(serializers.Serializer):
+    branch = serializers.IntegerField(help_text="the branch whose draft surveys of the campaign are sent")
+
+
+class CampaignSendResultSerializer(serializers.Serializer):
+    sent = serializers.IntegerField(help_text="how many surveys got their personal link")
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    """A dimension's base and target satisfaction rate for a year (R23), as shares 0..1."""
+
+    template = serializers.IntegerField(source="dimension.template_id", read_only=True)
+    dimension_name = serializers.CharField(source="dimension.name", read_only=True)
+
+    class Meta:
+        model = Target
+        fields = ["id", "template", "dimension", "dimension_name", "year", "base", "target"]
+        read_only_fields = fields
+
+
+class TargetValueSerializer(serializers.Serializer):
+    dimension = ScopedField(Dimension)
+    base = serializers.DecimalField(
+        max_digits=4, decimal_places=3, min_value=0, max_value=1, help_text="base value (基本值), 0..1"
+    )
+    target = serializers.DecimalField(
+        max_digits=4, decimal_places=3, min_value=0, max_value=1, help_text="target value (目标值), 0..1"
+    )
+
+
+class TargetSetSerializer(serializers.Serializer):
+    """Base and target values of a year for one or more dimensions, saved all or none (R23)."""
+
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    targets = TargetValueSerializer(many=True, allow_empty=False)
+
+    def validate_targets(self, targets):
+        dimensions = [t["dimension"].pk for t in targets]
+        if len(set(dimensions)) != len(dimensions):
+            raise serializers.ValidationError(_("每个维度只能填写一次。"))
+        return targets
 
 
 class CampaignReportSerializer(serializers.ModelSerializer):

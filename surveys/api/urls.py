@@ -8,6 +8,7 @@ router.register("survey-templates", views.SurveyTemplateViewSet, basename="surve
 router.register("surveys", views.SurveyViewSet, basename="survey")
 router.register("survey-answers", views.AnswerViewSet, basename="survey-answer")
 router.register("survey-follow-ups", views.FollowUpViewSet, basename="survey-follow-up")
+router.register("survey-targets", views.TargetViewSet, basename="survey-target")
 router.register("survey-campaigns", views.CampaignViewSet, basename="survey-campaign")
 router.register("survey-reports", views.CampaignReportViewSet, basename="survey-report")
 

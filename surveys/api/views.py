@@ -4,18 +4,24 @@ outside the API's authentication (R22) and throttled."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from clients.access.log import AccessLoggedMixin
-from crm.api.base import RestrictedReadOnlyViewSet, RestrictedViewSet
+from crm.access import can
+from crm.api.base import NoCollectionPost, RestrictedReadOnlyViewSet, RestrictedViewSet
+from crm.api.schema import answers
+from crm.models import Branch
 
 from .. import services
 from ..models import (
@@ -26,11 +32,15 @@ from ..models import (
     Question,
     Survey,
     SurveyTemplate,
+    Target,
     config_can,
 )
 from .serializers import (
     AnswerSerializer,
+    CampaignOpenSerializer,
     CampaignReportSerializer,
+    CampaignSendResultSerializer,
+    CampaignSendSerializer,
     CampaignSerializer,
     CloseSerializer,
     FollowUpSerializer,
@@ -41,6 +51,8 @@ from .serializers import (
     SendSerializer,
     SurveySerializer,
     SurveyTemplateSerializer,
+    TargetSerializer,
+    TargetSetSerializer,
 )
 
 
@@ -144,17 +156,15 @@ class AnswerViewSet(RestrictedReadOnlyViewSet):
     filterset_fields = ["survey", "dimension", "unsatisfied"]
 
 
-class FollowUpViewSet(RestrictedReadOnlyViewSet):
-    """Follow-ups of unsatisfied items (R21); ``close`` records how they were followed up."""
+class FollowUpViewSet(NoCollectionPost, RestrictedReadOnlyViewSet):
+    """Follow-ups of unsatisfied items (R21), opened by an answered survey, never by a POST on
+    the collection (405); ``close`` records how they were followed up."""
 
     http_method_names = ["get", "head", "options", "post"]
     queryset = FollowUp.objects.all()
     serializer_class = FollowUpSerializer
     filterset_fields = ["status", "client", "owner", "branch"]
     action_scopes = {"close": "change"}
-
-    def create(self, request, *args, **kwargs):
-        return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
 
     @extend_schema(request=CloseSerializer, responses={200: FollowUpSerializer})
     @action(detail=True, methods=["post"])
@@ -171,13 +181,151 @@ class FollowUpViewSet(RestrictedReadOnlyViewSet):
         return Response(FollowUpSerializer(follow_up).data)
 
 
-class CampaignViewSet(RestrictedReadOnlyViewSet):
-    """Survey campaigns (R25a); every role reads them, progress is in the surveys' scope."""
+MARKETING_ONLY = "Only group marketing (or an administrator) may do this."
+
+
+class TargetFilter(filters.FilterSet):
+    template = filters.NumberFilter(field_name="dimension__template", help_text="a survey template id")
+
+    class Meta:
+        model = Target
+        fields = ["template", "dimension", "year"]
+
+
+class TargetViewSet(NoCollectionPost, RestrictedReadOnlyViewSet):
+    """Base and target values per dimension and year (R23), as shares 0..1: every role reads
+    them; group marketing sets them with ``set``, as on the targets page."""
 
     permission_classes = CONFIG_PERMISSIONS
+    http_method_names = ["get", "head", "options", "post"]
+    queryset = Target.objects.select_related("dimension").order_by("-year", "dimension__order", "pk")
+    serializer_class = TargetSerializer
+    filterset_class = TargetFilter
+    ordering_fields = ["year"]
+    action_scopes = {"set_values": "change"}
+
+    @extend_schema(
+        request=TargetSetSerializer,
+        responses=answers(
+            TargetSerializer(many=True),
+            forbidden=MARKETING_ONLY,
+            refused="A value is refused (a target below its base, a dimension twice, an unknown "
+            "dimension); nothing is saved: ``targets`` lists the messages item by item.",
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="set", url_name="set")
+    def set_values(self, request):
+        """R23: set the base and target values of a year for the dimensions given (each row is
+        created or replaced); all are saved or none, as on the page."""
+        params = TargetSetSerializer(data=request.data, context=self.get_serializer_context())
+        params.is_valid(raise_exception=True)
+        year = params.validated_data["year"]
+        rows, errors = [], []
+        with transaction.atomic():
+            for item in params.validated_data["targets"]:
+                try:
+                    rows.append(
+                        services.target_set(
+                            dimension=item["dimension"],
+                            year=year,
+                            base=item["base"],
+                            target=item["target"],
+                            by=request.user,
+                        )
+                    )
+                    errors.append({})
+                except ValidationError as exc:
+                    errors.append(
+                        exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+                    )
+            if any(errors):
+                raise DRFValidationError({"targets": errors})  # leaves the block: nothing is saved
+        return Response(TargetSerializer(rows, many=True).data)
+
+
+class CampaignViewSet(RestrictedViewSet):
+    """Survey campaigns (R25a); every role reads them, progress is in the surveys' scope.
+    Group marketing opens one (POST on the collection) and closes it; a branch's people send
+    their branch's surveys of it (``send``), as on the campaign pages."""
+
+    permission_classes = CONFIG_PERMISSIONS
+    http_method_names = ["get", "head", "options", "post"]
     queryset = Campaign.objects.all()
     serializer_class = CampaignSerializer
     filterset_fields = ["status", "template"]
+    # Sending is the branch's step on the surveys (checked in ``send``), not a change of the
+    # campaign, which is group configuration.
+    action_scopes = {"send": "view", "close": "change"}
+
+    @extend_schema(
+        request=CampaignOpenSerializer,
+        responses=answers(
+            CampaignSerializer,
+            status.HTTP_201_CREATED,
+            forbidden=MARKETING_ONLY,
+            refused="The input is refused (a deadline before today, grades other than A, B, C, "
+            "a template that is not active).",
+        ),
+    )
+    def create(self, request, *args, **kwargs):
+        """R25a: open a campaign: a draft survey for every client in scope, for the client's
+        branch to send; each branch's managers are notified."""
+        params = CampaignOpenSerializer(data=request.data, context=self.get_serializer_context())
+        params.is_valid(raise_exception=True)
+        try:
+            campaign = services.campaign_open(by=request.user, **params.validated_data)
+        except ValidationError as exc:
+            raise _refused(exc) from None
+        return Response(CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=CampaignSendSerializer,
+        responses=answers(
+            CampaignSendResultSerializer,
+            forbidden="Only those who may change the branch's surveys (its staff and managers, "
+            "group marketing) send them.",
+            refused="The campaign is closed.",
+            not_found="No such campaign, or the branch is outside the user's scope.",
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        """R25a: the branch sends its draft surveys of the campaign, each with its personal link
+        (e-mailed to the client's primary contact where there is an address)."""
+        if not can(request.user, "change", Survey):
+            raise PermissionDenied
+        campaign = self.get_object()
+        params = CampaignSendSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        branch = get_object_or_404(
+            Branch.objects.restrict(request.user, "change"), pk=params.validated_data["branch"]
+        )
+        try:
+            sent = services.campaign_send_branch(campaign=campaign, branch=branch, by=request.user)
+        except ValidationError as exc:
+            raise _refused(exc) from None
+        return Response({"sent": sent})
+
+    @extend_schema(
+        request=None,
+        responses=answers(
+            CampaignSerializer,
+            forbidden=MARKETING_ONLY,
+            refused="The campaign is already closed.",
+            not_found="No such campaign.",
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """R25a: close the campaign now: unanswered surveys expire, each branch's satisfaction
+        report is summarised and group marketing get the group's summary."""
+        campaign = self.get_object()
+        if campaign.status == Campaign.Status.CLOSED:
+            # The service is idempotent (the job may run twice); a person closing a closed
+            # campaign is told so, as the page offers the step only while it is open.
+            raise DRFValidationError({"detail": [_("调查活动已截止。")]})
+        campaign = services.campaign_close(campaign=campaign)
+        return Response(CampaignSerializer(campaign).data)
 
 
 class CampaignReportViewSet(RestrictedReadOnlyViewSet):
