@@ -69,7 +69,7 @@ def assessments_panel(user):
         .select_related("branch")
         .order_by("-half_year", "branch__sort_order")
     )
-    url = reverse("assessments:assessment-list")
+    url = reverse("assessments:assessment-list") + "?state=waiting"
     return {
         "title": _("待评定的分子公司考核"),
         "url": url,

@@ -87,7 +87,11 @@ def report_list(request):
     if timeliness in TIMELINESS:
         # As the roll-up and the home page count them (MonthlyReport.timeliness, defined once).
         qs = qs.filter(
-            pk__in=[r.pk for r in qs.only("pk", "period", "status", "on_time") if r.timeliness == timeliness]
+            pk__in=[
+                r.pk
+                for r in qs.select_related(None).only("pk", "period", "status", "on_time")
+                if r.timeliness == timeliness
+            ]
         )
     if request.GET.get("export") == "xlsx":
         return exports.report_list(qs)

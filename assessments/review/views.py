@@ -195,6 +195,8 @@ def assessment_list(request):
     half = request.GET.get("half_year", "")
     if half:
         qs = qs.filter(half_year=half)
+    if request.GET.get("state") == "waiting":  # the auditor's home card: open and not yet rated
+        qs = qs.filter(round__state=AssessmentRound.State.OPEN, rated_at__isnull=True)
     rows = list(qs[:500])
     if request.GET.get("export") == "xlsx":
         return xlsx_response(

@@ -24,6 +24,7 @@ ROUTES_COVERED = (
     "assessments:report-accept",
     "assessments:report-return",
     "assessments:rollup",
+    "assessments:rollup-figure",
     "assessments:close-list",
     "assessments:ranking-list",
     "assessments:ranking-detail",
@@ -106,11 +107,19 @@ def test_write_routes_refuse_other_branches_and_roles(org):
 
 def test_group_pages_by_role(org):
     rollup, close = reverse("assessments:rollup"), reverse("assessments:close-list")
+    column = reverse("assessments:rollup-figure", kwargs={"key": "new_clients"})
     for who in ("marketing", "leader", "auditor", "admin"):
         assert org.web(who).get(rollup).status_code == 200, who
+        assert org.web(who).get(column).status_code == 200, who
     for who in ("east_manager", "east_staff", "norole"):
         assert org.web(who).get(rollup).status_code == 403, who
+        assert org.web(who).get(column).status_code == 403, who
     assert org.web(None).get(rollup).status_code == 302
+    assert org.web(None).get(column).status_code == 302
+    assert (
+        org.web("marketing").get(reverse("assessments:rollup-figure", kwargs={"key": "nope"})).status_code
+        == 404
+    )
     for who in ("marketing", "admin"):
         assert org.web(who).get(close).status_code == 200, who
     for who in ("leader", "auditor", "east_manager", "east_staff", "norole"):
