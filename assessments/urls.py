@@ -20,6 +20,7 @@ urlpatterns = [
     path("close/", views.close_list, name="close-list"),
     path("rankings/", views.ranking_list, name="ranking-list"),
     path("rankings/<int:pk>/", views.ranking_detail, name="ranking-detail"),
+    path("rankings/<int:pk>/clients/", views.ranking_clients, name="ranking-clients"),
     path("owed/", review.owed, name="owed"),
     path("analysis/", review.analysis_list, name="analysis-list"),
     path("analysis/current/", review.analysis_current, name="analysis-current"),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
+from clients.models import Client
 from crm import figures as fig
 from crm.access import can, has_global, is_archive_suspended
 from crm.exports import xlsx_response
@@ -530,5 +531,47 @@ def ranking_detail(request, pk):
             % {"kind": ranking.get_kind_display(), "label": ranking.label},
             "ranking": ranking,
             "may_remark": has_global(request.user, Ranking, "change"),
+            # A count opens its clients where the reader may see that branch's archive (R29).
+            "listable": set(Branch.objects.restrict(request.user, "view").values_list("pk", flat=True))
+            if can(request.user, "view", Client)
+            else set(),
+        },
+    )
+
+
+@login_required
+def ranking_clients(request, pk):
+    """The clients behind one count of a ranking (R29): the branch's clients graded so at the
+    ranking's moment, read back from the grading trail as the ranking was, through
+    ``restrict(request.user)``; ``grade`` A, B, C or all (the row's total)."""
+    from clients.figures import GradeTimeline
+
+    _require_rankings(request.user)
+    ranking = get_object_or_404(Ranking.objects.restrict(request.user, "view"), pk=pk)
+    grade = request.GET.get("grade", "")
+    raw = request.GET.get("branch", "")
+    if grade not in ("A", "B", "C", "all") or not raw.isdigit():
+        raise Http404
+    branch = get_object_or_404(Branch.objects.restrict(request.user, "view"), pk=int(raw))
+    timeline = GradeTimeline(Client.objects.restrict(request.user, "view").filter(branch=branch))
+    ids = (
+        [pk for g in ("A", "B", "C") for pk in timeline.clients_at(ranking.as_of, g)]
+        if grade == "all"
+        else timeline.clients_at(ranking.as_of, grade)
+    )
+    clients = Client.objects.filter(pk__in=ids).select_related("branch", "owner").order_by("name")
+    return render(
+        request,
+        "assessments/dashboards/transitions.html",
+        {
+            "title": _("%(branch)s 截至 %(at)s 的%(grade)s客户(%(ranking)s)")
+            % {
+                "branch": branch,
+                "at": timezone.localtime(ranking.as_of).strftime("%Y-%m-%d %H:%M"),
+                "grade": _("全部") if grade == "all" else _("%(grade)s类") % {"grade": grade},
+                "ranking": ranking.label,
+            },
+            "clients": clients,
+            "count": len(ids),
         },
     )

@@ -1,7 +1,7 @@
 """One test for all figures (design.md, "Figures"; R26, R27, R35): on the demo, every figure-bearing
 surface is read as each role would read it (the dashboard page and ``/api/dashboard/`` for the
 group, each chosen branch and each branch manager; the home cards; the roll-up; the monthly
-reports; the assessment's indicators), every figure is followed to the list behind it as the same
+reports; the rankings; the assessment's indicators), every figure is followed to the list behind it as the same
 user, and the count of the list must be the figure. In Chinese and in English.
 
 A figure is a number the page shows as a link (``data-figure`` or a report's figure link); rates
@@ -156,10 +156,21 @@ def test_every_figure_on_every_surface_equals_the_list_behind_it():
 
                 closed = MonthlyReport.objects.get(branch__code=code, period=fig.Period.last_due(NOW).label)
                 check.page(web, f"/reports/monthly/{closed.pk}/", who=who, lang=lang)
-            # The home cards of every role, followed as the same person.
+            # The home cards of every role, and the latest rankings, followed as the same person.
+            from assessments.models import Ranking
+
+            rankings = [r.pk for r in Ranking.objects.order_by("-as_of")[:2]]
+            assert rankings, "the demo has rankings"
             for who, user in users.items():
                 web = _web(user, lang)
                 check.page(web, "/", who=who, lang=lang, expect_some=False)
+                if user.role:
+                    for pk in rankings:
+                        html = check.page(
+                            web, f"/reports/rankings/{pk}/", who=who, lang=lang, expect_some=False
+                        )
+                        if who in ("marketing", "leader", "auditor") or who.endswith("_manager"):
+                            assert 'data-figure="rank-' in html, (who, "ranking counts are links")
                 for panel in panels(user):
                     for card in panel["figures"]:
                         if card.get("url"):

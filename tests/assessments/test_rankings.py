@@ -66,3 +66,34 @@ def test_the_job_catches_up_and_runs_once(org):
     with time_machine.travel(at("2027-01-03T07:00"), tick=False):  # a late run: the same rankings
         assert services.rankings_catch_up() == []
     assert Ranking.objects.count() == count
+
+
+def test_each_count_of_a_ranking_opens_its_clients_where_the_reader_may_see_them(org):
+    from django.urls import reverse
+
+    with time_machine.travel(at("2026-08-01T10:00"), tick=False):
+        a = new_client(org, "east")
+        _grade(a, "A", org["marketing"])
+        new_client(org, "east")
+    with time_machine.travel(at("2026-11-01T10:00"), tick=False):
+        _grade(a, "B", org["marketing"])  # after the quarter: still A in the Q3 ranking
+    ranking, _ = services.ranking_build(kind="quarter", label="2026Q3", as_of=at("2026-10-01T00:00"))
+    east = org.branches["east"].pk
+    url = reverse("assessments:ranking-clients", kwargs={"pk": ranking.pk})
+    row = next(r for r in ranking.rows if r["branch_id"] == east)
+    for who in ("marketing", "east_manager", "east_staff"):
+        web = org.web(who)
+        page = web.get(reverse("assessments:ranking-detail", kwargs={"pk": ranking.pk})).content.decode()
+        assert f'data-figure="rank-{east}-A"' in page, who
+        for grade in ("A", "B", "C", "all"):
+            listed = web.get(url, {"branch": east, "grade": grade})
+            assert listed.context["count"] == (row["total"] if grade == "all" else row[grade]), (who, grade)
+        assert [c.pk for c in web.get(url, {"branch": east, "grade": "A"}).context["clients"]] == [a.pk]
+    # Another branch's clients stay closed to a branch's people; a bad filter is a 404.
+    south = org.branches["south"].pk
+    page = org.web("east_staff").get(reverse("assessments:ranking-detail", kwargs={"pk": ranking.pk}))
+    assert f'data-figure="rank-{south}-A"' not in page.content.decode()
+    assert org.web("east_staff").get(url, {"branch": south, "grade": "A"}).status_code == 404
+    assert org.web("marketing").get(url, {"branch": east, "grade": "D"}).status_code == 404
+    assert org.web("norole").get(url, {"branch": east, "grade": "A"}).status_code == 403
+    assert org.web(None).get(url, {"branch": east, "grade": "A"}).status_code == 302

@@ -28,6 +28,7 @@ ROUTES_COVERED = (
     "assessments:close-list",
     "assessments:ranking-list",
     "assessments:ranking-detail",
+    "assessments:ranking-clients",
     "monthly-report-submit",
     "monthly-report-accept",
     "monthly-report-return",
