@@ -126,18 +126,30 @@ def dashboard_figure(request, key):
     if f is None:
         raise Http404
     period, branch_id = _filters(request.user, request.GET)
-    branch_ids = [b.pk for b in selectors.columns_of(request.user)]
+    columns = selectors.columns_of(request.user)
+    names = {b.pk: str(b) for b in columns}
+    branch_ids = list(names)
     rows = [
         r
         for r in fig.evaluate(request.user, period.window(branch_id=branch_id), only=[key]).lists[key]
         if branch_id is not None or r.get("branch_id") in branch_ids
     ]
     table = [
-        {"url": r.get("url", ""), "cells": [fig.display(c, r.get(c.key)) for c in f.columns]} for r in rows
+        {
+            "url": r.get("url", ""),
+            "branch": names.get(r.get("branch_id"), ""),
+            "cells": [fig.display(c, r.get(c.key)) for c in f.columns],
+        }
+        for r in rows
     ]
+    with_branch = branch_id is None and len(names) > 1  # the group's list: whose is each row
     if request.GET.get("export") == "xlsx":
+        headers = ([_("分子公司")] if with_branch else []) + [str(c.label) for c in f.columns]
         return xlsx_response(
-            str(f.label), str(f.label), [str(c.label) for c in f.columns], [r["cells"] for r in table]
+            str(f.label),
+            str(f.label),
+            headers,
+            [([r["branch"]] if with_branch else []) + r["cells"] for r in table],
         )
     return render(
         request,
@@ -148,6 +160,7 @@ def dashboard_figure(request, key):
             "rows": table,
             "count": len(table),
             "period": period,
+            "with_branch": with_branch,
         },
     )
 

@@ -497,15 +497,11 @@ def owed(branch: Branch, now: dt.datetime | None = None) -> list[dict]:
 
 def _owed_reason(overdue: list[dict]) -> str:
     """The hold's reason: each overdue item with the day it was due, as people say it."""
-    from django.utils import formats
+    from crm.templatetags.crm_tags import last_day
 
-    def due(item):
-        moment = timezone.localtime(item["due_at"])
-        if moment.time() == dt.time.min:  # an exclusive end: the day before is the last day
-            moment -= dt.timedelta(microseconds=1)
-        return formats.date_format(moment, "MONTH_DAY_FORMAT")
-
-    items = "、".join(_("%(item)s(应于%(due)s前交)") % {"item": o["label"], "due": due(o)} for o in overdue)
+    items = "、".join(
+        _("%(item)s(应于%(due)s前交)") % {"item": o["label"], "due": last_day(o["due_at"])} for o in overdue
+    )
     return (_("逾期未交:") + items)[:300]
 
 
