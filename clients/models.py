@@ -26,6 +26,8 @@ from crm.validators import (
     validate_phone,
 )
 
+from .deadlines import need_due_rule
+
 MONEY = {"max_digits": 16, "decimal_places": 2, "validators": [validate_non_negative]}
 
 
@@ -482,8 +484,6 @@ class Need(Versioned, BusinessModel):
     @property
     def due_rule(self) -> str:
         """How the response deadline was computed (R11), shown beside it."""
-        from .services import need_due_rule  # the one rule
-
         return need_due_rule(self.urgency)
 
 

@@ -25,12 +25,12 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from crm.access import check_in_scope, has_global
-from crm.calendar import Deadline, add_working_days
 from crm.concurrency import lock_values
 from crm.models import Role
 from crm.services import managers_of, notify
 from crm.validators import normalize_credit_code, normalize_name
 
+from .deadlines import DEFAULT_NEED_DEADLINES, need_deadlines, need_due_at, need_due_rule  # noqa: F401 (re-exported)
 from .grading import suggest_grade
 from .models import (
     Client,
@@ -395,37 +395,6 @@ def project_save(*, project: Project, by) -> Project:
 
 
 # --------------------------------------------------------------------------- needs (R11, R12)
-
-DEFAULT_NEED_DEADLINES = {
-    Need.Urgency.URGENT: ("hours", 4),
-    Need.Urgency.IMPORTANT: ("days", 2),
-    Need.Urgency.GENERAL: ("days", 5),
-}
-
-
-def need_deadlines() -> dict:
-    """R11 response deadlines, configurable through settings.CRM_NEED_DEADLINES, e.g.
-    ``{"urgent": ("hours", 4), "important": ("days", 2), "general": ("days", 5)}``."""
-    configured = getattr(settings, "CRM_NEED_DEADLINES", None) or {}
-    return {**{str(k): v for k, v in DEFAULT_NEED_DEADLINES.items()}, **configured}
-
-
-def need_due_at(*, urgency: str, received_at: dt.datetime) -> Deadline:
-    """R11: urgent within N hours (clock hours, as the rule says: received at 17:00, due at
-    21:00 the same day), important and general within N working days on the mainland calendar
-    (holidays and 调休 weekends)."""
-    unit, amount = need_deadlines()[str(urgency)]
-    if unit == "hours":
-        return Deadline(received_at + dt.timedelta(hours=amount), False)
-    return add_working_days(received_at, amount)
-
-
-def need_due_rule(urgency: str) -> str:
-    """How the deadline of a need of ``urgency`` is computed, in words (shown beside it)."""
-    unit, amount = need_deadlines()[str(urgency)]
-    if unit == "hours":
-        return _("收到后 %(n)s 小时内响应(按自然小时计)") % {"n": amount}
-    return _("收到后 %(n)s 个工作日内响应(按国家法定节假日及调休安排计)") % {"n": amount}
 
 
 @transaction.atomic

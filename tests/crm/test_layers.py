@@ -110,3 +110,18 @@ def later():
             "surveys.bulk",
         ]
     )
+
+
+def test_inside_an_app_the_models_import_no_layer_above_them():
+    """Inside an app too imports go down: models <- services, selectors, views, forms, api. A model
+    that needs a rule of a service (a need's deadline in words, R11) gets it from a module below
+    both (clients/deadlines.py), so the services can import the models without a circle."""
+    above = ("services", "selectors", "views", "forms", "api", "grading", "tasks", "figures")
+    found = []
+    for app in ("crm", "clients", "complaints", "surveys", "assessments"):
+        path = ROOT / app / "models.py"
+        for line, name in imported_modules(path.read_text(encoding="utf-8"), f"{app}.models"):
+            parts = name.split(".")
+            if parts[0] == app and len(parts) > 1 and parts[1] in above:
+                found.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+    assert found == []
