@@ -13,7 +13,7 @@ from .models import Assessment, AssessmentRound, MonthlyReport
 
 @register(order=3, roles=("manager", "staff"))
 def owed_panel(user):
-    from .review.services import owed
+    from .obligations import owed
 
     if not user.branch_id:
         return None

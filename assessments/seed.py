@@ -13,8 +13,9 @@ from django.utils import timezone
 from crm.figures import Period
 from crm.models import Notification
 
-from . import services
 from .models import MonthlyClose, MonthlyReport
+from .monthly import services
+from .obligations import reporting_branches
 
 # (periods before the last one due, branch) -> what happened. Anything else: on time, accepted.
 LATE = {(1, "south"), (4, "install"), (7, "south"), (9, "south")}
@@ -52,7 +53,7 @@ def _seed(org) -> str:
     for _i in range(12):
         periods.append(period)
         period = period.previous()
-    branches = list(services.reporting_branches())
+    branches = list(reporting_branches())
     analyses = _seed_analysis(org, branches)
     for back, period in sorted(enumerate(periods), key=lambda item: -item[0]):
         for i, branch in enumerate(branches):

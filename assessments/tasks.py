@@ -8,7 +8,7 @@ from django.conf import settings
 from crm.figures import Period, deadline_time
 from crm.schedules import declare
 
-from . import services
+from .monthly import services
 
 _hour, _minute = deadline_time()
 declare(
@@ -136,7 +136,8 @@ def assessment_compute(round_id: int, branch_id: int) -> bool:
 
 @shared_task
 def review_daily() -> int:
-    from .review.services import analysis_reminders, holds_sync_all
+    from .obligations import holds_sync_all
+    from .review.services import analysis_reminders
 
     assessment_open()
     analysis_reminders()

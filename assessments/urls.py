@@ -1,7 +1,7 @@
 from django.urls import path
 
-from . import views
 from .dashboards import views as dashboards
+from .monthly import views
 from .review import views as review
 
 app_name = "assessments"

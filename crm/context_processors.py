@@ -1,8 +1,22 @@
 from django.conf import settings
 
-from .access import active_suspension
 from .calendar import years_awaiting_schedule
 from .models import Notification, Role
+
+
+def _suspensions(user) -> dict:
+    from django.utils import timezone
+
+    from .models import Suspension
+
+    found = {"archive_suspension": None, "submissions_hold": None}
+    if not user.branch_id:
+        return found
+    rows = Suspension.objects.active(timezone.now()).filter(branch_id=user.branch_id).order_by("-ends_at")
+    for row in rows:
+        key = "archive_suspension" if row.kind == Suspension.Kind.ARCHIVE else "submissions_hold"
+        found[key] = found[key] or row
+    return found
 
 
 def shell(request):
@@ -14,9 +28,9 @@ def shell(request):
     return {
         "CRM_GROUP_NAME": settings.CRM_GROUP_NAME,
         "unread_count": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
-        "archive_suspension": active_suspension(user, "archive"),
-        # R33: a held branch's people see what is owed and what is refused on every page.
-        "submissions_hold": active_suspension(user, "submissions") if user.branch_id else None,
+        # R33, one query for both: the archive suspension, and the hold whose people see what is
+        # owed and what is refused on every page.
+        **_suspensions(user),
         # R11: administrators are told until the coming year's official holidays are entered.
         "calendar_years_missing": years_awaiting_schedule() if is_admin else [],
     }

@@ -19,6 +19,7 @@ PASSWORD = "test-pass-2026"
 
 def pytest_configure(config):
     _move_the_clock()
+    _a_redis_database_per_worker()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -28,6 +29,25 @@ def pytest_configure(config):
     settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="crm-test-media-")
     # whitenoise warns on every request when the collected-static folder is missing.
     os.makedirs(settings.STATIC_ROOT, exist_ok=True)
+
+
+def _a_redis_database_per_worker():
+    """Under ``pytest -n 2`` (``make test``) each worker gets a Redis database of its own for the
+    cache and the broker: a test that clears the cache, or a real worker's queue, must not see
+    the other process's keys or tasks (the second worker uses the database 8 above)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or not settings.REDIS_URL:
+        return
+    import re
+
+    index = int(worker[2:])
+    match = re.match(r"^(redis://[^/]+)/?(\d*)$", settings.REDIS_URL)
+    if match is None or index == 0:
+        return
+    url = f"{match.group(1)}/{(int(match.group(2) or 0) + 8 * index) % 16}"
+    settings.REDIS_URL = url
+    settings.CACHES["default"]["LOCATION"] = url
+    settings.CELERY_BROKER_URL = url
 
 
 def _move_the_clock():

@@ -66,7 +66,7 @@ class MonthlyReportSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ReportFigures)
     def get_figures(self, obj) -> dict:
-        from ..services import report_values
+        from ..monthly.services import report_values
 
         values = report_values(obj, self.context["request"].user)
         return {key: values.get(key) for key in fig.keys()}

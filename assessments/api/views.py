@@ -18,9 +18,9 @@ from crm import figures as fig
 from crm.api.base import RestrictedReadOnlyViewSet
 from crm.models import Branch
 
-from .. import services
 from ..models import MonthlyReport, Ranking
-from ..views import may_close, may_read_rollup
+from ..monthly import services
+from ..monthly.views import may_close, may_read_rollup
 from . import serializers as s
 from .common import NoCollectionPost, answers
 

@@ -20,6 +20,7 @@ from crm.figures import HalfYear
 from crm.models import Branch, Suspension
 from crm.navigation import register as register_nav
 
+from .. import obligations
 from ..models import ASPECTS, AnalysisReport, Assessment, AssessmentRound, SpotCheck, WorkSummary
 from . import services
 
@@ -79,7 +80,7 @@ def owed(request):
         "assessments/review/owed.html",
         {
             "title": _("待交材料"),
-            "items": services.owed(branch, now),
+            "items": obligations.owed(branch, now),
             "hold": Suspension.objects.active(now)
             .filter(branch=branch, kind=Suspension.Kind.SUBMISSIONS)
             .first(),

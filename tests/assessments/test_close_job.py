@@ -9,8 +9,9 @@ import time_machine
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
-from assessments import services
 from assessments.models import ClosePart, MonthlyClose, MonthlyReport
+from assessments.monthly import services
+from assessments.obligations import reporting_branches
 from crm import figures as fig
 from crm.models import Notification
 from crm.schedules import ensure_declared
@@ -62,7 +63,7 @@ def test_closing_freezes_the_missing_marks_on_time_and_late_and_builds_the_rollu
             report=services.report_open(branch=org.branches["east"], period=DEC), by=org["east_manager"]
         )
     close = _close(DEC, at("2026-12-25T20:00"), django_capture_on_commit_callbacks)
-    assert close.state == "done" and close.done == close.total == services.reporting_branches().count()
+    assert close.state == "done" and close.done == close.total == reporting_branches().count()
     south = MonthlyReport.objects.get(branch=org.branches["south"], period="2026-12")
     assert south.status == "missing" and south.snapshot["values"]["new_clients"] == 2
     east = MonthlyReport.objects.get(branch=org.branches["east"], period="2026-12")

@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from assessments import services
 from assessments.models import MonthlyReport, ReportEvent
+from assessments.monthly import services
 from clients.services import client_update
 from crm import figures as fig
 from crm.access import SYSTEM

@@ -5,8 +5,8 @@ since the previous ranking, once per period, and the job's catching up."""
 import pytest
 import time_machine
 
-from assessments import services
 from assessments.models import Ranking
+from assessments.monthly import services
 from clients.figures import grades_as_of
 from clients.services import client_set_grade
 from crm.models import Notification

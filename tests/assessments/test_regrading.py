@@ -44,7 +44,7 @@ def test_a_department_writes_single_client_analyses_listed_in_the_report(org):
 
 
 def test_the_summary_is_due_30_days_after_the_last_branch(org):
-    from assessments.services import reporting_branches
+    from assessments.obligations import reporting_branches
 
     branches = list(reporting_branches())
     for i, branch in enumerate(branches):

@@ -5,8 +5,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from assessments import services
 from assessments.models import MonthlyReport, Ranking
+from assessments.monthly import services
 from crm import figures as fig
 from tests.permissions import ObjectMatrix
 

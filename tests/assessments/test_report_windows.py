@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 import time_machine
 
-from assessments import services
-from assessments.review.services import holds_sync, owed
+from assessments.monthly import services
+from assessments.obligations import holds_sync, owed
 from clients.models import Client
 from crm import figures as fig
 from crm.models import Suspension

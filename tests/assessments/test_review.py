@@ -10,8 +10,9 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from assessments import services as monthly
+from assessments import obligations
 from assessments.models import AnalysisReport, Assessment, AssessmentRound, SpotCheck, WorkSummary
+from assessments.monthly import services as monthly
 from assessments.review import services
 from clients.access.services import access_request_approve, access_request_create, access_request_forward
 from clients.models import Client
@@ -65,7 +66,7 @@ def test_the_round_opens_once_after_the_half_year_and_computes_every_branch(
     with time_machine.travel(at("2026-06-30T23:59"), tick=False), pytest.raises(ValidationError):
         services.assessment_round_start(half=H1)
     rnd = _open(capture=django_capture_on_commit_callbacks)
-    assert rnd.state == "open" and rnd.done == rnd.total == monthly.reporting_branches().count()
+    assert rnd.state == "open" and rnd.done == rnd.total == obligations.reporting_branches().count()
     east = Assessment.objects.get(branch=org.branches["east"], half_year="2026H1")
     assert east.indicators["reporting"]["periods"] == 6
     assert east.indicators["reporting"]["growth"]["end"] == 3
@@ -219,9 +220,11 @@ def test_an_overdue_summary_holds_submissions_and_approvals_until_it_is_submitte
         access_request_forward(access_request=request, by=org["marketing"])
     summary = WorkSummary.objects.get(assessment=design)
     with time_machine.travel(at("2026-07-18T00:10"), tick=False):
-        assert services.holds_sync_all() >= 1
-        assert services.holds_sync_all() >= 1 and Suspension.objects.filter(kind="submissions").count() == 1
-        owed = services.owed(org.branches["design"])
+        assert obligations.holds_sync_all() >= 1
+        assert (
+            obligations.holds_sync_all() >= 1 and Suspension.objects.filter(kind="submissions").count() == 1
+        )
+        owed = obligations.owed(org.branches["design"])
         assert [o["kind"] for o in owed if o["overdue"]] == ["work_summary"]
         with pytest.raises(ValidationError, match="暂停审批该单位待批的查阅申请"):
             access_request_approve(access_request=request, by=org["leader"])

@@ -48,7 +48,7 @@ def test_bench_smoke(org, tmp_path, settings):
         assert len(result.latencies) == 4
         rows.append(run.row(f"{name}_p95_c4", result.p95))
     # The 25th job over the bulk branches, in process as the worker runs it, and the roll-up.
-    from assessments import services
+    from assessments.monthly import services
     from crm.figures import Period
 
     label = Period.last_due().label

@@ -49,7 +49,13 @@ def test_list_marks_granted_clients_and_filters_to_them(org, setup):
     assert rows[theirs.pk].access_grant == grant and rows[own.pk].access_grant is None
     html = response.content.decode()
     assert html.count('data-testid="granted-badge"') == 1
-    assert f"授权查阅 至{grant.ends_at:%Y-%m-%d}" in html.replace("\n", "")
+    from django.utils import translation
+
+    from crm.templatetags.crm_tags import last_day
+
+    with translation.override("zh-hans"):
+        said = last_day(grant.ends_at)  # the grant's last day, as people say it
+    assert f"授权查阅 至{said}" in html.replace("\n", "")
     assert 'data-testid="filter-granted"' in html
     only = web.get(reverse("clients:client-list"), {"granted": "only"})
     assert [c.pk for c in only.context["page"].object_list] == [theirs.pk]

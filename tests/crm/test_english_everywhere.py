@@ -41,8 +41,9 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from assessments import services as report_services
+from assessments import obligations
 from assessments.models import Assessment, AssessmentRound, MonthlyClose, WorkSummary
+from assessments.monthly import services as report_services
 from assessments.review import services as review_services
 from clients.access import services as access_services
 from clients.imports.spreadsheet import COLUMNS
@@ -577,7 +578,7 @@ def test_review_pages_read_in_english(org, review):
     # While south's archive is suspended and its overdue work summary holds its submissions.
     web = english(org.web("south_manager"))
     with time_machine.travel(at("2026-07-20T10:00"), tick=False):
-        assert review_services.holds_sync_all() >= 1
+        assert obligations.holds_sync_all() >= 1
         owed = web.get(reverse("assessments:owed"))
     text = html.unescape(owed.content.decode())
     assert "client archive query permission is suspended until 10 August 16:00" in text

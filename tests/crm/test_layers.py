@@ -125,3 +125,21 @@ def test_inside_an_app_the_models_import_no_layer_above_them():
             if parts[0] == app and len(parts) > 1 and parts[1] in above:
                 found.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
     assert found == []
+
+
+def test_monthly_reporting_and_the_review_do_not_import_each_other():
+    """assessments: monthly/ and review/ are siblings; what both use (who reports, who is told,
+    what a branch owes and its hold) lies below both in assessments/obligations.py."""
+    found = []
+    for part, other in (("monthly", "review"), ("review", "monthly")):
+        for path in sorted((ROOT / "assessments" / part).rglob("*.py")):
+            module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            is_package = path.name == "__init__.py"
+            if is_package:
+                module = module.rpartition(".")[0]
+            for line, name in imported_modules(path.read_text(encoding="utf-8"), module, is_package):
+                if name.startswith(f"assessments.{other}"):
+                    found.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+    assert found == []
+    assert (ROOT / "assessments" / "monthly" / "services.py").exists()
+    assert not (ROOT / "assessments" / "services.py").exists()

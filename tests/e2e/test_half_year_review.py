@@ -273,16 +273,21 @@ def test_half_year_review_from_the_job_to_the_archive_back(org, journey):
         clock.move_to(summary.due_at + dt.timedelta(minutes=30))
         review.holds_sync_all()
         hold = Suspension.objects.active().get(branch=south, kind=Suspension.Kind.SUBMISSIONS)
-        assert hold.reason == "逾期未交:2026H1 客户关系维护工作总结", hold.reason
+        # The hold names what is owed and by when, as people say it.
+        assert hold.reason == f"逾期未交:2026H1 客户关系维护工作总结(应于{said(summary.due_at)}前交)", (
+            hold.reason
+        )
         assert not Suspension.objects.active().filter(branch=east, kind=Suspension.Kind.SUBMISSIONS).exists()
 
-        # The leader's approval of south_staff's request is refused while south is held.
+        # The leader sees south's request held before clicking anything: marked in the queue,
+        # the reason on the request, and no approve button (crm.holds).
         page = journey.login("leader")
         journey.go("/clients/access/requests/approval/")
+        assert page.locator("[data-testid=held]").count() == 1
         follow(page, page.locator(f"a[href='/clients/access/requests/{req.pk}/']").first)
-        follow(page, page.locator("[data-testid=approve]"))
-        refusal = message(page, "danger")
-        assert "华南分公司尚有未按时上报的材料" in refusal, refusal
+        held = page.locator("[data-testid=hold]").inner_text()
+        assert "华南分公司" in held and "客户关系维护工作总结" in held, held
+        assert page.locator("[data-testid=approve]").count() == 0
         req.refresh_from_db()
         assert req.status == AccessRequest.Status.FORWARDED
         journey.shot("leader_approval_held")

@@ -18,8 +18,8 @@ import time_machine
 from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 
-from assessments import services
 from assessments.models import MonthlyClose, MonthlyReport
+from assessments.monthly import services
 from clients.models import Client
 from crm import figures as fig
 from crm.models import Notification
@@ -226,12 +226,12 @@ def test_monthly_report_from_draft_to_group_rollup(org, journey):
         close.refresh_from_db()
         assert close.state == MonthlyClose.State.DONE and close.done == close.total == 4
         assert services.monthly_close_start(period=PERIOD) == (close, [])  # twice: nothing new
+        # South had records and did not report: missing, told; design and install had nothing
+        # new in the period: recorded as 无变化, on time, and nobody is told they are late (R26).
         late_notices = Notification.objects.filter(title="2026-12 月度客户信息报表未按时上报")
-        assert set(late_notices.values_list("recipient__username", flat=True)) == {
-            "south_manager",
-            "design_manager",
-            "install_manager",
-        }
+        assert set(late_notices.values_list("recipient__username", flat=True)) == {"south_manager"}
+        quiet = MonthlyReport.objects.filter(period=PERIOD.label, branch__code__in=("design", "install"))
+        assert {r.status for r in quiet} == {"no_change"} and all(r.on_time for r in quiet)
 
         # Marketing follows the closing notice to the roll-up: east on time, south missing.
         page = journey.login("marketing")

@@ -29,7 +29,7 @@ import time_machine
 from django.core.cache import cache
 from openpyxl import load_workbook
 
-from assessments import services
+from assessments.monthly import services
 from clients.models import Client
 from crm import figures as fig
 from crm.access import scope_changed

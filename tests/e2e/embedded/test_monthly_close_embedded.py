@@ -230,9 +230,13 @@ def test_monthly_close_by_hand_on_the_embedded_instance(journey, embedded):
         assert value in ("on_time", "late", "missing", "returned"), (value, r.inner_text())
         assert badge.inner_text().strip(), r.inner_text()
         timeliness[r.get_attribute("data-branch")] = value
-    if reports_before == 0:  # nobody reported this period: every branch is 未上报
-        assert set(timeliness.values()) == {"missing"}, timeliness
-        assert page.locator("[data-timeliness=missing]").first.inner_text().strip() == "未上报"
+    if reports_before == 0:  # nobody reported this period: 未上报, or 无变化 on time where nothing happened
+        assert set(timeliness.values()) <= {"missing", "on_time"}, timeliness
+        for code, value in timeliness.items():
+            row_text = page.locator(f"[data-testid=rollup-table] tbody tr[data-branch={code}]").inner_text()
+            assert ("无变化" in row_text) == (value == "on_time"), (code, value, row_text)
+        if "missing" in timeliness.values():
+            assert page.locator("[data-timeliness=missing]").first.inner_text().strip() == "未上报"
     journey.shot("rollup")
 
     cells = page.evaluate(
@@ -277,7 +281,8 @@ def test_monthly_close_by_hand_on_the_embedded_instance(journey, embedded):
         label,
     )
     assert len(reports) == len(branches), reports
-    assert {status for _b, status, _c in reports} >= ({"missing"} if reports_before == 0 else set()), reports
+    if reports_before == 0:
+        assert {status for _b, status, _c in reports} <= {"missing", "no_change"}, reports
     notices = query(
         embedded, "SELECT COUNT(*) FROM crm_notification WHERE key = ?", f"monthly-close:{label}"
     )[0][0]

@@ -1,5 +1,5 @@
 """Pages of monthly reporting (R26-R29). Thin: every read goes through ``restrict`` (a report out of
-scope answers 404, a missing role 403), every write through assessments.services."""
+scope answers 404, a missing role 403), every write through assessments.monthly.services."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from crm.exports import xlsx_response
 from crm.models import Branch, ProjectDepartment
 from crm.navigation import register as register_nav
 
+from ..models import TIMELINESS, MonthlyClose, MonthlyReport, Ranking
 from . import exports, services
-from .models import TIMELINESS, MonthlyClose, MonthlyReport, Ranking
 
 PAGE_SIZE = 25
 
@@ -460,7 +460,7 @@ def close_list(request):
     if not may_close(request.user):
         raise PermissionDenied(_("只有系统管理员和集团市场营销部可以手动执行月度截止。"))
     if request.method == "POST":
-        from .tasks import dispatch_close
+        from ..tasks import dispatch_close
 
         try:
             period = fig.Period.parse(request.POST.get("period", ""))

@@ -15,7 +15,7 @@ from django.utils.translation import pgettext
 from crm import figures as fig
 from crm.exports import XLSX, append_row, workbook
 
-from .models import TIMELINESS
+from ..models import TIMELINESS
 
 
 def _response(wb, filename: str) -> HttpResponse:

@@ -24,24 +24,12 @@ from crm.figures import Period, Result, Window, counting, evaluate
 from crm.models import Branch, Role, User
 from crm.services import managers_of, notify
 
-from .models import ClosePart, MonthlyClose, MonthlyReport, Ranking, ReportEvent
+from ..models import ClosePart, MonthlyClose, MonthlyReport, Ranking, ReportEvent
+from ..obligations import group_marketing, holds_sync, leaders, reporting_branches
 
 logger = logging.getLogger(__name__)
 
 Status = MonthlyReport.Status
-
-
-def reporting_branches():
-    """The branches that report (R26): every active branch but the group HQ itself."""
-    return Branch.objects.filter(is_active=True).exclude(kind=Branch.Kind.HQ).order_by("sort_order", "code")
-
-
-def group_marketing():
-    return User.objects.filter(role=Role.MARKETING, is_active=True)
-
-
-def leaders():
-    return User.objects.filter(role=Role.LEADER, is_active=True)
 
 
 # ------------------------------------------------------------------------------- reports
@@ -202,8 +190,6 @@ def report_submit(*, report: MonthlyReport, by, remarks: str | None = None, at: 
     if at < report.period_obj.start:
         raise ValidationError(_("期间尚未开始,不能上报。"))
     # What is owed is never held (R33, crm.holds): submitting it is how a hold ends.
-    from .review.services import holds_sync
-
     if remarks is not None:
         report.remarks = remarks.strip()
     snapshot = _freeze(report, at)
@@ -325,8 +311,6 @@ def report_close_branch(*, branch: Branch, period: Period, at: dt.datetime | Non
                 ReportEvent.objects.create(report=report, action=ReportEvent.Action.MISSING, at=at)
         report.closed_at = at
         report.save()
-    from .review.services import holds_sync
-
     holds_sync(branch, at)  # a report now missing holds the branch's other submissions (R33)
     return report
 
