@@ -8,6 +8,9 @@ PORT ?= 8000
 # Tests run on the real parts: PostgreSQL and Redis on this machine unless told otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+# The suite runs in two processes (pytest-xdist), each with a database and a Redis database of
+# its own (tests/conftest.py): independent tests side by side on a two-core machine.
+TEST_WORKERS ?= 2
 # `make test-dates` runs the suite with the clock at each: days a test that reads today could
 # break on (a 25th, 31 December, 1 January, a Spring Festival day).
 TEST_DATES ?= 2026-12-25 2026-12-31 2027-01-01 2027-02-07
@@ -54,7 +57,7 @@ test: provision install-test
 	$(MAKE) --no-print-directory audit
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(BIN)/pytest -p no:cacheprovider
+		$(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS)
 
 test-fast: provision install-test
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
