@@ -55,6 +55,9 @@ def append_row(ws: Worksheet, values: Sequence) -> None:
             as_text(ws.cell(row=row, column=column))
 
 
+MONEY_FORMAT = "#,##0.00"
+
+
 def _cell(value):
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
@@ -76,8 +79,13 @@ def workbook(title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> Wo
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     widths = [max(6, len(str(h)) * 2 + 2) for h in headers]
     for row in rows:
-        values = [_cell(v) for v in row]
+        raw = list(row)
+        values = [_cell(v) for v in raw]
         append_row(ws, values)
+        # Money (a Decimal) stays the exact number, shown with separators and two decimals.
+        for column, value in enumerate(raw, start=1):
+            if isinstance(value, Decimal):
+                ws.cell(row=ws.max_row, column=column).number_format = MONEY_FORMAT
         for i, v in enumerate(values[: len(widths)]):
             widths[i] = min(60, max(widths[i], len(str(v)) + 2 if v != "" else 0))
     for i, w in enumerate(widths, start=1):

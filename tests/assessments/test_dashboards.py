@@ -298,6 +298,8 @@ def test_the_cached_dashboard_answers_in_the_readers_language(org):
     labels = {f["key"]: f["label"] for f in chinese["figures"]}
     assert labels["new_clients"] == "新增客户"
     assert "新增客户" in page and "Potential client" not in page and "New clients" not in page
+    # The page says its period figures are live, and where the frozen ones are.
+    assert 'data-testid="live-note"' in page and "实时数据" in page
 
 
 def test_the_cache_key_follows_the_readers_scope(org):

@@ -228,3 +228,16 @@ def test_the_stream_starts_before_the_rows_are_read():
     for _chunk in stream:
         sizes.append(len(pulled))
     assert len(pulled) == 1200 and sizes[0] == 500  # the first batch of rows, not all of them
+
+
+def test_money_keeps_its_exact_value_with_a_number_format():
+    """Pages show money in 万元 with separators; exports keep the exact number, formatted."""
+    from decimal import Decimal
+
+    wb = workbook("金额", ["项目", "合同金额(元)", "数量"], [["一期", Decimal("10407708558.35"), 3]])
+    buffer = BytesIO()
+    wb.save(buffer)
+    sheet = load_workbook(BytesIO(buffer.getvalue())).active
+    money, count = sheet.cell(row=2, column=2), sheet.cell(row=2, column=3)
+    assert money.value == pytest.approx(10407708558.35) and money.number_format == "#,##0.00"
+    assert count.value == 3 and count.number_format == "General"
