@@ -18,6 +18,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from assessments import obligations
 from assessments.models import AnalysisReport, Assessment, AssessmentRound, SpotCheck, WorkSummary
 from assessments.review import services as review
 from clients.access import services as access
@@ -271,7 +272,7 @@ def test_half_year_review_from_the_job_to_the_archive_back(org, journey):
 
         # A week later the summary is overdue; the daily job holds south's submissions.
         clock.move_to(summary.due_at + dt.timedelta(minutes=30))
-        review.holds_sync_all()
+        obligations.holds_sync_all()
         hold = Suspension.objects.active().get(branch=south, kind=Suspension.Kind.SUBMISSIONS)
         # The hold names what is owed and by when, as people say it.
         assert hold.reason == f"逾期未交:2026H1 客户关系维护工作总结(应于{said(summary.due_at)}前交)", (

@@ -202,7 +202,7 @@ def test_monthly_report_from_draft_to_group_rollup(org, journey):
         assert badge.get_attribute("data-timeliness") == "on_time" and badge.inner_text() == "按时上报"
         assert REMARKS in page.locator("[data-testid=remarks]").inner_text()
         assert page.locator("[data-testid=submit-form]").count() == 0
-        assert "数据已于 2026-12-20" in page.locator("[data-testid=period-line]").inner_text()
+        assert "数据已于 12月20日 10:00" in page.locator("[data-testid=period-line]").inner_text()
         journey.shot("east_submitted")
 
         # A client recorded after the submission, still in the period: the submitted report is
