@@ -391,7 +391,17 @@ def monthly_close_finish(*, close_id: int) -> bool:
     missing = [r for r in data["rows"] if r["timeliness"] in ("missing", "late")]
     url = reverse("assessments:rollup") + f"?period={period.label}"
     transaction.on_commit(
-        lambda: _notify_closed(period=period, missing=missing, url=url, counts=data["counts"])
+        lambda: _notify_closed(
+            period=period,
+            missing=missing,
+            url=url,
+            counts={
+                **data["counts"],
+                "no_change": sum(
+                    1 for r in data["rows"] if r["report"] and r["report"].status == Status.NO_CHANGE
+                ),
+            },
+        )
     )
     return True
 
@@ -401,9 +411,10 @@ def _notify_closed(*, period: Period, missing: list[dict], url: str, counts: dic
         recipients=group_marketing(),
         verb="monthly_close",
         title=_("%(period)s 月度报表已截止汇总") % {"period": period.label},
-        body=_("按时上报 %(on_time)s 家,逾期 %(late)s 家,未上报 %(missing)s 家。")
+        body=_("按时上报 %(on_time)s 家(其中无变化 %(quiet)s 家),逾期 %(late)s 家,未上报 %(missing)s 家。")
         % {
             "on_time": counts.get("on_time", 0),
+            "quiet": counts.get("no_change", 0),
             "late": counts.get("late", 0),
             "missing": counts.get("missing", 0),
         },

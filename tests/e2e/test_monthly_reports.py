@@ -237,7 +237,7 @@ def test_monthly_report_from_draft_to_group_rollup(org, journey):
         page = journey.login("marketing")
         journey.go("/notifications/")
         notice = page.locator("a.list-group-item", has_text="2026-12 月度报表已截止汇总")
-        assert "按时上报 1 家,逾期 0 家,未上报 3 家" in notice.inner_text()
+        assert "按时上报 3 家(其中无变化 2 家),逾期 0 家,未上报 1 家" in notice.inner_text()
         journey.shot("marketing_notifications")
         notice.click()
         page.wait_for_url("**/reports/rollup/?period=2026-12")
