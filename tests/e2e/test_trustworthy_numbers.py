@@ -330,3 +330,30 @@ def test_a_suspended_staff_member_sees_only_his_own_rows_of_a_submitted_report(o
         response = page.goto(f"{journey.base}/clients/{mine.pk}/")
         assert response.status == 200 and MINE in page.locator("h1").inner_text()
         assert Client.objects.filter(pk=theirs.pk).exists()  # hidden, not gone
+
+
+@pytest.mark.parametrize("width,height", [(1366, 860), (390, 844)])
+def test_the_rollup_shows_every_column_on_a_laptop_and_a_phone(org, journey, width, height):
+    """The roll-up's 27 figure columns scroll sideways under a branch column that stays in view,
+    with a cue that says so; every cell is a link to its list."""
+    with time_machine.travel(at("2026-12-20T10:00"), tick=True):
+        ClientFactory(branch=org.branches["east"], owner=org["east_staff"])
+        journey.page.set_viewport_size({"width": width, "height": height})
+        page = journey.login("marketing")
+        journey.go("/reports/rollup/?period=2026-12")
+        table = page.locator("[data-testid=rollup-table]")
+        columns = table.locator("thead th[data-column]").count()
+        assert columns == len(fig.figures()) + len(fig.rates()), columns  # every figure and rate
+        assert page.locator("[data-testid=scroll-cue]").is_visible() or width >= 1600
+        first = table.locator("tbody tr").first.locator("td").first
+        assert first.evaluate("td => getComputedStyle(td).position") == "sticky"
+        scroller = page.locator(".crm-rollup-scroll")
+        wide = scroller.evaluate("el => el.scrollWidth > el.clientWidth")
+        assert wide, "the table should scroll sideways at this width"
+        left = first.bounding_box()["x"]
+        scroller.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+        page.wait_for_timeout(100)
+        assert abs(first.bounding_box()["x"] - left) < 2, "the branch column moved away"
+        journey.shot(f"rollup_{width}_scrolled")
+        links = table.locator("tbody td[data-value] a[data-figure]").count()
+        assert links == columns * table.locator("tbody tr").count()
