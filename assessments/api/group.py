@@ -15,12 +15,13 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from clients.models import Client
-from crm.api.base import RestrictedReadOnlyViewSet
+from crm.api.base import NoCollectionPost, RestrictedReadOnlyViewSet
+from crm.api.schema import answers, refusals
 from crm.figures import HalfYear
 
 from ..models import GroupSummary, Regrading
 from ..review import services
-from .common import NoCollectionPost, ScopedField, answers, refusals
+from .common import ScopedField
 
 HALF_YEAR = OpenApiParameter(
     "half_year",

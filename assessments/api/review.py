@@ -17,13 +17,14 @@ from rest_framework.exceptions import ValidationError as APIValidationError
 from rest_framework.response import Response
 
 from clients.models import Client
-from crm.api.base import RestrictedReadOnlyViewSet
+from crm.api.base import NoCollectionPost, RestrictedReadOnlyViewSet
+from crm.api.schema import answers, refusals
 from crm.figures import HalfYear
 from crm.models import Branch, StaleVersion
 
 from ..models import AnalysisReport, Assessment, AssessmentRound, ClientAnalysis, SpotCheck, WorkSummary
 from ..review import services
-from .common import NoCollectionPost, ScopedField, answers, refusals
+from .common import ScopedField
 
 
 class AnalysisReportSerializer(serializers.ModelSerializer):

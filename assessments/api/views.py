@@ -15,14 +15,14 @@ from rest_framework.exceptions import ValidationError as APIValidationError
 from rest_framework.response import Response
 
 from crm import figures as fig
-from crm.api.base import RestrictedReadOnlyViewSet
+from crm.api.base import NoCollectionPost, RestrictedReadOnlyViewSet
+from crm.api.schema import answers
 from crm.models import Branch
 
 from ..models import MonthlyReport, Ranking
 from ..monthly import services
 from ..monthly.views import may_close, may_read_rollup
 from . import serializers as s
-from .common import NoCollectionPost, answers
 
 
 class MonthlyReportFilter(django_filters.FilterSet):
