@@ -10,6 +10,12 @@ from crm.schedules import declare
 
 from .monthly import services
 
+# One branch's part of the 25th job or of the half-year review may take longer than the default
+# limits (settings) where a branch holds much of the archive; still below the broker's visibility
+# timeout. A part stopped at the soft limit is retried like any other failure.
+PART_SOFT_TIME_LIMIT = 300
+PART_TIME_LIMIT = 360
+
 _hour, _minute = deadline_time()
 declare(
     name="assessments: close the monthly reporting period on the 25th (R28)",
@@ -68,7 +74,13 @@ def monthly_close(period: str | None = None) -> list[str]:
 
 
 @shared_task(
-    acks_late=True, reject_on_worker_lost=True, autoretry_for=(Exception,), max_retries=5, retry_backoff=True
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    max_retries=5,
+    retry_backoff=True,
+    soft_time_limit=PART_SOFT_TIME_LIMIT,
+    time_limit=PART_TIME_LIMIT,
 )
 def monthly_close_part(close_id: int, branch_id: int) -> bool:
     return services.monthly_close_part(close_id=close_id, branch_id=branch_id)
@@ -126,7 +138,13 @@ def assessment_open(half_year: str | None = None) -> list[str]:
 
 
 @shared_task(
-    acks_late=True, reject_on_worker_lost=True, autoretry_for=(Exception,), max_retries=5, retry_backoff=True
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    max_retries=5,
+    retry_backoff=True,
+    soft_time_limit=PART_SOFT_TIME_LIMIT,
+    time_limit=PART_TIME_LIMIT,
 )
 def assessment_compute(round_id: int, branch_id: int) -> bool:
     from .review.services import assessment_compute as compute

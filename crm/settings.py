@@ -230,6 +230,18 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Every task's time limits, in seconds: at the soft limit the task gets SoftTimeLimitExceeded and
+# ends its work in a state a person can read (an import job "failed", with why); at the hard
+# limit its worker process is killed. Tasks that need longer set their own (the import, the
+# 25th job's and the half-year review's parts per branch), all below the broker's visibility
+# timeout, so that a message is not delivered again while its first run may still be going.
+# (The prefork pool enforces them; a "solo" or "threads" worker does not.)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
+if not 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "CELERY_TASK_SOFT_TIME_LIMIT must be positive and below CELERY_TASK_TIME_LIMIT."
+    )
 
 # E-mail: console by default, SMTP (or anything django-environ knows) from EMAIL_URL.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

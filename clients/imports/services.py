@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -53,6 +54,11 @@ from ..models import (
 from .spreadsheet import COLUMNS, SEPARATOR
 
 MAX_ROWS = 10_000
+# Rows read from the sheet, empty ones and the header included: the bound on the reading itself.
+# Empty rows are skipped rather than imported, but they still cost reading (a single cell at row
+# 20,000,000 makes the reader yield twenty million empty rows), so they count here; room is left
+# for blank rows a template may carry below its data (ruled borders, deleted contents).
+MAX_SHEET_ROWS = 2 * MAX_ROWS
 REQUIRED = ("客户单位名称",)
 SPLIT_RE = re.compile(r"[、;;\n]")
 IMPORT_REASON = "由客户信息统计表导入"
@@ -274,7 +280,11 @@ def read_sheet(source) -> tuple[list[str], list[tuple[int, dict]], list[str]]:
         raise ImportFileError(_("无法读取文件,请上传 Excel(.xlsx)格式的客户信息统计表。")) from exc
     try:
         ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
+        # The read-only reader trusts the sheet's <dimension> and stops at its last row, which
+        # other programs write wrong (A1:T3 over five rows): forget it and read what is there,
+        # never more than one row past the bound.
+        ws.reset_dimensions()
+        rows = _bounded(ws.iter_rows(max_row=MAX_SHEET_ROWS + 1, values_only=True))
         header_row, headers = None, []
         buffered = []
         for number, values in enumerate(rows, start=1):
@@ -302,6 +312,16 @@ def read_sheet(source) -> tuple[list[str], list[tuple[int, dict]], list[str]]:
         return [n for n in names if n], out, unknown
     finally:
         wb.close()
+
+
+def _bounded(rows):
+    """The rows of a sheet, refused past ``MAX_SHEET_ROWS`` however many of them are empty."""
+    for number, values in enumerate(rows, start=1):
+        if number > MAX_SHEET_ROWS:
+            raise ImportFileError(
+                _("工作表超过 %(n)s 行(空行也计算在内),请删除多余的空行或拆分文件。") % {"n": MAX_SHEET_ROWS}
+            )
+        yield values
 
 
 class Validator:
@@ -815,6 +835,9 @@ def _flag_a_clients_without_plan(clients: list[Client], *, now) -> None:
 # A commit that has not moved for this long has lost its worker: another delivery of the task
 # (or the user's retry) may take it over; its transaction was rolled back with the worker.
 STALE_AFTER = ImportJob.STALE_AFTER
+# What a job stopped by its task's soft time limit tells its user (the job's ``error``).
+TOO_LONG_VALIDATE = gettext_lazy("校验用时过长,已被停止。请把文件拆分成几个较小的文件后重新上传。")
+TOO_LONG_COMMIT = gettext_lazy("导入用时过长,已被停止。请把文件拆分成几个较小的文件后重新上传。")
 
 
 def import_validate(*, job: ImportJob) -> ImportJob:
@@ -827,7 +850,13 @@ def import_validate(*, job: ImportJob) -> ImportJob:
     def progress(done, total):
         _tick(job, done=done, total=total)
 
-    report = validate_file(job.file.path, user=job.created_by, progress=progress)
+    try:
+        report = validate_file(job.file.path, user=job.created_by, progress=progress)
+    except SoftTimeLimitExceeded:
+        # The task's soft time limit (settings): the job ends failed, not "running" for ever.
+        return _move(
+            job, state=ImportJob.State.FAILED, error=str(TOO_LONG_VALIDATE), finished_at=timezone.now()
+        )
     summary = report.summary()
     return _move(
         job,
@@ -897,6 +926,11 @@ def import_commit(*, job_id) -> ImportJob | None:
             done=summary["rows"],
             total=summary["rows"],
             finished_at=timezone.now(),
+        )
+    except SoftTimeLimitExceeded:
+        # The task's soft time limit (settings) interrupted the save: rolled back, nothing kept.
+        return _move(
+            job, state=ImportJob.State.FAILED, error=str(TOO_LONG_COMMIT), finished_at=timezone.now()
         )
     except Exception as exc:  # noqa: BLE001 - the job must end in a state the page can show
         return _move(job, state=ImportJob.State.FAILED, error=str(exc)[:300], finished_at=timezone.now())
