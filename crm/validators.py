@@ -129,3 +129,14 @@ def validate_visible_text(value: str) -> None:
     look empty on every page and list yet are not empty strings, so `required` lets them by."""
     if value and not any(is_visible_char(c) for c in value):
         raise ValidationError(_("名称不能只由空白、控制字符或不可见字符组成。"), code="invisible")
+
+
+# Bidirectional controls: embeddings and overrides (U+202A-U+202E), isolates (U+2066-U+2069)
+# and the marks (U+200E, U+200F). In a name they make text display in another order than it is
+# stored ("\u202e=1+1 gnp.exe" shows as "exe.png 1+1="), in lists, exports and spreadsheets.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
+def validate_no_bidi_controls(value: str) -> None:
+    if value and any(c in BIDI_CONTROLS for c in value):
+        raise ValidationError(_("名称不能包含改变文字方向的控制字符。"), code="bidi")
