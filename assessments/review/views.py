@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from crm.access import can, has_global
 from crm.exports import xlsx_response
 from crm.figures import HalfYear
+from crm.forms import posted_object
 from crm.models import Branch, Suspension
 from crm.navigation import register as register_nav
 
@@ -473,8 +474,8 @@ def summary_group(request, half_year):
                 )
                 messages.success(request, _("已保存。"))
             elif action == "propose":
-                client = get_object_or_404(
-                    Client.objects.restrict(request.user, "view"), pk=request.POST.get("client") or 0
+                client = posted_object(
+                    Client.objects.restrict(request.user, "view"), request.POST.get("client"), field="client"
                 )
                 services.regrading_propose(
                     summary=summary,
@@ -523,10 +524,10 @@ def client_analysis_add(request, pk):
 
     _require(request.user, AnalysisReport)
     report = get_object_or_404(AnalysisReport.objects.restrict(request.user, "view"), pk=pk)
-    client = get_object_or_404(
-        Client.objects.restrict(request.user, "view"), pk=request.POST.get("client") or 0
-    )
     try:
+        client = posted_object(
+            Client.objects.restrict(request.user, "view"), request.POST.get("client"), field="client"
+        )
         services.client_analysis_save(
             report=report, by=request.user, client=client, text=request.POST.get("text", "")[:5000]
         )

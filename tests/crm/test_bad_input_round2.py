@@ -106,3 +106,16 @@ def test_contact_name_with_an_override_is_refused_by_full_clean(org):
     with pytest.raises(ValidationError) as error:
         contact.full_clean()
     assert "name" in error.value.message_dict
+
+
+@pytest.mark.parametrize("value", ["abc", "", "1e9", "-1", "99999999999999999999"])
+def test_a_posted_id_that_is_not_one_is_a_form_error(org, value):
+    from assessments.review import services
+    from crm.figures import HalfYear
+
+    report = services.analysis_open(branch=org.branches["east"], half=HalfYear(2026, 1))
+    web = org.web("east_staff")
+    response = web.post(f"/reports/analysis/{report.pk}/clients/", {"client": value, "text": "x"}, follow=True)
+    assert response.status_code == 200
+    assert "所选项无效" in response.content.decode()
+    assert not report.client_analyses.exists()
