@@ -118,8 +118,28 @@ def analysis_current(request):
     if branch is None or branch.kind == Branch.Kind.HQ:
         return redirect("assessments:analysis-list")
     half = _half(request, HalfYear.containing())
-    report = services.analysis_open(branch=branch, half=half)
-    return redirect("assessments:analysis-detail", pk=report.pk)
+    report = (
+        AnalysisReport.objects.restrict(request.user, "view")
+        .filter(branch=branch, half_year=half.label)
+        .first()
+    )
+    if report is None and request.method == "POST":
+        # Opening a report writes a row: a POST (a GET never writes), for a half year that is due.
+        try:
+            report = services.analysis_open(branch=branch, half=half)
+        except ValidationError as error:
+            _refusal(request, error)
+    if report is not None:
+        return redirect("assessments:analysis-detail", pk=report.pk)
+    return render(
+        request,
+        "assessments/review/analysis_open.html",
+        {
+            "title": _("%(branch)s %(half)s 客户分析报告") % {"branch": branch, "half": half.label},
+            "half": half,
+            "due": services.analysis_is_due(half),
+        },
+    )
 
 
 @login_required
