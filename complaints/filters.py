@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import User
+from crm.validators import validate_date_in_range
 
 from .models import OPEN_STATUSES, Category, Complaint, Kind, Severity, Status
 
@@ -46,10 +47,16 @@ class ComplaintFilter(django_filters.FilterSet):
     open = django_filters.BooleanFilter(method="filter_open", label=_("未办结"))
     mine = django_filters.BooleanFilter(method="filter_mine", label=_("我负责的"))
     received_from = django_filters.DateFilter(
-        field_name="received_at__date", lookup_expr="gte", label=_("受理日期起")
+        field_name="received_at__date",
+        lookup_expr="gte",
+        label=_("受理日期起"),
+        validators=[validate_date_in_range],
     )
     received_to = django_filters.DateFilter(
-        field_name="received_at__date", lookup_expr="lte", label=_("受理日期止")
+        field_name="received_at__date",
+        lookup_expr="lte",
+        label=_("受理日期止"),
+        validators=[validate_date_in_range],
     )
     client = django_filters.NumberFilter(field_name="client_id", label=_("客户"))
     finding = django_filters.CharFilter(field_name="finding", label=_("调查结论"))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client, Project
 from crm.forms import VersionedFormMixin, limit_projects_to_client
 from crm.models import ProjectDepartment
+from crm.validators import validate_date_in_range
 
 from .models import Complaint, Finding, ReturnVisit, Satisfaction
 
@@ -38,6 +39,7 @@ class ComplaintForm(VersionedFormMixin, forms.ModelForm):
         label=_("受理时间"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        validators=[validate_date_in_range],
     )
 
     class Meta:

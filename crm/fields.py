@@ -13,14 +13,14 @@ from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from crm.validators import validate_visible_text
+from crm.validators import validate_no_bidi_controls, validate_visible_text
 
 
 class NameField(models.CharField):
     """A name (of a client, contact, project, complaint): refused if it is made only of blank,
-    control or invisible characters."""
+    control or invisible characters, or if it holds a bidirectional control character."""
 
-    default_validators = [validate_visible_text]
+    default_validators = [validate_visible_text, validate_no_bidi_controls]
 
     def deconstruct(self):
         name, _path, args, kwargs = super().deconstruct()

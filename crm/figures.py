@@ -27,7 +27,14 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from crm.validators import EARLIEST_DATE, LATEST_DATE, year_in_range
+
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _year_bounds() -> dict[str, int]:
+    """The years the product accepts (crm.validators), for the parsers' messages."""
+    return {"first": EARLIEST_DATE.year, "last": LATEST_DATE.year}
 
 
 def _tz():
@@ -47,6 +54,8 @@ class Period:
         match = _PERIOD.match(str(label or "").strip())
         if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
             raise ValueError(_("期间格式应为“年-月”,例如 2026-12。"))
+        if not year_in_range(int(match.group(1))):
+            raise ValueError(_("期间的年份应在 %(first)d 至 %(last)d 年之间。") % _year_bounds())
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod
@@ -125,6 +134,8 @@ class HalfYear:
         match = _HALF.match(str(label or "").strip())
         if not match or int(match.group(1)) < 2000:
             raise ValueError(_("半年度格式应为“年H1/H2”,例如 2026H2。"))
+        if not year_in_range(int(match.group(1))):
+            raise ValueError(_("半年度的年份应在 %(first)d 至 %(last)d 年之间。") % _year_bounds())
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod

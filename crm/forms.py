@@ -6,12 +6,31 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .concurrency import unique_violation
 from .models import Versioned
+
+BIGINT_MAX = 2**63 - 1
+
+
+def posted_object(queryset: models.QuerySet, value, *, field: str):
+    """The row that an id posted by a page's form names (``<select name="client">``).
+
+    A value that is not an id ("abc", "", "1e9", larger than the column) is the form's error: a
+    ValidationError on ``field`` that the page shows, never a 500 from the database. An id
+    outside ``queryset`` (the user's scope, restricted by the caller) answers 404, as every
+    out-of-scope object does."""
+    try:
+        pk = forms.IntegerField(min_value=1, max_value=BIGINT_MAX).clean(value)
+    except ValidationError:
+        raise ValidationError({field: [_("所选项无效,请从列表中选择。")]}, code="invalid_choice") from None
+    return get_object_or_404(queryset, pk=pk)
+
 
 # Bookkeeping columns: never listed as "changed since you opened the page".
 _NOT_SHOWN = {"id", "version", "created_at", "updated_at"}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 import unicodedata
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -129,3 +132,59 @@ def validate_visible_text(value: str) -> None:
     look empty on every page and list yet are not empty strings, so `required` lets them by."""
     if value and not any(is_visible_char(c) for c in value):
         raise ValidationError(_("名称不能只由空白、控制字符或不可见字符组成。"), code="invisible")
+
+
+# Bidirectional controls: embeddings and overrides (U+202A-U+202E), isolates (U+2066-U+2069)
+# and the marks (U+200E, U+200F). In a name they make text display in another order than it is
+# stored ("\u202e=1+1 gnp.exe" shows as "exe.png 1+1="), in lists, exports and spreadsheets.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
+def validate_no_bidi_controls(value: str) -> None:
+    if value and any(c in BIDI_CONTROLS for c in value):
+        raise ValidationError(_("名称不能包含改变文字方向的控制字符。"), code="bidi")
+
+
+# The dates the product accepts (issue 23): nothing the group records happened before its
+# founding era nor is planned past this century. Outside it, Python's datetime overflowed in
+# deadline arithmetic and time-zone conversion (500s), and Asia/Shanghai before 1901 is local
+# mean time (+08:05:43), which no client of the API expects.
+EARLIEST_DATE = dt.date(1949, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+
+
+def year_in_range(year: int) -> bool:
+    return EARLIEST_DATE.year <= year <= LATEST_DATE.year
+
+
+def validate_date_in_range(value) -> None:
+    """A date or a date and time (aware or naive) between EARLIEST_DATE and LATEST_DATE. The
+    one rule for model fields, page forms, API fields and list filters. The day is read as
+    written (no time-zone conversion, which is what overflows)."""
+    if value is None or value == "":
+        return
+    day = value.replace(tzinfo=None).date() if isinstance(value, dt.datetime) else value
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValidationError(
+            _("日期应在 %(earliest)s 至 %(latest)s 之间。"),
+            params={"earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()},
+            code="date_range",
+        )
+
+
+def validate_finite(value) -> None:
+    """A number that is a number: NaN and infinity ("nan", "1e400") are refused. Stored, they
+    made every computation that used them fail."""
+    if value is None or value == "":
+        return
+    if isinstance(value, Decimal) and not value.is_finite():
+        finite = False
+    else:
+        try:
+            finite = math.isfinite(float(value))
+        except (TypeError, ValueError):
+            return  # not a number at all: the field's own parsing says so
+        except OverflowError:
+            finite = False
+    if not finite:
+        raise ValidationError(_("请输入有限的数值。"), code="not_finite")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Project
 from crm.forms import limit_projects_to_client
+from crm.validators import validate_date_in_range
 
 from .models import Campaign, Dimension, Question, Survey, SurveyTemplate
 
@@ -72,6 +73,7 @@ class AnswerForm(forms.Form):
                 label=_("填写日期"),
                 initial=timezone.localdate,
                 widget=forms.DateInput(attrs={"type": "date"}),
+                validators=[validate_date_in_range],
             )
 
     def scores(self) -> dict[int, int]:

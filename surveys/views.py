@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from clients.access.log import log_reads
 from crm.access import can, has_global
 from crm.exports import xlsx_response
+from crm.forms import posted_object
 from crm.models import Branch
 
 from . import selectors, services
@@ -737,10 +738,10 @@ def campaign_detail(request, pk):
 def campaign_send(request, pk):
     _require(request.user, "change", Survey)
     campaign = get_object_or_404(Campaign.objects.restrict(request.user, "view"), pk=pk)
-    branch = get_object_or_404(
-        Branch.objects.restrict(request.user, "change"), pk=request.POST.get("branch") or 0
-    )
     try:
+        branch = posted_object(
+            Branch.objects.restrict(request.user, "change"), request.POST.get("branch"), field="branch"
+        )
         n = services.campaign_send_branch(campaign=campaign, branch=branch, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm import figures as fig
+from crm.api import fields as api_fields
 
 from ..models import TIMELINESS, MonthlyClose, MonthlyReport, Ranking
 
@@ -110,7 +111,7 @@ class RollupRowSerializer(serializers.Serializer):
     status = serializers.CharField(allow_null=True)
     timeliness = serializers.CharField()
     on_time = serializers.BooleanField(allow_null=True)
-    submitted_at = serializers.DateTimeField(allow_null=True)
+    submitted_at = api_fields.DateTimeField(allow_null=True)
     figures = ReportFigures()
 
 

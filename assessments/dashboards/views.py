@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -22,6 +22,7 @@ from clients.models import Grade
 from crm import figures as fig
 from crm.exports import xlsx_response
 from crm.navigation import register as register_nav
+from crm.validators import validate_date_in_range
 
 from . import selectors
 
@@ -175,6 +176,11 @@ def dashboard_transitions(request):
         end = dt.date.fromisoformat(request.GET.get("end", ""))
     except ValueError:
         raise Http404 from None
+    try:
+        validate_date_in_range(start)
+        validate_date_in_range(end)
+    except ValidationError as error:
+        raise BadRequest(error.messages[0]) from None
     a, b = request.GET.get("from"), request.GET.get("to")
     if a not in Grade.values or b not in Grade.values or start > end:
         raise Http404

@@ -466,10 +466,32 @@ def work_summary_submit(
 # ---------------------------------------------------------------- the client analysis (R30, R31)
 
 
+def analysis_is_due(half: HalfYear) -> bool:
+    """R31: a branch writes the report of each half year from the first one the system reviews
+    (``CRM_REVIEW_START``) to the current one; a later half year has nothing to report yet."""
+    return HalfYear.parse(settings.CRM_REVIEW_START) <= half <= HalfYear.containing()
+
+
 def analysis_open(*, branch: Branch, half: HalfYear) -> AnalysisReport:
+    """The branch's report of ``half``, created on first opening (idempotent); only for a half
+    year that is due (R31), so that no page, API call or job creates reports of 2099H1."""
     report = AnalysisReport.objects.filter(branch=branch, half_year=half.label).first()
     if report:
         return report
+    if not analysis_is_due(half):
+        raise ValidationError(
+            {
+                "half_year": [
+                    _("%(half)s 的客户分析报告尚不需要编写(可编写 %(first)s 至 %(last)s)。")
+                    % {
+                        "half": half.label,
+                        "first": settings.CRM_REVIEW_START,
+                        "last": HalfYear.containing().label,
+                    }
+                ]
+            },
+            code="not_due",
+        )
     try:
         with transaction.atomic():
             return AnalysisReport.objects.create(branch=branch, half_year=half.label)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from crm.access import can, has_global
 from crm.exports import xlsx_response
 from crm.figures import HalfYear
+from crm.forms import posted_object
 from crm.models import Branch, Suspension
 from crm.navigation import register as register_nav
 
@@ -117,8 +118,28 @@ def analysis_current(request):
     if branch is None or branch.kind == Branch.Kind.HQ:
         return redirect("assessments:analysis-list")
     half = _half(request, HalfYear.containing())
-    report = services.analysis_open(branch=branch, half=half)
-    return redirect("assessments:analysis-detail", pk=report.pk)
+    report = (
+        AnalysisReport.objects.restrict(request.user, "view")
+        .filter(branch=branch, half_year=half.label)
+        .first()
+    )
+    if report is None and request.method == "POST":
+        # Opening a report writes a row: a POST (a GET never writes), for a half year that is due.
+        try:
+            report = services.analysis_open(branch=branch, half=half)
+        except ValidationError as error:
+            _refusal(request, error)
+    if report is not None:
+        return redirect("assessments:analysis-detail", pk=report.pk)
+    return render(
+        request,
+        "assessments/review/analysis_open.html",
+        {
+            "title": _("%(branch)s %(half)s 客户分析报告") % {"branch": branch, "half": half.label},
+            "half": half,
+            "due": services.analysis_is_due(half),
+        },
+    )
 
 
 @login_required
@@ -473,8 +494,8 @@ def summary_group(request, half_year):
                 )
                 messages.success(request, _("已保存。"))
             elif action == "propose":
-                client = get_object_or_404(
-                    Client.objects.restrict(request.user, "view"), pk=request.POST.get("client") or 0
+                client = posted_object(
+                    Client.objects.restrict(request.user, "view"), request.POST.get("client"), field="client"
                 )
                 services.regrading_propose(
                     summary=summary,
@@ -523,10 +544,10 @@ def client_analysis_add(request, pk):
 
     _require(request.user, AnalysisReport)
     report = get_object_or_404(AnalysisReport.objects.restrict(request.user, "view"), pk=pk)
-    client = get_object_or_404(
-        Client.objects.restrict(request.user, "view"), pk=request.POST.get("client") or 0
-    )
     try:
+        client = posted_object(
+            Client.objects.restrict(request.user, "view"), request.POST.get("client"), field="client"
+        )
         services.client_analysis_save(
             report=report, by=request.user, client=client, text=request.POST.get("text", "")[:5000]
         )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Branch
+from crm.validators import validate_date_in_range
 
 from ..models import AccessLog, AccessRequest, Client
 from .services import request_target_clients
@@ -47,7 +48,11 @@ class AccessRequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
         max_length=2000,
     )
-    ends_on = forms.DateField(label=_("结束日期"), widget=DateInput(attrs={"class": "form-control"}))
+    ends_on = forms.DateField(
+        label=_("结束日期"),
+        widget=DateInput(attrs={"class": "form-control"}),
+        validators=[validate_date_in_range],
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -151,10 +156,18 @@ class AccessRequestFilter(SmallWidgets, django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=AccessRequest.Status.choices, label=_("状态"))
     branch = django_filters.ModelChoiceFilter(queryset=_branches, label=_("申请单位"))
     created_from = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label=_("提交日期从"), widget=DateInput()
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label=_("提交日期从"),
+        widget=DateInput(),
+        validators=[validate_date_in_range],
     )
     created_to = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__lte", label=_("至"), widget=DateInput()
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label=_("至"),
+        widget=DateInput(),
+        validators=[validate_date_in_range],
     )
 
     class Meta:
@@ -187,10 +200,18 @@ class AccessLogFilter(SmallWidgets, django_filters.FilterSet):
     client = django_filters.CharFilter(method="filter_client", label=_("客户"))
     via = django_filters.ChoiceFilter(choices=AccessLog.Via.choices, label=_("方式"))
     date_from = django_filters.DateFilter(
-        field_name="at", lookup_expr="date__gte", label=_("日期从"), widget=DateInput()
+        field_name="at",
+        lookup_expr="date__gte",
+        label=_("日期从"),
+        widget=DateInput(),
+        validators=[validate_date_in_range],
     )
     date_to = django_filters.DateFilter(
-        field_name="at", lookup_expr="date__lte", label=_("至"), widget=DateInput()
+        field_name="at",
+        lookup_expr="date__lte",
+        label=_("至"),
+        widget=DateInput(),
+        validators=[validate_date_in_range],
     )
     grant = django_filters.NumberFilter(field_name="grant", label=_("授权编号"))
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from clients.models import Client, Project
+from crm.api import fields as api_fields
 
 from ..models import (
     Answer,
@@ -152,7 +153,7 @@ class SendSerializer(serializers.Serializer):
 
 class SendResultSerializer(serializers.Serializer):
     answer_url = serializers.URLField()
-    expires_at = serializers.DateTimeField()
+    expires_at = api_fields.DateTimeField()
     status = serializers.CharField()
 
 
@@ -164,7 +165,7 @@ class ScoresSerializer(serializers.Serializer):
 
 class PaperSerializer(ScoresSerializer):
     respondent = serializers.CharField(max_length=50)
-    answered_on = serializers.DateField(required=False)
+    answered_on = api_fields.DateField(required=False)
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
@@ -225,7 +226,7 @@ class CampaignOpenSerializer(serializers.Serializer):
         default=365,
         help_text="clients with a project signed, started or completed within this many days",
     )
-    deadline = serializers.DateField()
+    deadline = api_fields.DateField()
 
     def validate_deadline(self, deadline):
         if deadline < timezone.localdate():
@@ -299,5 +300,5 @@ class PublicSurveySerializer(serializers.Serializer):
     group = serializers.CharField()
     title = serializers.CharField()
     title_en = serializers.CharField()
-    expires_at = serializers.DateTimeField()
+    expires_at = api_fields.DateTimeField()
     questions = PublicQuestionSerializer(many=True)
