@@ -315,11 +315,27 @@ def report_close_branch(*, branch: Branch, period: Period, at: dt.datetime | Non
     return report
 
 
+def first_period() -> Period:
+    """The first period a closing may cover (R28): the one of the archive's first record; on an
+    empty installation, the last period due. Closing earlier months would make reports (and
+    holds) for a time the system did not exist."""
+    from clients.models import Client
+
+    earliest = Client.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    return Period.containing(earliest) if earliest else Period.last_due()
+
+
 def monthly_close_start(*, period: Period, by=None) -> tuple[MonthlyClose, list[int]]:
     """Open (or find) the closing of ``period`` and its parts; returns it with the branches
     whose part is not done yet, for the caller to dispatch. Two calls at once make one closing."""
     if period.deadline > timezone.now():
         raise ValidationError(_("期间 %(period)s 尚未到上报截止时间。") % {"period": period.label})
+    first = first_period()
+    if period < first and not MonthlyClose.objects.filter(period=period.label).exists():
+        raise ValidationError(
+            _("期间 %(period)s 早于系统中最早的记录所在的期间(%(first)s),无需截止。")
+            % {"period": period.label, "first": first.label}
+        )
     try:
         with transaction.atomic():
             close, _created = MonthlyClose.objects.get_or_create(

@@ -222,3 +222,24 @@ def test_running_a_closed_month_again_by_hand_says_it_changed_nothing(org):
     said = [str(m) for m in response.context["messages"]]
     assert any("本次重复执行未做任何更改" in m and "2026-12-25 20:00" in m for m in said), said
     assert MonthlyClose.objects.get(period=DEC.label).state == "done"
+
+
+@pytest.mark.django_db
+def test_a_month_before_the_first_record_is_not_closed(org):
+    """Closing 2000-01 made four reports and a hold on every branch: refused, nothing made."""
+    from django.core.exceptions import ValidationError
+
+    with time_machine.travel(at("2026-09-10T10:00"), tick=False):
+        new_client(org, "east")
+    with time_machine.travel(at("2026-12-26T09:00"), tick=False):
+        for label in ("2000-01", "2026-08"):
+            with pytest.raises(ValidationError, match="早于系统中最早的记录"):
+                services.monthly_close_start(period=fig.Period.parse(label))
+        response = org.api("marketing").post(
+            "/api/monthly-reports/close/", {"period": "2000-01"}, format="json"
+        )
+        assert response.status_code == 400 and "早于" in str(response.json())
+        assert services.first_period() == fig.Period(2026, 9)
+        close, pending = services.monthly_close_start(period=fig.Period(2026, 9))  # the first: fine
+    assert pending and not MonthlyReport.objects.filter(period__in=("2000-01", "2026-08")).exists()
+    assert not MonthlyClose.objects.filter(period__in=("2000-01", "2026-08")).exists()
