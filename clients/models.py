@@ -341,7 +341,7 @@ class Phase(models.TextChoices):
     AFTER_SERVICE = "after_service", _("竣工后服务")
 
 
-class Project(BusinessModel):
+class Project(Versioned, BusinessModel):
     """A project (工程项目) with a client: the cooperation history (合作历史)."""
 
     client = models.ForeignKey(
@@ -487,7 +487,7 @@ class Need(Versioned, BusinessModel):
         return need_due_rule(self.urgency)
 
 
-class Visit(BusinessModel):
+class Visit(Versioned, BusinessModel):
     """A contact or visit (客户接触与回访): who met whom, how, and what comes next (R13)."""
 
     class Channel(models.TextChoices):

@@ -8,6 +8,7 @@ from urllib.parse import unquote_to_bytes
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
@@ -147,3 +148,23 @@ class RefuseNulMiddleware:
             f'<p>{escape(message)}</p><p><a href="/">{escape(_("返回首页"))}</a></p></body></html>'
         )
         return HttpResponse(page, status=400, content_type="text/html; charset=utf-8")
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` (and ``private``) on every response a view of ours makes: the
+    pages, the API answers (a token among them) and the downloads (Excel exports, attachments).
+    A shared computer's browser, or a proxy in an office, must keep no copy of client data.
+
+    Every dynamic response rather than only a signed-in user's: what an anonymous visitor gets
+    is the login page (never worth caching), an API refusal, or the public survey page, whose
+    secret link names a client and holds their answers. Static files are served by whitenoise
+    before this middleware and keep their long cache lifetimes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "no-store" not in response.get("Cache-Control", ""):
+            add_never_cache_headers(response)
+        return response

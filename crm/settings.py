@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "crm.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise (static files keep their cache lifetimes): no-store on everything else.
+    "crm.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # Before anything reads the input: a NUL in it answers 400, not a database error (500).
@@ -264,7 +266,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "crm.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"public_answer": "30/minute", "anon": "60/minute"},
+    # "token": POST /api/auth/token/ per address (crm/api/views.py TokenView).
+    "DEFAULT_THROTTLE_RATES": {
+        "public_answer": "30/minute",
+        "anon": "60/minute",
+        "token": env.str("API_TOKEN_RATE", default="20/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "集团客户关系管理系统 API",

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client, Project
 from crm import navigation
 from crm.access import RestrictedManager, RestrictedQuerySet, Scope, has_global
-from crm.models import Branch, BusinessModel, ProjectDepartment
+from crm.models import Branch, BusinessModel, ProjectDepartment, Versioned
 
 
 class GroupConfigQuerySet(RestrictedQuerySet):
@@ -74,7 +74,7 @@ def is_unsatisfied(score: int, scale: str) -> bool:
     return score <= (4 if scale == Scale.TEN else 2)
 
 
-class SurveyTemplate(BusinessModel):
+class SurveyTemplate(Versioned, BusinessModel):
     """A questionnaire (调查表): dimensions with importance weights and their questions (R20)."""
 
     code = models.SlugField(_("代码"), max_length=40, unique=True)
@@ -276,7 +276,7 @@ def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-class Survey(BusinessModel):
+class Survey(Versioned, BusinessModel):
     """A survey of one client, about a project or the relationship (R20). The personal answer
     link (R22) is a signed random token of which only the hash is kept."""
 

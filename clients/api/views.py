@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from crm.access import check_in_scope
@@ -62,12 +62,10 @@ class ClientViewSet(AccessLoggedMixin, RestrictedViewSet):
     filterset_class = ClientFilter
     ordering_fields = ["name", "grade", "stage", "updated_at", "created_at"]
     ordering = ["name"]
-    action_scopes = {"set_grade": "view", "destroy": "change"}
-
-    def destroy(self, request, *args, **kwargs):
-        """R1: a client belongs to the group; its archive is never deleted through the API."""
-        self.get_object()
-        raise MethodNotAllowed("DELETE", detail=_("客户档案属于集团公司,不能删除。"))
+    # R1: a client belongs to the group; its archive is never deleted (no DELETE: 405, and the
+    # schema does not offer one).
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    action_scopes = {"set_grade": "view"}
 
     @extend_schema(request=SetGradeSerializer, responses={200: ClientSerializer})
     @action(detail=True, methods=["post"], url_path="set-grade", url_name="set-grade")

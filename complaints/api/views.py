@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
-from rest_framework.exceptions import MethodNotAllowed, NotFound
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from clients.access.log import AccessLoggedMixin
@@ -36,9 +36,10 @@ class ComplaintViewSet(AccessLoggedMixin, RestrictedViewSet):
     serializer_class = s.ComplaintSerializer
     filterset_class = ComplaintFilter
     ordering_fields = ["received_at", "acknowledge_due_at", "resolve_due_at", "severity", "status"]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    # A DELETE is checked like a change (out of scope: 404; readers: 403) and then refused.
-    action_scopes = {**{name: "change" for name in STEP_ACTIONS}, "destroy": "change"}
+    # A complaint is part of the client's archive (R19): it is never deleted (no DELETE: 405,
+    # and the schema does not offer one).
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    action_scopes = {name: "change" for name in STEP_ACTIONS}
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -77,11 +78,6 @@ class ComplaintViewSet(AccessLoggedMixin, RestrictedViewSet):
             ):
                 raise NotFound(_("客户不存在或不在您的权限范围内。"))
         return super().create(request, *args, **kwargs)
-
-    def destroy(self, request, *args, **kwargs):
-        """A complaint is part of the client's archive (R19): it is never deleted."""
-        self.get_object()
-        raise MethodNotAllowed("DELETE", detail=_("投诉记录属于客户档案,不能删除;如属误登记,请办结并注明。"))
 
     def _step(self, request, input_class, call):
         complaint = self.get_object()

@@ -67,10 +67,17 @@ class RestrictedViewSet(viewsets.ModelViewSet):
         return METHOD_ACTIONS.get(self.request.method, "view")
 
     def initial(self, request, *args, **kwargs):
+        # A method the resource never takes (not in ``http_method_names``, so not in the schema
+        # either) answers 405 to every signed-in user, before the role and scope checks (DRF
+        # would check them first, answering 403 or 404 for a method that exists for nobody).
+        if request.method.lower() not in self.http_method_names and request.user.is_authenticated:
+            raise MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
         action = self.get_restrict_action()
         # For a create, the list scope is "view"; the new row is checked against "add".
         self.queryset = self.queryset.restrict(request.user, "view" if action == "add" else action)
+        if self._locks_the_row(request):
+            self._precondition()
 
     def get_queryset(self):
         return self.queryset.all()
@@ -88,6 +95,49 @@ class RestrictedViewSet(viewsets.ModelViewSet):
             if "version" not in target.fields:
                 target.fields["version"] = serializers.IntegerField(read_only=True)
         return serializer
+
+    def _locks_the_row(self, request) -> bool:
+        """A PUT/PATCH of one row of a Versioned model, whatever the viewset's own update does
+        (several override ``partial_update`` to call a service): the whole request is one
+        transaction (``dispatch``) holding the row's lock from the precondition to the write."""
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        return self.versioned and request.method in ("PUT", "PATCH") and lookup in self.kwargs
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method not in ("PUT", "PATCH") or not self.versioned:
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)
+            if response.status_code >= 400:
+                transaction.set_rollback(True)  # a refusal writes nothing (history, events)
+            return response
+
+    def _precondition(self) -> None:
+        """If-Match (or ``version`` in the body) against the stored version, under the row's
+        lock, before the viewset's handler runs: a stale one is a 409 with the current row, a
+        malformed one a 400; a concurrent write of the same row waits for this request's
+        transaction and then finds the version it was based on gone (409)."""
+        expected = self.expected_version()
+        instance = self.get_object()
+        current = (
+            type(instance)
+            ._base_manager.select_for_update()
+            .filter(pk=instance.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+        if expected is not None and current is not None and current != expected:
+            raise StaleVersion(instance, expected)
+
+    def handle_exception(self, exc):
+        """A write that lost the race for its row answers 409 with the row as it is now."""
+        row = getattr(exc, "obj", None) if isinstance(exc, StaleVersion) else None
+        if isinstance(row, self.queryset.model) and row.pk is not None and self.versioned:
+            try:
+                return self.conflict_response(row.pk)
+            except NotFound as missing:
+                exc = missing
+        return super().handle_exception(exc)
 
     def expected_version(self) -> int | None:
         """The version a PUT/PATCH is based on: If-Match, else ``version`` in the body, else None."""
@@ -124,16 +174,18 @@ class RestrictedViewSet(viewsets.ModelViewSet):
         if current is not None and current != expected:
             raise StaleVersion(instance, expected)
 
-    def conflict_response(self, pk) -> Response:
+    def conflict_response(self, pk, refused=None) -> Response:
+        """409 with the row as it is now (``current``), and, for a workflow step, the step's own
+        refusal (``refused``: why it cannot be taken from the current state)."""
         current = self.get_queryset().filter(pk=pk).first()
         if current is None:
             raise NotFound()
-        data = self.get_serializer(current).data
-        return Response(
-            {"detail": str(StaleVersion().messages[0]), "code": "stale", "current": data},
-            status=status.HTTP_409_CONFLICT,
-            headers={"ETag": etag(current.version)},
-        )
+        body = {"detail": str(StaleVersion().messages[0]), "code": "stale"}
+        if refused is not None:
+            body["refused"] = refused
+        body["current"] = self.get_serializer(current).data
+        headers = {"ETag": etag(current.version)} if isinstance(current, Versioned) else {}
+        return Response(body, status=status.HTTP_409_CONFLICT, headers=headers)
 
     def update(self, request, *args, **kwargs):
         if not self.versioned:
@@ -151,9 +203,55 @@ class RestrictedViewSet(viewsets.ModelViewSet):
         except StaleVersion:
             return self.conflict_response(instance.pk)
 
+    def get_object(self):
+        obj = super().get_object()
+        if getattr(self, "_row", None) is None:
+            # The row this request acts on, and its state as this request first read it
+            # (finalize_response: the version and a workflow status, where the model has them).
+            self._row, self._row_state = obj, self._state_of(obj)
+        return obj
+
+    @staticmethod
+    def _state_fields(model) -> list[str]:
+        names = {f.name for f in model._meta.concrete_fields}
+        return [name for name in ("version", "status") if name in names]
+
+    def _state_of(self, obj) -> dict:
+        return {name: getattr(obj, name) for name in self._state_fields(type(obj))}
+
+    def _lost_a_race(self) -> bool:
+        """A workflow step refused (400) because the row changed after this request read it
+        and before the step locked it (another person took a step, or saved, in between): the
+        refusal is a conflict, not bad input (design.md: 409 with the current state)."""
+        row = getattr(self, "_row", None)
+        fields = self._state_fields(type(row)) if row is not None else []
+        if not fields:
+            return False
+        now = type(row)._base_manager.filter(pk=row.pk).values(*fields).first()
+        return now is not None and now != self._row_state
+
+    def _add_version(self, data) -> None:
+        """A workflow step's answer (``POST .../submit/``) is the row after the step, made by
+        the step's own serializer: it carries ``version`` like every other answer of the row,
+        read after the step, so that the next edit can send it as If-Match."""
+        row = getattr(self, "_row", None)
+        if row is None or data.get("id") != row.pk or "version" in data:
+            return
+        version = type(row)._base_manager.filter(pk=row.pk).values_list("version", flat=True).first()
+        if version is not None:
+            data["version"] = version
+
     def finalize_response(self, request, response, *args, **kwargs):
+        if response.status_code == 400 and request.method == "POST" and self._lost_a_race():
+            refused = getattr(response, "data", None)
+            try:
+                response = self.conflict_response(self._row.pk, refused=refused)
+            except NotFound:
+                response = Response({"detail": NotFound.default_detail}, status=status.HTTP_404_NOT_FOUND)
         response = super().finalize_response(request, response, *args, **kwargs)
         data = getattr(response, "data", None)
+        if self.versioned and 200 <= response.status_code < 300 and isinstance(data, dict):
+            self._add_version(data)
         if (
             self.versioned
             and 200 <= response.status_code < 300

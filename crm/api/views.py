@@ -9,6 +9,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from crm import navigation, services
@@ -32,7 +33,11 @@ class TokenView(APIView):
 
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
-    throttle_scope = "anon"
+    # Per address (REMOTE_ADDR), in the shared cache (Redis: every process counts together):
+    # django-axes locks a username after failures, but one address trying many usernames (one
+    # password each) would never reach its limit. The rate is API_TOKEN_RATE (settings).
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
 
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer})
     def post(self, request):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from crm.access import has_global
@@ -40,7 +41,9 @@ class AccessRequestViewSet(RestrictedViewSet):
     serializer_class = s.AccessRequestSerializer
     filterset_class = AccessRequestFilter
     ordering_fields = ["created_at", "ends_on", "status"]
-    http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
+    # A request is a record of what was asked and decided, moved only by its steps: never
+    # edited or deleted (405, and the schema offers neither).
+    http_method_names = ["get", "post", "head", "options"]
     # The steps are open to whoever may see the request; the services check the role (R5).
     action_scopes = {"forward": "view", "approve": "view", "reject": "view", "withdraw": "view"}
 
@@ -67,21 +70,6 @@ class AccessRequestViewSet(RestrictedViewSet):
         obj = AccessRequest.objects.restrict(request.user, "view").get(pk=obj.pk)
         return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
 
-    def _no_edit(self):
-        # Checked like a change first (out of scope: 404; readers: 403), then refused: a request
-        # is a record of what was asked and decided, moved only by its steps.
-        self.get_object()
-        raise MethodNotAllowed(self.request.method, detail=_("查阅申请不能修改或删除;如不再需要,请撤回。"))
-
-    def update(self, request, *args, **kwargs):
-        self._no_edit()
-
-    def partial_update(self, request, *args, **kwargs):
-        self._no_edit()
-
-    def destroy(self, request, *args, **kwargs):
-        self._no_edit()
-
     def _step(self, request, input_class, call):
         obj = self.get_object()
         data = input_class(data=request.data)
@@ -93,7 +81,8 @@ class AccessRequestViewSet(RestrictedViewSet):
         obj = AccessRequest.objects.restrict(request.user, "view").get(pk=obj.pk)
         return Response(self.get_serializer(obj).data)
 
-    @action(detail=True, methods=["post"], serializer_class=s.AccessRequestSerializer)
+    @extend_schema(request=s.NoteSerializer, responses=s.AccessRequestSerializer)
+    @action(detail=True, methods=["post"])
     def forward(self, request, pk=None):
         """Group marketing: reviewed, pass to the group leaders (optional ``note``)."""
         return self._step(
@@ -102,6 +91,7 @@ class AccessRequestViewSet(RestrictedViewSet):
             lambda o, u, d: services.access_request_forward(access_request=o, by=u, **d),
         )
 
+    @extend_schema(request=s.NoteSerializer, responses=s.AccessRequestSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """A group leader: approve (optional ``note``); writes the grant."""
@@ -111,6 +101,7 @@ class AccessRequestViewSet(RestrictedViewSet):
             lambda o, u, d: services.access_request_approve(access_request=o, by=u, **d),
         )
 
+    @extend_schema(request=s.ReasonSerializer, responses=s.AccessRequestSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Group marketing (at review) or a group leader (at approval): reject with ``reason``."""
@@ -120,6 +111,7 @@ class AccessRequestViewSet(RestrictedViewSet):
             lambda o, u, d: services.access_request_reject(access_request=o, by=u, **d),
         )
 
+    @extend_schema(request=None, responses=s.AccessRequestSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         """The requester takes back an open request."""
