@@ -21,6 +21,7 @@ from crm.api.base import NoCollectionPost, RestrictedReadOnlyViewSet
 from crm.api.schema import answers, refusals
 from crm.figures import HalfYear
 from crm.models import Branch, StaleVersion
+from crm.validators import validate_finite
 
 from ..models import AnalysisReport, Assessment, AssessmentRound, ClientAnalysis, SpotCheck, WorkSummary
 from ..review import services
@@ -260,6 +261,7 @@ class OpenSerializer(serializers.Serializer):
     growth_standard = serializers.FloatField(
         required=False,
         allow_null=True,
+        validators=[validate_finite],
         help_text="The standard of client-count growth as a share (0.03 for 3%); on a round "
         "already open it replaces the standard of the assessments not yet rated",
     )

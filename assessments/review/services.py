@@ -200,6 +200,8 @@ def assessment_round_start(
     indicators are still to compute (the caller dispatches them). Idempotent."""
     if timezone.now() < half.end:
         raise ValidationError(_("%(half)s 尚未结束,不能开始考核。") % {"half": half.label})
+    if standard is not None:
+        require_valid_standard(standard)
     try:
         with transaction.atomic():
             rnd, _created = AssessmentRound.objects.get_or_create(
@@ -276,14 +278,23 @@ def assessment_round_finish(*, round_id: int) -> bool:
     return True
 
 
+def require_valid_standard(standard) -> None:
+    """R32.1: a standard of client-count growth is a finite share from -100% to 1000%; one rule
+    for the page, the API and the job (NaN or infinity stored made every branch's part fail)."""
+    from crm.validators import validate_finite
+
+    validate_finite(standard)
+    if not -1 <= float(standard) <= 10:
+        raise ValidationError({"growth_standard": _("增长标准应为 -100% 到 1000% 之间的百分数。")})
+
+
 @transaction.atomic
 def round_set_standard(*, rnd: AssessmentRound, by, standard: float) -> AssessmentRound:
     """R32.1: group marketing sets the round's standard of client-count growth; the assessments
     not yet rated are measured against it at once (their frozen counts stay)."""
     if not (by.is_superuser or (by.role == Role.MARKETING and has_global(by, AssessmentRound, "change"))):
         raise PermissionDenied(_("只有集团市场营销部可以设定增长标准。"))
-    if not -1 <= standard <= 10:
-        raise ValidationError({"growth_standard": _("增长标准应为 -100% 到 1000% 之间的百分数。")})
+    require_valid_standard(standard)
     rnd = AssessmentRound.objects.select_for_update().get(pk=rnd.pk)
     rnd.growth_standard = standard
     rnd.save()

@@ -392,3 +392,25 @@ def test_group_marketing_sets_the_growth_standard_of_an_open_round(org):
     east = Assessment.objects.get(branch=org.branches["east"])
     assert east.indicators["reporting"]["growth"]["standard"] == 0.4
     assert SpotCheck.objects.filter(assessment=east).exists()
+
+
+@pytest.mark.parametrize("typed", ["nan", "inf", "1e400", "-Infinity"])
+def test_a_growth_standard_that_is_not_a_finite_number_is_refused_everywhere(org, typed):
+    """NaN or infinity stored as a round's standard made every branch's part fail and the round
+    stay "running": the one rule refuses it from the job's service, the page and the API."""
+    from django.core.exceptions import ValidationError
+
+    from assessments.models import AssessmentRound as Round
+
+    with time_machine.travel(at("2026-07-05T10:00"), tick=False):
+        with pytest.raises(ValidationError):
+            services.assessment_round_start(half=HalfYear(2026, 1), standard=float(typed))
+        page = org.web("marketing").post(
+            "/reports/assessments/open/", {"half_year": "2026H1", "growth_standard": typed}
+        )
+        assert page.status_code in (200, 302)
+        api = org.api("marketing").post(
+            "/api/assessments/open/", {"half_year": "2026H1", "growth_standard": typed}, format="multipart"
+        )
+        assert api.status_code == 400, api.content
+    assert not Round.objects.exists()
