@@ -559,7 +559,12 @@ def ranking_clients(request, pk):
         if grade == "all"
         else timeline.clients_at(ranking.as_of, grade)
     )
-    clients = Client.objects.filter(pk__in=ids).select_related("branch", "owner").order_by("name")
+    clients = (
+        Client.objects.restrict(request.user, "view")
+        .filter(pk__in=ids)
+        .select_related("branch", "owner")
+        .order_by("name")
+    )
     return render(
         request,
         "assessments/dashboards/transitions.html",

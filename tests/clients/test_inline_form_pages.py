@@ -157,8 +157,7 @@ def test_edit_forms_carry_no_token(org):
 def test_parallel_submits_of_one_token_record_one_need(org):
     """Two requests with the same token at the same moment (two clicks, two workers): the
     token is taken under a lock inside the transaction, so the second finds it."""
-    if connection.vendor != "postgresql":
-        pytest.skip("parallel writers need PostgreSQL")
+    assert connection.vendor == "postgresql", "parallel writers need PostgreSQL (make test runs on it)"
     c = make_client(org)
     user = org["east_staff"]
     token = _token(org.web("east_staff").get(_need_url(c)).content.decode())
