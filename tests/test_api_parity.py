@@ -93,6 +93,7 @@ PARITY = {
     # the half-year review
     "assessments:analysis-detail": ["analysis_reports_partial_update", "analysis_reports_submit_create"],
     "assessments:analysis-judge": ["analysis_reports_judge_create"],
+    "assessments:analysis-current": ["analysis_reports_current_create"],
     "assessments:client-analysis-add": ["analysis_reports_client_analyses_create"],
     "assessments:summary-group": [
         "group_summaries_save_create",

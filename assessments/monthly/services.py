@@ -316,13 +316,28 @@ def report_close_branch(*, branch: Branch, period: Period, at: dt.datetime | Non
 
 
 def first_period() -> Period:
-    """The first period a closing may cover (R28): the one of the archive's first record; on an
+    """The first period a closing may cover (R28): the one of the first record a report counts
+    (a client made, a need received, a visit, a complaint received, a survey answered); on an
     empty installation, the last period due. Closing earlier months would make reports (and
-    holds) for a time the system did not exist."""
-    from clients.models import Client
+    holds) for a time the system did not exist. One indexed MIN per kind of record."""
+    from django.db.models import Min
 
-    earliest = Client.objects.order_by("created_at").values_list("created_at", flat=True).first()
-    return Period.containing(earliest) if earliest else Period.last_due()
+    from clients.models import Client, Need, Visit
+    from complaints.models import Complaint
+    from surveys.models import Survey
+
+    moments = [
+        model.objects.aggregate(first=Min(field))["first"]
+        for model, field in (
+            (Client, "created_at"),
+            (Need, "received_at"),
+            (Visit, "visited_at"),
+            (Complaint, "received_at"),
+            (Survey, "answered_at"),
+        )
+    ]
+    moments = [m for m in moments if m is not None]
+    return Period.containing(min(moments)) if moments else Period.last_due()
 
 
 def monthly_close_start(*, period: Period, by=None) -> tuple[MonthlyClose, list[int]]:
