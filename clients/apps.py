@@ -10,6 +10,6 @@ class ClientsConfig(AppConfig):
 
     def ready(self):
         # Grant scope for restrict(); global-search providers, home panels and navigation
-        # predicates (selectors) of the archive.
-        for module in ("signals", "search_providers", "home_panels", "selectors", "figures"):
+        # predicates (selectors) of the archive; the client page's own tabs.
+        for module in ("signals", "search_providers", "home_panels", "selectors", "figures", "tabs"):
             import_module(f"{self.name}.{module}")

@@ -34,3 +34,19 @@ def remember_facts(client):
     """Read each fact of this client instance at most once from now on (one request's view)."""
     client.fact_memo = {}
     return client
+
+
+# Facts a page can read in the query that loads the client (an annotation on Client) instead
+# of a query of their own: name -> a callable returning the expression. The attribute of that
+# name on the client is what the fact's readers (grading) take when it is there.
+_annotations: dict[str, Callable] = {}
+
+
+def register_fact_annotation(name: str, fn: Callable) -> Callable:
+    _annotations[name] = fn
+    return fn
+
+
+def fact_annotations() -> dict:
+    """``{name: expression}`` of every registered fact annotation, for ``Client`` querysets."""
+    return {name: fn() for name, fn in _annotations.items()}

@@ -154,10 +154,17 @@ SCALE_PROFIT_LABELS = {
 def scale_profit_class(projects) -> str | None:
     """R13: the scale-profit class of a (B) client from its projects; None without projects."""
     projects = list(projects)
-    if not projects:
-        return None
     value = sum((p.contract_value or Decimal(0) for p in projects), Decimal(0))
     profit = sum((p.profit or Decimal(0) for p in projects), Decimal(0))
+    return scale_profit_of(len(projects), value, profit)
+
+
+def scale_profit_of(count: int, value, profit) -> str | None:
+    """R13: the scale-profit class from the projects' number and totals (contract value and
+    profit, yuan), as the client page reads them with the client; None without projects."""
+    if not count:
+        return None
+    value, profit = Decimal(value or 0), Decimal(profit or 0)
     large_value, margin = scale_profit_thresholds()
     large = value >= large_value
     high = value > 0 and (profit / value) >= margin

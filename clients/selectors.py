@@ -86,6 +86,26 @@ def with_grading_facts(qs):
     return qs
 
 
+def project_totals_annotations() -> dict:
+    """The client's projects as grading and the scale-profit class count them (R7, R13): their
+    number (``project_count``, which grading reads when present) and the totals of contract
+    value and profit, as annotations of a Client queryset (subqueries, no query of their own).
+    Every project of the client counts, as ``client.projects`` does for grading."""
+    rows = Project.objects.filter(client=OuterRef("pk")).order_by().values("client")
+
+    def total(expr, field):
+        return Coalesce(
+            Subquery(rows.annotate(v=expr).values("v"), output_field=field), Value(0), output_field=field
+        )
+
+    money = DecimalField(max_digits=18, decimal_places=2)
+    return {
+        "project_count": total(Count("pk"), IntegerField()),
+        "project_value": total(Sum("contract_value"), money),
+        "project_profit": total(Sum("profit"), money),
+    }
+
+
 def needs_collection_overdue_q(today: dt.date | None = None) -> Q:
     """R12: clients whose needs collection is overdue (A monthly, others quarterly)."""
     today = today or timezone.localdate()

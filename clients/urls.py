@@ -11,6 +11,7 @@ urlpatterns = [
     path("export/", views.client_export, name="client-export"),
     path("new/", views.client_create, name="client-create"),
     path("<int:pk>/", views.client_detail, name="client-detail"),
+    path("<int:pk>/tabs/<slug:tab>/", views.client_tab, name="client-tab"),
     path("<int:pk>/edit/", views.client_edit, name="client-edit"),
     path("<int:pk>/grade/", views.client_set_grade, name="client-set-grade"),
     path("<int:pk>/contacts/add/", views.contact_add, name="contact-add"),

@@ -11,23 +11,26 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, ExpressionWrapper
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from crm.access import can
+from crm.access import can, in_scope
 from crm.concurrency import lock_values
 from crm.exports import streamed_xlsx_response, xlsx_response
 from crm.forms import add_integrity_error
 
-from . import grading, selectors, services
-from .access.log import log_queryset_reads, log_reads
+from . import grading, panels, selectors, services
+from .access.log import log_queryset_reads, log_reads, log_tab_read
 from .access.selectors import grant_of, granted_only
-from .facts import remember_facts
+from .facts import fact_annotations, remember_facts
 from .filters import ClientFilter, NeedFilter
 from .forms import (
     ClientForm,
@@ -162,62 +165,143 @@ EXPORT_WIDTHS = (6, 36, 22, 12, 14, 36, 18, 18, 24, 24, 10, 6, 36, 12, 36, 16, 2
 # ----------------------------------------------------------------------------- client page
 
 
-def _detail_context(request, client):
-    projects = list(client.projects.select_related("department"))
-    client.project_count = len(projects)  # what grading would count again
+def _page_client(request, pk, *, overview: bool) -> Client:
+    """The client of the page (404 out of scope, 403 without the role). For the page itself
+    (``overview``) the one query also counts every tab's rows (the badges) and reads what the
+    overview shows: the facts of the grading (R7), the projects' totals (R13), whether the
+    needs collection is overdue (R12); the tags come in one more."""
+    _require(request.user, "view", Client)
+    qs = Client.objects.restrict(request.user, "view").select_related("branch", "owner", "department")
+    if overview:
+        qs = qs.annotate(
+            **panels.count_annotations(request.user),
+            **fact_annotations(),
+            **selectors.project_totals_annotations(),
+            needs_overdue=ExpressionWrapper(
+                selectors.needs_collection_overdue_q(), output_field=BooleanField()
+            ),
+        ).prefetch_related("tags")
+    return get_object_or_404(qs, pk=pk)
+
+
+def _overview_context(request, client) -> dict:
     remember_facts(client)  # the quadrant and the surveys tab read the same satisfaction
     suggested, criteria = grading.suggest_grade(client)
-    plan = (
-        VisitPlan.objects.restrict(request.user, "view")
-        .filter(client=client)
-        .select_related("responsible")
-        .first()
-    )
-    extra = []
-    for tab in registered_tabs():
-        ctx = tab.context(request, client) or {}
-        extra.append(
-            {
-                "key": tab.key,
-                "label": tab.label,
-                "template": tab.template,
-                "ctx": ctx,
-                "count": ctx.get("count"),
-            }
-        )
     return {
-        "client": client,
         "suggested": suggested,
         "criteria": criteria,
         "quadrant": grading.quadrant(client),
-        "scale_profit": grading.scale_profit_class(projects),
-        "may_set_grade": services.may_set_grade(request.user, client),
-        "contacts": client.contacts.all(),
-        "projects": projects,
-        "needs": client.needs.select_related("owner"),
-        "visits": client.visits.select_related("recorded_by")[:50],
-        "plan": plan,
-        "grade_changes": client.grade_changes.select_related("changed_by"),
-        "stage_changes": client.stage_changes.select_related("changed_by"),
-        "history": client.history.select_related("history_user")[:30],
-        "needs_overdue": Client.objects.restrict(request.user, "view")
-        .filter(pk=client.pk)
-        .filter(selectors.needs_collection_overdue_q())
-        .exists(),
-        "extra_tabs": extra,
+        "scale_profit": grading.scale_profit_of(
+            client.project_count, client.project_value, client.project_profit
+        ),
+        "needs_overdue": client.needs_overdue,
+    }
+
+
+def _tab_url(client, key) -> str:
+    if key == panels.OVERVIEW:
+        return reverse("clients:client-detail", kwargs={"pk": client.pk})
+    return reverse("clients:client-tab", kwargs={"pk": client.pk, "tab": key})
+
+
+def _pane(request, client, key) -> dict:
+    """One tab's content: its template and the context it reads (through restrict)."""
+    if key == panels.OVERVIEW:
+        return {
+            "key": key,
+            "label": _("概况"),
+            "template": "clients/_tab_overview.html",
+            "ctx": _overview_context(request, client),
+            "flat": True,
+        }
+    tab = panels.tab(key)
+    return {
+        "key": key,
+        "label": tab.label,
+        "template": tab.template,
+        "ctx": tab.context(request, client) or {},
+        "flat": tab.flat,
+    }
+
+
+def _pane_context(request, client, panes) -> dict:
+    context = {
+        "client": client,
+        "panes": panes,
+        # R5: read under a grant: a banner with the grant and its end; write buttons hidden.
+        "access_grant": grant_of(request.user, client),
         "now": timezone.now(),
         "today": timezone.localdate(),
     }
+    for pane in panes:
+        if pane["flat"]:
+            context.update(pane["ctx"])
+    return context
+
+
+def _client_page(request, pk, key):
+    """The client page with the tab ``key`` open; its tab alone for htmx (the tab opened on
+    the page); every tab for ``?print=1`` (the whole file, printed)."""
+    if key != panels.OVERVIEW and panels.tab(key) is None:
+        raise Http404
+    printing = key == panels.OVERVIEW and request.GET.get("print") == "1"
+    fragment = bool(request.htmx) and not request.htmx.history_restore_request and not printing
+    client = _page_client(request, pk, overview=not fragment or key == panels.OVERVIEW)
+    if fragment:
+        # R4: the tab opened on a page whose view logged the read is that same read; a tab
+        # opened by itself is logged (log_tab_read).
+        log_tab_read(request, client)
+        keys = [key]
+    else:
+        log_reads(request, [client], via=AccessLog.Via.PAGE)
+        keys = [panels.OVERVIEW, *(t.key for t in registered_tabs())] if printing else [key]
+    panes = [_pane(request, client, k) for k in keys]
+    context = _pane_context(request, client, panes)
+    if fragment:
+        response = render(request, "clients/_client_panes.html", context)
+    else:
+        context.update(
+            {
+                "active": key,
+                "printing": printing,
+                "may_set_grade": services.may_set_grade(
+                    request.user, client, in_scope=in_scope(request.user, "change", client)
+                ),
+                "tab_links": [
+                    {
+                        "key": panels.OVERVIEW,
+                        "label": _("概况"),
+                        "url": _tab_url(client, panels.OVERVIEW),
+                        "count": None,
+                    }
+                ]
+                + [
+                    {
+                        "key": t.key,
+                        "label": t.label,
+                        "url": _tab_url(client, t.key),
+                        "count": getattr(client, f"tab_count_{t.key}", None),
+                    }
+                    for t in registered_tabs()
+                ],
+            }
+        )
+        response = render(request, "clients/client_detail.html", context)
+    # The same address answers a page or (htmx) a tab: caches must tell them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 @login_required
 def client_detail(request, pk):
-    client = _get(request, Client, pk, related=("branch", "owner", "department"))
-    log_reads(request, [client], via=AccessLog.Via.PAGE)
-    context = _detail_context(request, client)
-    # R5: read under a grant: a banner with the grant and its end; write buttons hidden.
-    context["access_grant"] = grant_of(request.user, client)
-    return render(request, "clients/client_detail.html", context)
+    return _client_page(request, pk, panels.OVERVIEW)
+
+
+@login_required
+def client_tab(request, pk, tab):
+    if tab == panels.OVERVIEW:  # its address is the page's own
+        raise Http404
+    return _client_page(request, pk, tab)
 
 
 def _client_form_page(request, form, client=None, similar=None):
@@ -315,7 +399,7 @@ def client_set_grade(request, pk):
             _apply_errors(form, error)
         else:
             messages.success(request, _("客户分级已调整。"))
-            return redirect(reverse("clients:client-detail", kwargs={"pk": client.pk}) + "#history")
+            return redirect(_tab_url(client, "history"))
     return render(
         request,
         "clients/client_set_grade.html",
@@ -393,14 +477,16 @@ def _inline(request, client, *, tab, form, save, success, blank=None):
             _apply_errors(form, error)
         else:
             done = success if saved else _("此表单已提交过,未重复保存。")
-            page = reverse("clients:client-detail", kwargs={"pk": client.pk})
-            if request.htmx and not _on_page(request, page):
+            page = _tab_url(client, tab)
+            if request.htmx and not (
+                _on_page(request, page) or _on_page(request, _tab_url(client, "overview"))
+            ):
                 # Posted through htmx from somewhere without the tab to refresh (a page of
                 # the form's own, rendered before it posted without htmx): go to the client.
                 (messages.success if saved else messages.info)(request, done)
-                return HttpResponseClientRedirect(f"{page}#{tab}")
+                return HttpResponseClientRedirect(page)
             if request.htmx:
-                ctx = _detail_context(request, client)
+                ctx = _pane_context(request, client, [_pane(request, client, tab)])
                 ctx["flash"] = done
                 if blank is not None:
                     ctx["open_form"], ctx["title"] = blank(), ADD_TITLES[tab]
@@ -409,7 +495,7 @@ def _inline(request, client, *, tab, form, save, success, blank=None):
                 response["HX-Reswap"] = "outerHTML"
                 return response
             (messages.success if saved else messages.info)(request, done)
-            return redirect(f"{page}#{tab}")
+            return redirect(page)
     template = "clients/_inline_form.html" if request.htmx else "clients/inline_form_page.html"
     return render(
         request,
@@ -572,7 +658,7 @@ def _project_form(request, client, form):
                 messages.success(request, _("工程项目已保存。"))
             else:
                 messages.info(request, _("此表单已提交过,未重复保存。"))
-            return redirect(reverse("clients:client-detail", kwargs={"pk": client.pk}) + "#projects")
+            return redirect(_tab_url(client, "projects"))
     return render(request, "clients/project_form.html", {"client": client, "form": form})
 
 
@@ -593,7 +679,7 @@ def visit_plan_edit(request, pk):
             _apply_errors(form, error)
         else:
             messages.success(request, _("拜访计划已保存。"))
-            return redirect(reverse("clients:client-detail", kwargs={"pk": client.pk}) + "#visits")
+            return redirect(_tab_url(client, "visits"))
     required = services.VISITOR_LEVEL_BY_SOCIAL_VALUE.get(client.social_value)
     return render(
         request,

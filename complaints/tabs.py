@@ -9,6 +9,11 @@ from .models import Complaint
 from .selectors import client_complaints
 
 
+def client_tab_rows(user):
+    """The complaints the tab's badge counts: those the user may view (the tab lists them)."""
+    return Complaint.objects.restrict(user, "view")
+
+
 def client_tab_context(request, client) -> dict:
     complaints = list(client_complaints(request.user, client))
     return {

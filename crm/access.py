@@ -95,35 +95,74 @@ class Snapshot:
     branches: dict[str, frozenset[int]]  # codename -> branch ids
     suspended: bool
     granted: frozenset[int] | None = None  # client ids, read on first use
+    suspensions: tuple = ()  # the active Suspension rows of the user's branch (R33)
+
+
+def _scope_rows(user):
+    """One query for what every request asks first: the user's model permissions (through
+    the user and their groups, as Django's ModelBackend reads them in two queries) and the
+    branch object permissions (through the groups and directly): ``(label, id)`` rows, the
+    label ``perm:<app>.<codename>`` or ``branch:<codename>``."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import CharField, F, IntegerField, Value
+    from django.db.models.functions import Concat
+
+    from .models import BranchGroupObjectPermission, BranchUserObjectPermission
+
+    def model_perms(qs):
+        return qs.annotate(
+            _label=Concat(
+                Value("perm:"), "content_type__app_label", Value("."), "codename", output_field=CharField()
+            ),
+            _id=Value(0, output_field=IntegerField()),
+        ).values_list("_label", "_id")
+
+    def branch_perms(qs):
+        return qs.annotate(
+            _label=Concat(Value("branch:"), "permission__codename", output_field=CharField()),
+            _id=F("content_object_id"),
+        ).values_list("_label", "_id")
+
+    return model_perms(Permission.objects.filter(user=user)).union(
+        model_perms(Permission.objects.filter(group__user=user)),
+        branch_perms(BranchGroupObjectPermission.objects.filter(group__user=user)),
+        branch_perms(BranchUserObjectPermission.objects.filter(user=user)),
+    )
 
 
 def snapshot(user) -> Snapshot:
-    """The user's branch permissions and archive suspension, cached on the user object."""
+    """The user's branch permissions and archive suspension, cached on the user object (with
+    the model permissions for ``user.has_perm``: crm.auth.CrmModelBackend)."""
     import time
 
-    from .models import BranchGroupObjectPermission, BranchUserObjectPermission, Suspension
+    from .models import Suspension
 
     snap = getattr(user, "_crm_scope", None)
     now = time.monotonic()
     if snap is not None and snap.generation == _generation[0] and now - snap.taken < SNAPSHOT_SECONDS:
         return snap
-    via_groups = BranchGroupObjectPermission.objects.filter(group__user=user).values_list(
-        "permission__codename", "content_object_id"
-    )
-    direct = BranchUserObjectPermission.objects.filter(user=user).values_list(
-        "permission__codename", "content_object_id"
-    )
     branches: dict[str, set[int]] = {}
-    for codename, branch_id in via_groups.union(direct):
-        branches.setdefault(codename, set()).add(branch_id)
-    suspended = bool(user.branch_id) and (
-        Suspension.objects.active().filter(branch_id=user.branch_id, kind=Suspension.Kind.ARCHIVE).exists()
+    perms: set[str] = set()
+    for label, object_id in _scope_rows(user):
+        kind, _, name = label.partition(":")
+        if kind == "perm":
+            perms.add(name)
+        else:
+            branches.setdefault(name, set()).add(object_id)
+    if not user.is_superuser:
+        user._perm_cache = perms
+    # R33: the branch's active suspensions, rows (the layout's banners show them), one query.
+    suspensions = (
+        tuple(Suspension.objects.active().filter(branch_id=user.branch_id).order_by("-ends_at"))
+        if user.branch_id
+        else ()
     )
     snap = Snapshot(
         generation=_generation[0],
         taken=now,
         branches={k: frozenset(v) for k, v in branches.items()},
-        suspended=suspended,
+        suspended=any(s.kind == Suspension.Kind.ARCHIVE for s in suspensions),
+        suspensions=suspensions,
     )
     user._crm_scope = snap
     return snap

@@ -7,12 +7,15 @@ from .models import Notification, Role
 def _suspensions(user) -> dict:
     from django.utils import timezone
 
+    from .access import snapshot
     from .models import Suspension
 
     found = {"archive_suspension": None, "submissions_hold": None}
     if not user.branch_id:
         return found
-    rows = Suspension.objects.active(timezone.now()).filter(branch_id=user.branch_id).order_by("-ends_at")
+    # The rows the access snapshot read for this request (crm.access.snapshot), still active now.
+    now = timezone.now()
+    rows = [r for r in snapshot(user).suspensions if r.starts_at <= now < r.ends_at and r.lifted_at is None]
     for row in rows:
         key = "archive_suspension" if row.kind == Suspension.Kind.ARCHIVE else "submissions_hold"
         found[key] = found[key] or row
@@ -27,7 +30,10 @@ def shell(request):
     is_admin = user.is_superuser or user.role == Role.ADMIN
     return {
         "CRM_GROUP_NAME": settings.CRM_GROUP_NAME,
-        "unread_count": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+        # Read with the user (crm.auth.CrmModelBackend.get_user); a user loaded otherwise asks.
+        "unread_count": user.unread_notifications
+        if hasattr(user, "unread_notifications")
+        else Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
         # R33, one query for both: the archive suspension, and the hold whose people see what is
         # owed and what is refused on every page.
         **_suspensions(user),

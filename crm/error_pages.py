@@ -28,7 +28,7 @@ from django.utils.http import urlencode
 from .access import active_suspension
 
 # Pages of one client (view name -> the kwarg holding its id) whose 404 offers a request.
-REQUESTABLE = {"clients:client-detail": "pk"}
+REQUESTABLE = {"clients:client-detail": "pk", "clients:client-tab": "pk"}
 
 
 def _is_api(request) -> bool:

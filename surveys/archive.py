@@ -29,5 +29,10 @@ def tab_context(request, client):
     }
 
 
-register_tab("surveys", _("满意度调查"), "surveys/_client_tab.html", tab_context, order=60)
+def tab_rows(user):
+    """The surveys the tab's badge counts: those the user may view."""
+    return Survey.objects.restrict(user, "view")
+
+
+register_tab("surveys", _("满意度调查"), "surveys/_client_tab.html", tab_context, order=60, count=tab_rows)
 register_fact("satisfaction", client_satisfaction)

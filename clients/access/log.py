@@ -14,6 +14,8 @@ Two entry points, so no view writes its own variant:
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils import timezone
 
 from crm.access import _follow, has_global
@@ -121,3 +123,22 @@ class AccessLoggedMixin:
 
 def _django_request(request):
     return getattr(request, "_request", request)
+
+
+# A tab opened on the client page is part of the page's read: the page's view wrote its row
+# (log_reads). A tab loaded by itself within this long of the user's last logged read of the
+# client writes no second row; later (or with no read logged) it writes one, so that no read
+# goes unlogged, even one made by asking for tabs alone.
+TAB_READ_WINDOW_SECONDS = 10 * 60
+
+
+def log_tab_read(request, client) -> int:
+    """R4 for a tab of the client page loaded into the page (htmx): one row per page view
+    rather than one per tab opened. Nothing to do for one's own branch and the group roles;
+    otherwise a row unless one for this user and client (the page's) is recent enough."""
+    if not request.user.is_authenticated or not foreign_client_ids(request.user, [client]):
+        return 0
+    since = timezone.now() - dt.timedelta(seconds=TAB_READ_WINDOW_SECONDS)
+    if AccessLog.objects.filter(user=request.user, client=client, at__gte=since).exists():
+        return 0
+    return log_reads(request, [client], via=AccessLog.Via.PAGE)

@@ -1,12 +1,30 @@
-// The client page's tabs follow the address: #contacts opens that tab, a tab shown updates it.
+// The client page's tabs: each is a link to its own address, loaded into the page by htmx
+// (hx-get, hx-push-url), so the address bar, a reload and the back button follow the tab.
+// Here: mark the tab being opened, send the old #contacts addresses to the tab's address, and
+// print the whole file when the print view (?print=1) opens.
 (function () {
   "use strict";
-  function show(hash) {
-    const btn = document.querySelector('#client-tabs [data-bs-target="' + hash + '"]');
-    if (btn) bootstrap.Tab.getOrCreateInstance(btn).show();
+  function mark(key) {
+    document.querySelectorAll("#client-tabs [data-tab]").forEach(function (a) {
+      const on = a.dataset.tab === key;
+      a.classList.toggle("active", on);
+      a.setAttribute("aria-selected", on ? "true" : "false");
+    });
   }
-  if (location.hash) show(location.hash);
-  document.querySelectorAll("#client-tabs button").forEach(function (b) {
-    b.addEventListener("shown.bs.tab", function () { history.replaceState(null, "", b.dataset.bsTarget); });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const link = event.detail.elt;
+    if (link && link.closest && link.closest("#client-tabs")) mark(link.dataset.tab);
   });
+  // The address the page now shows decides the tab (after the back button too).
+  document.addEventListener("htmx:historyRestore", function () {
+    const pane = document.querySelector("#tab-pane [data-tab]");
+    if (pane) mark(pane.dataset.tab);
+  });
+  if (location.hash) {
+    const old = document.querySelector('#client-tabs [data-tab="' + location.hash.slice(1) + '"]');
+    if (old) location.replace(old.href);
+  }
+  if (document.querySelector("[data-autoprint]")) {
+    window.addEventListener("load", function () { window.print(); });
+  }
 })();

@@ -40,8 +40,14 @@ def test_bench_smoke(org, tmp_path, settings):
     counts = run.query_counts(staff, "/clients/?page_size={size}")
     assert counts[0] == counts[1], f"list page queries grow with page size: {counts}"
 
-    paths = run.scenario_paths(clients, term3, term2)
     rows = []
+    paths = run.scenario_paths(clients, term3, term2)
+    # Every page in process, as the benchmark reports it beside the load figures.
+    for name in run.INPROC_PAGES:
+        ms, queries = run.inprocess(staff, paths[name], htmx=name in run.HTMX_SCENARIOS, requests=2)
+        assert math.isfinite(ms) and queries > 0, name
+        rows.append(run.row(f"{name}_queries", queries))
+    assert all(r["pass"] for r in rows), rows  # the client page within its budget
     for name, path_list in paths.items():
         result = run.run_load(lambda: SmokeSession(staff), path_list, concurrency=1, requests=4)
         assert result.errors == 0, (name, path_list)

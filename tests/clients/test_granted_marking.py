@@ -66,7 +66,13 @@ def test_list_marks_granted_clients_and_filters_to_them(org, setup):
 
 def test_granted_clients_page_has_a_banner_and_no_write_buttons(org, setup):
     theirs, _ended, own, grant = setup
-    html = org.web("south_staff").get(reverse("clients:client-detail", args=[theirs.pk])).content.decode()
+    web = org.web("south_staff")
+    html = web.get(reverse("clients:client-detail", args=[theirs.pk])).content.decode()
+    # The tabs with write buttons, as they are loaded into the page (htmx): none either.
+    for tab in ("complaints", "surveys", "contacts"):
+        html += web.get(
+            reverse("clients:client-tab", args=[theirs.pk, tab]), HTTP_HX_REQUEST="true"
+        ).content.decode()
     # The grant's last day as people say it (its end is the first instant after that day).
     last = timezone.localtime(grant.ends_at).date() - dt.timedelta(days=1)
     assert 'data-testid="grant-banner"' in html and f"{last.month}月{last.day}日" in html
@@ -74,7 +80,11 @@ def test_granted_clients_page_has_a_banner_and_no_write_buttons(org, setup):
     assert reverse("surveys:survey-create") + f"?client={theirs.pk}" not in html
     assert reverse("clients:client-edit", args=[theirs.pk]) not in html
     # The own branch's client: no banner, the buttons are there.
-    html = org.web("south_staff").get(reverse("clients:client-detail", args=[own.pk])).content.decode()
+    html = web.get(reverse("clients:client-detail", args=[own.pk])).content.decode()
+    for tab in ("complaints", "surveys"):
+        html += web.get(
+            reverse("clients:client-tab", args=[own.pk, tab]), HTTP_HX_REQUEST="true"
+        ).content.decode()
     assert "grant-banner" not in html
     assert reverse("complaints:complaint-create") + f"?client={own.pk}" in html
     assert reverse("surveys:survey-create") + f"?client={own.pk}" in html

@@ -49,7 +49,7 @@ def test_the_need_form_by_its_own_url_is_a_plain_page_that_posts_and_redirects(o
     assert "hx-post" not in html and f'action="{_need_url(c)}"' in html
     response = web.post(_need_url(c), {**NEED, "once_token": _token(html)})
     assert response.status_code == 302
-    assert response["Location"] == reverse("clients:client-detail", kwargs={"pk": c.pk}) + "#needs"
+    assert response["Location"] == reverse("clients:client-tab", kwargs={"pk": c.pk, "tab": "needs"})
     assert Need.objects.get().description == NEED["description"]
 
 
@@ -90,7 +90,7 @@ def test_an_invalid_post_keeps_what_was_typed_and_marks_the_field(org):
 def test_htmx_from_the_client_page_refreshes_the_tab_and_a_repeat_adds_nothing(org):
     c = make_client(org)
     web = org.web("east_staff")
-    detail = reverse("clients:client-detail", kwargs={"pk": c.pk})
+    detail = reverse("clients:client-tab", kwargs={"pk": c.pk, "tab": "needs"})  # the tab's address
     hx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": f"http://testserver{detail}"}
     form = web.get(_need_url(c), **hx).content.decode()
     assert "hx-post" in form
@@ -111,7 +111,7 @@ def test_htmx_post_from_a_page_without_the_tab_redirects_to_the_client(org):
     hx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": f"http://testserver{_need_url(c)}"}
     response = web.post(_need_url(c), NEED, **hx)
     assert response.status_code == 200
-    assert response["HX-Redirect"] == reverse("clients:client-detail", kwargs={"pk": c.pk}) + "#needs"
+    assert response["HX-Redirect"] == reverse("clients:client-tab", kwargs={"pk": c.pk, "tab": "needs"})
     assert Need.objects.count() == 1
 
 

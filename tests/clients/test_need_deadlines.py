@@ -43,7 +43,9 @@ def test_the_client_page_says_how_each_deadline_was_computed(org):
             by=org["east_staff"],
         )
     html = (
-        org.web("east_staff").get(reverse("clients:client-detail", kwargs={"pk": client.pk})).content.decode()
+        org.web("east_staff")
+        .get(reverse("clients:client-tab", kwargs={"pk": client.pk, "tab": "needs"}))
+        .content.decode()
     )
     assert "收到后 4 小时内响应(按自然小时计)" in html
     assert "收到后 5 个工作日内响应(按国家法定节假日及调休安排计)" in html

@@ -245,7 +245,10 @@ def test_nav_by_role(org):
 
 def test_client_page_shows_the_complaints_tab(org, east_client):
     c = make_complaint(org, client=east_client, title="外墙渗水")
-    response = org.web("east_staff").get(reverse("clients:client-detail", kwargs={"pk": east_client.pk}))
+    # The page's tab link, and the tab's own address (loaded when the tab is opened).
+    response = org.web("east_staff").get(
+        reverse("clients:client-tab", kwargs={"pk": east_client.pk, "tab": "complaints"})
+    )
     html = response.content.decode()
     assert 'data-testid="tab-complaints"' in html and 'data-testid="client-complaints"' in html
     assert reverse("complaints:complaint-detail", kwargs={"pk": c.pk}) in html and "外墙渗水" in html

@@ -37,7 +37,9 @@ def test_archive_journey(org, journey):
     journey.shot("client_created")
 
     # Two contacts through the inline (htmx) form: loaded on demand, and open again after a save.
+    # Each tab is loaded when opened, at its own address (htmx, hx-push-url).
     page.click("[data-testid=tab-contacts]")
+    page.wait_for_url(f"**/clients/{client.pk}/tabs/contacts/")
     page.click("[data-testid=open-form-contacts]")
     for name, position, phone in (
         ("周建华", "总经理", "13962601234"),
@@ -55,6 +57,7 @@ def test_archive_journey(org, journey):
 
     # A visit.
     page.click("[data-testid=tab-visits]")
+    page.wait_for_url(f"**/clients/{client.pk}/tabs/visits/")
     page.click("[data-testid=open-form-visits]")
     form = page.locator("[data-testid=form-visits]")
     form.locator("input[name=our_people]").fill("陈志强")
@@ -67,6 +70,7 @@ def test_archive_journey(org, journey):
 
     # An urgent need; its deadline is shown.
     page.click("[data-testid=tab-needs]")
+    page.wait_for_url(f"**/clients/{client.pk}/tabs/needs/")
     page.click("[data-testid=open-form-needs]")
     form = page.locator("[data-testid=form-needs]")
     form.locator("textarea[name=description]").fill("二期商务楼需在两周内提供概念方案")
@@ -104,7 +108,7 @@ def test_archive_journey(org, journey):
     journey.shot("grade_reason_required")
     page.fill("#id_reason", "花桥商务城重点开发平台,二期即将启动")
     page.click("[data-testid=save]")
-    page.wait_for_url(f"**/clients/{client.pk}/#history")
+    page.wait_for_url(f"**/clients/{client.pk}/tabs/history/")
     history = page.locator("[data-testid=grade-history]")
     history.wait_for()
     assert "花桥商务城重点开发平台" in history.inner_text()

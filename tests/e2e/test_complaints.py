@@ -88,7 +88,7 @@ def test_complaint_from_logging_to_closing(org, journey):
 
     journey.go(f"/clients/{client.pk}/")
     page.click("[data-testid=tab-complaints]")
-    page.locator("#tab-complaints.show.active").wait_for()
+    page.locator("#tab-pane #complaints").wait_for()  # the tab, loaded when opened
     tab = page.locator("[data-testid=client-complaints]")
     assert "地下车库顶板渗水" in tab.inner_text() and "已关闭" in tab.inner_text()
     journey.shot("client_page")

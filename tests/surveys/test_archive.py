@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 def test_client_page_shows_surveys_tab_with_satisfaction(org):
     survey = make_survey(org, "east", answered=True, low=(0, 1))
-    url = reverse("clients:client-detail", kwargs={"pk": survey.client_id})
+    url = reverse("clients:client-tab", kwargs={"pk": survey.client_id, "tab": "surveys"})
     html = org.web("east_staff").get(url).content.decode()
     assert 'data-testid="tab-surveys"' in html
     assert "近12个月1份问卷" in html  # the client's evaluation of us (R25)
