@@ -15,7 +15,7 @@ TEST_WORKERS ?= 2
 # break on (a 25th, 31 December, 1 January, a Spring Festival day).
 TEST_DATES ?= 2026-12-25 2026-12-31 2027-01-01 2027-02-07
 
-.PHONY: install install-test run web worker beat migrate seed provision test test-fast test-dates lint format check audit backup restore bench bench-smoke clean
+.PHONY: install install-test run web worker beat migrate seed provision test test-fuzz test-fast test-dates lint format check audit backup restore bench bench-smoke clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -58,6 +58,13 @@ test: provision install-test
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS)
+	$(MAKE) --no-print-directory test-fuzz
+
+# Schemathesis over every API operation against the demo (tests/api_fuzz): a session of its
+# own, because it seeds the demo into its test database once.
+test-fuzz: provision install-test
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) tests/api_fuzz
 
 test-fast: provision install-test
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \

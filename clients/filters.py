@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.access import has_global
+from crm.filters import RowFilter
 from crm.models import Branch
 
 from .models import Client, Contact, Grade, Need, OrgType, Project, Stage, Tag, Visit, VisitPlan
@@ -65,12 +66,12 @@ class ClientFilter(SmallWidgets, django_filters.FilterSet):
 
     search = django_filters.CharFilter(method="filter_search", label=_("搜索"))
     q = django_filters.CharFilter(method="filter_search", label=_("搜索"))
-    branch = django_filters.ModelChoiceFilter(queryset=_branches, label=_("所属分公司"))
+    branch = RowFilter(queryset=_branches, label=_("所属分公司"))
     grade = django_filters.ChoiceFilter(choices=Grade.choices, label=_("客户分级"))
     stage = django_filters.ChoiceFilter(choices=Stage.choices, label=_("客户阶段"))
     org_type = django_filters.ChoiceFilter(choices=OrgType.choices, label=_("客户类型"))
-    owner = django_filters.ModelChoiceFilter(queryset=_owners, label=_("客户经理"))
-    tag = django_filters.ModelChoiceFilter(field_name="tags", queryset=Tag.objects.all(), label=_("标签"))
+    owner = RowFilter(queryset=_owners, label=_("客户经理"))
+    tag = RowFilter(field_name="tags", queryset=Tag.objects.all(), label=_("标签"))
     overdue = django_filters.ChoiceFilter(choices=OVERDUE, method="filter_overdue", label=_("逾期"))
     # R5: the clients the user sees only through an active access grant.
     granted = django_filters.ChoiceFilter(
@@ -154,9 +155,7 @@ class NeedFilter(SmallWidgets, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("搜索"))
     search = django_filters.CharFilter(method="filter_search", label=_("搜索"))
     client = django_filters.NumberFilter(field_name="client_id")
-    branch = django_filters.ModelChoiceFilter(
-        field_name="client__branch", queryset=_branches, label=_("所属分公司")
-    )
+    branch = RowFilter(field_name="client__branch", queryset=_branches, label=_("所属分公司"))
     status = django_filters.ChoiceFilter(choices=Need.Status.choices, label=_("状态"))
     urgency = django_filters.ChoiceFilter(choices=Need.Urgency.choices, label=_("紧急程度"))
     category = django_filters.ChoiceFilter(choices=Need.Category.choices, label=_("需求类别"))

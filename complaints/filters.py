@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.filters import RowFilter
 from crm.models import User
 from crm.validators import validate_date_in_range
 
@@ -42,7 +43,7 @@ class ComplaintFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(
         choices=Category.choices, empty_label=_("全部"), label=_("投诉类别")
     )
-    owner = django_filters.ModelChoiceFilter(queryset=owner_choices, label=_("负责人"))
+    owner = RowFilter(queryset=owner_choices, label=_("负责人"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("超期"))
     open = django_filters.BooleanFilter(method="filter_open", label=_("未办结"))
     mine = django_filters.BooleanFilter(method="filter_mine", label=_("我负责的"))

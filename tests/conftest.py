@@ -4,6 +4,7 @@ per persona, and the Celery plugin for real-worker tests."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -29,6 +30,19 @@ def pytest_configure(config):
     settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="crm-test-media-")
     # whitenoise warns on every request when the collected-static folder is missing.
     os.makedirs(settings.STATIC_ROOT, exist_ok=True)
+
+
+FUZZ = Path(__file__).parent / "api_fuzz"
+
+
+def pytest_ignore_collect(collection_path, config):
+    """The API fuzz run seeds the demo into its test database once (tests/api_fuzz/conftest.py),
+    so it runs in a session of its own: ``pytest tests/api_fuzz``. A run over the whole suite
+    leaves it out (``make test`` runs both)."""
+    if collection_path != FUZZ:
+        return None
+    pointed = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    return not any(path == FUZZ or FUZZ in path.parents for path in pointed)
 
 
 def _a_redis_database_per_worker():

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from clients.models import Client
 from crm.api.base import NoCollectionPost, RestrictedReadOnlyViewSet
+from crm.api.fields import BlankChoices
 from crm.api.schema import answers, refusals
 from crm.figures import HalfYear
 from crm.models import Branch, StaleVersion
@@ -237,7 +238,7 @@ class SpotCheckWriteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class AssessmentSerializer(BlankChoices, serializers.ModelSerializer):
     branch_name = serializers.CharField(source="branch.__str__", read_only=True)
     rating_label = serializers.CharField(source="get_rating_display", read_only=True)
     spot_checks = SpotCheckSerializer(many=True, read_only=True)

@@ -27,7 +27,9 @@ class MonthlyReportSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     timeliness = serializers.SerializerMethodField()
     timeliness_label = serializers.SerializerMethodField()
-    submitted_by = serializers.CharField(source="submitted_by.display_name", read_only=True, default=None)
+    submitted_by = serializers.CharField(
+        source="submitted_by.display_name", read_only=True, default=None, allow_null=True
+    )
     frozen = serializers.BooleanField(source="is_frozen", read_only=True)
     figures = serializers.SerializerMethodField()
     deadline = serializers.SerializerMethodField()

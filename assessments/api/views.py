@@ -77,7 +77,7 @@ class MonthlyReportViewSet(NoCollectionPost, RestrictedReadOnlyViewSet):
         return self._answer(services.report_set_remarks(report=report, by=request.user, remarks=remarks))
 
     def _answer(self, report):
-        return Response(s.MonthlyReportSerializer(report, context=self.get_serializer_context()).data)
+        return self.answer(report, s.MonthlyReportSerializer)
 
     @extend_schema(
         request=s.ReportSubmitSerializer,
@@ -254,4 +254,4 @@ class RankingViewSet(NoCollectionPost, RestrictedReadOnlyViewSet):
         ranking = services.ranking_set_remarks(
             ranking=ranking, by=request.user, remarks=data.validated_data["remarks"]
         )
-        return Response(s.RankingSerializer(ranking).data)
+        return self.answer(ranking, s.RankingSerializer)

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.filters import RowFilter
 from crm.models import Branch
 from crm.validators import validate_date_in_range
 
@@ -154,7 +155,7 @@ class SmallWidgets:
 class AccessRequestFilter(SmallWidgets, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("搜索"))
     status = django_filters.ChoiceFilter(choices=AccessRequest.Status.choices, label=_("状态"))
-    branch = django_filters.ModelChoiceFilter(queryset=_branches, label=_("申请单位"))
+    branch = RowFilter(queryset=_branches, label=_("申请单位"))
     created_from = django_filters.DateFilter(
         field_name="created_at",
         lookup_expr="date__gte",
@@ -191,12 +192,8 @@ class AccessLogFilter(SmallWidgets, django_filters.FilterSet):
     """Search of the access log (R4): by person, branch, client and date range."""
 
     user = django_filters.CharFilter(method="filter_user", label=_("查阅人"))
-    branch = django_filters.ModelChoiceFilter(
-        field_name="user_branch", queryset=_branches, label=_("查阅人单位")
-    )
-    client_branch = django_filters.ModelChoiceFilter(
-        field_name="client__branch", queryset=_branches, label=_("客户所属分公司")
-    )
+    branch = RowFilter(field_name="user_branch", queryset=_branches, label=_("查阅人单位"))
+    client_branch = RowFilter(field_name="client__branch", queryset=_branches, label=_("客户所属分公司"))
     client = django_filters.CharFilter(method="filter_client", label=_("客户"))
     via = django_filters.ChoiceFilter(choices=AccessLog.Via.choices, label=_("方式"))
     date_from = django_filters.DateFilter(

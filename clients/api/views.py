@@ -11,7 +11,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.response import Response
 
 from crm.access import check_in_scope
 from crm.api.base import RestrictedViewSet
@@ -78,7 +77,7 @@ class ClientViewSet(AccessLoggedMixin, RestrictedViewSet):
         except DjangoValidationError as error:
             raise _bad_request(error) from error
         fresh = self.get_queryset().get(pk=client.pk)
-        return Response(self.get_serializer(fresh).data)
+        return self.answer(fresh)
 
 
 class ContactViewSet(ArchiveViewSet):
@@ -112,7 +111,7 @@ class NeedViewSet(ArchiveViewSet):
             need = fn(**kwargs)
         except DjangoValidationError as error:
             raise _bad_request(error) from error
-        return Response(self.get_serializer(need).data)
+        return self.answer(need)
 
     @extend_schema(request=NeedActionSerializer, responses={200: NeedSerializer})
     @action(detail=True, methods=["post"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from clients.models import Client, Project
+from crm.api.fields import BlankChoices
 from crm.models import ProjectDepartment
 
 from ..models import Complaint, Event, Finding, HandOver, ReturnVisit, Satisfaction, Status
@@ -39,7 +40,7 @@ READ_ONLY = [
 ]
 
 
-class ReturnVisitSerializer(serializers.ModelSerializer):
+class ReturnVisitSerializer(BlankChoices, serializers.ModelSerializer):
     class Meta:
         model = ReturnVisit
         fields = [

@@ -10,7 +10,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.response import Response
 
 from clients.access.log import AccessLoggedMixin
 from clients.models import Client
@@ -88,7 +87,7 @@ class ComplaintViewSet(AccessLoggedMixin, RestrictedViewSet):
         except ValidationError:
             raise
         complaint = self.get_queryset().get(pk=complaint.pk)
-        return Response(s.ComplaintSerializer(complaint, context=self.get_serializer_context()).data)
+        return self.answer(complaint, s.ComplaintSerializer)
 
     @extend_schema(request=s.NoteInput, responses=s.ComplaintSerializer)
     @action(detail=True, methods=["post"])

@@ -89,12 +89,25 @@ class RestrictedViewSet(viewsets.ModelViewSet):
         return issubclass(self.queryset.model, Versioned)
 
     def get_serializer(self, *args, **kwargs):
-        serializer = super().get_serializer(*args, **kwargs)
+        return self._with_version(super().get_serializer(*args, **kwargs))
+
+    def _with_version(self, serializer):
         if self.versioned:
             target = getattr(serializer, "child", serializer)
             if "version" not in target.fields:
                 target.fields["version"] = serializers.IntegerField(read_only=True)
         return serializer
+
+    def answer(self, row, serializer_class=None, *, status_code: int = status.HTTP_200_OK) -> Response:
+        """A workflow step's answer: the row as the step left it, in the viewset's serializer (or
+        the step's own), with its ``version`` and ETag like every read of a versioned row, so
+        that the next write can be based on it."""
+        serializer_class = serializer_class or self.get_serializer_class()
+        serializer = serializer_class(row, context=self.get_serializer_context())
+        if isinstance(row, self.queryset.model):
+            serializer = self._with_version(serializer)
+        headers = {"ETag": etag(row.version)} if isinstance(row, Versioned) else {}
+        return Response(serializer.data, status=status_code, headers=headers)
 
     def _locks_the_row(self, request) -> bool:
         """A PUT/PATCH of one row of a Versioned model, whatever the viewset's own update does

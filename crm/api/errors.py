@@ -2,12 +2,19 @@
 scope, 409 stale edit; a Django ValidationError raised by a service is a 400, never a 500."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from crm.models import StaleVersion
+
+
+class InUse(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("该记录仍被其他记录引用(如调查模板已有维度或已发出的调查),不能删除。")
+    default_code = "in_use"
 
 
 class Conflict(exceptions.APIException):
@@ -19,6 +26,9 @@ class Conflict(exceptions.APIException):
 def exception_handler(exc, context):
     if isinstance(exc, StaleVersion):  # a write lost the race for its row (crm.models.Versioned)
         exc = Conflict(str(exc.messages[0]))
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        # A row others point at (a template with surveys sent on it): kept, and said so.
+        exc = InUse()
     elif isinstance(exc, ValidationError):
         if hasattr(exc, "message_dict"):
             exc = exceptions.ValidationError(exc.message_dict)

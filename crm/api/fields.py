@@ -29,3 +29,17 @@ class DateTimeField(serializers.DateTimeField):
 class DateField(serializers.DateField):
     def to_internal_value(self, value):
         return _check(super().to_internal_value(value))
+
+
+class BlankChoices:
+    """For a ModelSerializer: a read-only choice field whose model field may be blank keeps
+    ``""`` among its documented values. DRF drops ``allow_blank`` from read-only fields, so the
+    schema's enum left out the ``""`` the answers carry (a return visit's method before the
+    visit, an assessment's rating before it is rated)."""
+
+    def include_extra_kwargs(self, kwargs, extra_kwargs):
+        blank = bool(kwargs.get("allow_blank")) and "choices" in kwargs
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if blank and kwargs.get("read_only"):
+            kwargs["allow_blank"] = True
+        return kwargs

@@ -145,7 +145,7 @@ class SurveyViewSet(AccessLoggedMixin, RestrictedViewSet):
             )
         except ValidationError as exc:
             raise _refused(exc) from None
-        return Response(SurveySerializer(survey, context=self.get_serializer_context()).data)
+        return self.answer(survey, SurveySerializer)
 
 
 class AnswerViewSet(RestrictedReadOnlyViewSet):
@@ -178,7 +178,7 @@ class FollowUpViewSet(NoCollectionPost, RestrictedReadOnlyViewSet):
             )
         except ValidationError as exc:
             raise _refused(exc) from None
-        return Response(FollowUpSerializer(follow_up).data)
+        return self.answer(follow_up, FollowUpSerializer)
 
 
 MARKETING_ONLY = "Only group marketing (or an administrator) may do this."
@@ -276,7 +276,7 @@ class CampaignViewSet(RestrictedViewSet):
             campaign = services.campaign_open(by=request.user, **params.validated_data)
         except ValidationError as exc:
             raise _refused(exc) from None
-        return Response(CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
+        return self.answer(campaign, CampaignSerializer, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=CampaignSendSerializer,
@@ -325,7 +325,7 @@ class CampaignViewSet(RestrictedViewSet):
             # campaign is told so, as the page offers the step only while it is open.
             raise DRFValidationError({"detail": [_("调查活动已截止。")]})
         campaign = services.campaign_close(campaign=campaign)
-        return Response(CampaignSerializer(campaign).data)
+        return self.answer(campaign, CampaignSerializer)
 
 
 class CampaignReportViewSet(RestrictedReadOnlyViewSet):

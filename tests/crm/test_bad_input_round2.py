@@ -115,7 +115,9 @@ def test_a_posted_id_that_is_not_one_is_a_form_error(org, value):
 
     report = services.analysis_open(branch=org.branches["east"], half=HalfYear(2026, 1))
     web = org.web("east_staff")
-    response = web.post(f"/reports/analysis/{report.pk}/clients/", {"client": value, "text": "x"}, follow=True)
+    response = web.post(
+        f"/reports/analysis/{report.pk}/clients/", {"client": value, "text": "x"}, follow=True
+    )
     assert response.status_code == 200
     assert "所选项无效" in response.content.decode()
     assert not report.client_analyses.exists()

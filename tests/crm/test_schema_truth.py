@@ -88,3 +88,45 @@ def test_workflow_bodies_are_documented_with_their_own_serializers():
     assert body("/api/access-requests/{id}/forward/").endswith("/NoteRequest")
     assert body("/api/access-requests/{id}/approve/").endswith("/NoteRequest")
     assert body("/api/access-requests/{id}/reject/").endswith("/ReasonRequest")
+
+
+def _model_serializers():
+    from rest_framework import serializers
+
+    def below(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from below(sub)
+
+    for cls in set(below(serializers.ModelSerializer)):
+        if cls.__module__.split(".")[0] in ("clients", "complaints", "surveys", "assessments", "crm"):
+            if hasattr(cls, "Meta"):
+                yield cls
+
+
+def test_a_choice_that_may_be_blank_documents_the_blank():
+    """Found by the fuzz run: a read-only choice field whose model field may be blank (a return
+    visit's method and satisfaction before the visit, an assessment's rating) answered ``""``,
+    which its enum did not list (DRF drops allow_blank from read-only fields): every serializer's
+    such field documents it (crm.api.fields.BlankChoices)."""
+    from rest_framework import serializers
+
+    checked, missing = 0, []
+    for cls in _model_serializers():
+        model = cls.Meta.model
+        for name, field in cls(context={}).fields.items():
+            if not isinstance(field, serializers.ChoiceField):
+                continue
+            try:
+                model_field = model._meta.get_field(field.source if field.source != "*" else name)
+            except Exception:
+                continue
+            if model_field.blank and model_field.choices:
+                checked += 1
+                if not field.allow_blank:
+                    missing.append(f"{cls.__module__}.{cls.__name__}.{name}")
+    assert checked >= 3
+    assert missing == []
+    method = SCHEMA["components"]["schemas"]["ReturnVisit"]["properties"]["method"]
+    assert {"$ref": "#/components/schemas/BlankEnum"} in method["oneOf"]
+    assert SCHEMA["components"]["schemas"]["BlankEnum"]["enum"] == [""]

@@ -68,7 +68,7 @@ class AccessRequestViewSet(RestrictedViewSet):
         except ValidationError as exc:
             return _refused(exc)
         obj = AccessRequest.objects.restrict(request.user, "view").get(pk=obj.pk)
-        return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+        return self.answer(obj, status_code=status.HTTP_201_CREATED)
 
     def _step(self, request, input_class, call):
         obj = self.get_object()
@@ -79,7 +79,7 @@ class AccessRequestViewSet(RestrictedViewSet):
         except ValidationError as exc:
             return _refused(exc)
         obj = AccessRequest.objects.restrict(request.user, "view").get(pk=obj.pk)
-        return Response(self.get_serializer(obj).data)
+        return self.answer(obj)
 
     @extend_schema(request=s.NoteSerializer, responses=s.AccessRequestSerializer)
     @action(detail=True, methods=["post"])
