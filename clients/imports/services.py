@@ -51,7 +51,7 @@ from ..models import (
     Stage,
     StageChange,
 )
-from .spreadsheet import COLUMNS, SEPARATOR
+from .spreadsheet import COLUMNS, EXPORT_ONLY_COLUMNS, SEPARATOR
 
 MAX_ROWS = 10_000
 # Rows read from the sheet, empty ones and the header included: the bound on the reading itself.
@@ -85,6 +85,7 @@ COLUMN_RULES = {
     "填报人": gettext_lazy("所属分公司人员的姓名或用户名,作为客户经理;留空或找不到时为导入人"),
     "填报日期": gettext_lazy("日期,如 2026-03-25"),
     "备注": gettext_lazy("文字"),
+    "跟踪状态": gettext_lazy("客户档案导出时附带;导入时不读取(放弃跟踪须经经营部负责人确认)"),
 }
 EXAMPLE_ROW = [
     1,
@@ -215,7 +216,7 @@ def _header(value) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", _text(value)))
 
 
-CANONICAL = {_header(c): c for c in COLUMNS}
+CANONICAL = {_header(c): c for c in [*COLUMNS, *EXPORT_ONLY_COLUMNS]}
 ORG_TYPES = {str(label): code for code, label in OrgType.choices} | {c: c for c in OrgType.values}
 ORG_TYPES |= {
     "政府": OrgType.GOVERNMENT,
