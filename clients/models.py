@@ -32,14 +32,30 @@ MONEY = {"max_digits": 16, "decimal_places": 2, "validators": [validate_non_nega
 
 
 class Stage(models.TextChoices):
-    """Lifecycle stage (客户阶段, R6)."""
+    """Lifecycle stage (客户阶段, R6). Seed 001 names the same stages twice: once as the
+    classification (潜在、意向、准、签约、已开发、合作伙伴客户) and once, in what a branch collects
+    during market development, by the branches' working names (投标客户、跟踪客户). R41: a
+    跟踪客户 is an 意向客户 (it has shown an intention and is being followed up) and a 投标客户 is a
+    准客户 (a tender is open and we bid: the step before signing); the labels carry both names,
+    the codes stay (the API's contract, the stage-change trail and frozen reports keep reading
+    right), and the import reads either name (``ALIASES``)."""
 
     POTENTIAL = "potential", _("潜在客户")
-    INTENDED = "intended", _("意向客户")
-    PROSPECTIVE = "prospective", _("准客户")
+    INTENDED = "intended", _("意向客户(跟踪客户)")
+    PROSPECTIVE = "prospective", _("准客户(投标客户)")
     SIGNED = "signed", _("签约客户")
     DEVELOPED = "developed", _("已开发客户")
     PARTNER = "partner", _("合作伙伴客户")
+
+
+# R41: the names the branches' spreadsheets use for a stage, besides its label.
+Stage.ALIASES = {
+    "潜在客户": Stage.POTENTIAL,
+    "意向客户": Stage.INTENDED,
+    "跟踪客户": Stage.INTENDED,
+    "准客户": Stage.PROSPECTIVE,
+    "投标客户": Stage.PROSPECTIVE,
+}
 
 
 class Tracking(models.TextChoices):

@@ -75,7 +75,9 @@ COLUMN_RULES = {
     "职务": gettext_lazy("与联系人一一对应,用“、”分隔"),
     "联系电话": gettext_lazy("与联系人一一对应;手机11位,座机为区号-号码(可带分机);无联系人时作为单位电话"),
     "电子邮箱": gettext_lazy("与联系人一一对应,用“、”分隔"),
-    "客户阶段": gettext_lazy("潜在客户、意向客户、准客户、签约客户、已开发客户、合作伙伴客户;留空为潜在客户"),
+    "客户阶段": gettext_lazy(
+        "潜在客户、意向客户(跟踪客户)、准客户(投标客户)、签约客户、已开发客户、合作伙伴客户;留空为潜在客户"
+    ),
     "客户分级": gettext_lazy("A、B、C(或A类、A类客户);仅集团市场营销部和分公司经营部负责人导入的分级生效"),
     "合作项目": gettext_lazy("多个项目用“、”分隔"),
     "合同金额(万元)": gettext_lazy("单位万元,不能为负;多个项目时按顺序用“、”分隔,或填合计(记入第一个项目)"),
@@ -225,7 +227,9 @@ ORG_TYPES |= {
     "私营企业": OrgType.PRIVATE,
 }
 STAGES = {str(label): code for code, label in Stage.choices} | {c: c for c in Stage.values}
-STAGES |= {str(label).removesuffix("客户"): code for code, label in Stage.choices}
+# R41: each stage's names in the branches' spreadsheets (跟踪客户 = 意向客户, 投标客户 = 准客户),
+# with or without the trailing 客户.
+STAGES |= dict(Stage.ALIASES) | {name.removesuffix("客户"): code for name, code in Stage.ALIASES.items()}
 
 
 def _grade(value: str) -> str | None:
@@ -453,7 +457,10 @@ class Validator:
         if stage and stage not in STAGES:
             r.error(
                 "客户阶段",
-                _("无法识别“%(v)s”,应为:潜在客户、意向客户、准客户、签约客户、已开发客户、合作伙伴客户")
+                _(
+                    "无法识别“%(v)s”,应为:潜在客户、意向客户(跟踪客户)、准客户(投标客户)、签约客户、已开发客户、"
+                    "合作伙伴客户"
+                )
                 % {"v": stage},
             )
         d["stage"] = STAGES.get(stage, Stage.POTENTIAL)
