@@ -26,7 +26,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.access import check_in_scope
+from crm.access import check_in_scope, in_scope
 from crm.concurrency import unique_violation
 from crm.models import BRANCH_ROLES, Role, User
 from crm.services import managers_of, notify
@@ -55,9 +55,13 @@ def _of_branch(user, client: Client, roles) -> bool:
     )
 
 
-def may_propose(user, client: Client) -> bool:
-    """R37: the staff and manager of the client's branch (in their change scope)."""
-    return _of_branch(user, client, BRANCH_ROLES) and check_in_scope(user, "change", client)
+def may_propose(user, client: Client, *, memory: bool = False) -> bool:
+    """R37: the staff and manager of the client's branch (in their change scope). ``memory``:
+    decide the scope from the user's snapshot without a query (a page's button), not from the
+    database inside a write's transaction."""
+    if not _of_branch(user, client, BRANCH_ROLES):
+        return False
+    return in_scope(user, "change", client) if memory else check_in_scope(user, "change", client)
 
 
 def may_decide(user, client: Client) -> bool:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm.access import can, has_global
 from crm.exports import xlsx_response
 
-from ..models import Client, GiveUp
+from ..models import Client, GiveUp, Grade, Tracking
 from . import services
 from .forms import ConfirmForm, GiveUpFilter, ProposeForm, ReasonForm
 
@@ -192,17 +192,18 @@ def give_up_step(request, pk, step):
 
 def client_give_up(user, client) -> dict:
     """What the client page shows of giving up (a banner and a button): the open give-up, and
-    whether the user may propose one."""
+    whether the user may propose one. A tracked client (nearly all) costs no query: its
+    跟踪状态 says it has no open give-up, and the scope is decided from the user's snapshot."""
+    if client.tracking == Tracking.ACTIVE:
+        return {
+            "give_up": None,
+            "may_propose_give_up": client.grade == Grade.C
+            and services.may_propose(user, client, memory=True),
+        }
     open_one = (
         GiveUp.objects.restrict(user, "view")
         .filter(client=client, status__in=GiveUp.OPEN)
         .select_related("proposed_by", "decided_by")
         .first()
     )
-    return {
-        "give_up": open_one,
-        "may_propose_give_up": open_one is None
-        and client.grade == "C"
-        and client.tracking == "active"
-        and services.may_propose(user, client),
-    }
+    return {"give_up": open_one, "may_propose_give_up": False}
