@@ -6,6 +6,7 @@ COUNTED = (
     "clients.Client",
     "clients.GradeChange",
     "clients.StageChange",
+    "clients.GiveUp",
     "clients.Need",
     "clients.Visit",
     "clients.VisitPlan",

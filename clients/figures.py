@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.figures import Column, Figure, Rate, Window, detail_url, jsonable, narrow, register, rows_of, section
 
-from .models import Client, Grade, GradeChange, Need, Stage, StageChange, Visit, VisitPlan
+from .models import Client, GiveUp, Grade, GradeChange, Need, Stage, StageChange, Visit, VisitPlan
 from .selectors import needs_collection_overdue_q
 
 section("clients", _("客户档案"))
@@ -22,6 +22,10 @@ STAGES = dict(Stage.choices)
 
 def _client_url(row) -> str:
     return detail_url("clients:client-detail")(row["client_id"])
+
+
+def _give_up_url(row) -> str:
+    return detail_url("clients:give-up-detail")(row["id"])
 
 
 def _own_url(row) -> str:
@@ -58,6 +62,7 @@ _NOT_A_CHANGE = {
     "grade",
     "graded_at",
     "stage",
+    "tracking",  # R40: giving up has a figure of its own (clients_given_up)
 }
 
 
@@ -187,6 +192,26 @@ def needs_collection_overdue(user, window: Window) -> list[dict]:
         grade="grade",
         owner="owner__full_name",
         collected="needs_collected_on",
+    )
+
+
+def clients_given_up(user, window: Window) -> list[dict]:
+    """R40: C clients whose give-up the branch manager confirmed in the window (those resumed or
+    ended by a grade change since count too: the decision was taken in the window)."""
+    qs = narrow(
+        GiveUp.objects.restrict(user, "view"), window, department="client__department_id", at="decided_at"
+    ).exclude(status__in=[GiveUp.Status.PROPOSED, GiveUp.Status.REJECTED])
+    return rows_of(
+        qs.order_by("decided_at", "pk"),
+        url=_give_up_url,
+        department="client__department_id",
+        client_id="client_id",
+        client="client__name",
+        reason="reason",
+        note="note",
+        proposed_by="proposed_by__full_name",
+        by="decided_by__full_name",
+        at="decided_at",
     )
 
 
@@ -371,6 +396,25 @@ register(
             _at,
         ),
         model=StageChange,
+    )
+)
+register(
+    Figure(
+        "clients_given_up",
+        _("放弃跟踪客户"),
+        "clients",
+        50,
+        clients_given_up,
+        (
+            _client,
+            Column("reason", _("放弃原因"), choices=dict(GiveUp.Reason.choices)),
+            Column("note", _("情况说明")),
+            Column("proposed_by", _("提议人")),
+            Column("by", _("确认人")),
+            Column("at", _("确认时间"), "datetime"),
+        ),
+        help=_("期间内经营部负责人确认放弃跟踪的C类客户。"),
+        model=GiveUp,
     )
 )
 _need_columns = (

@@ -12,7 +12,7 @@ from crm.access import has_global
 from crm.filters import RowFilter
 from crm.models import Branch
 
-from .models import Client, Contact, Grade, Need, OrgType, Project, Stage, Tag, Visit, VisitPlan
+from .models import Client, Contact, Grade, Need, OrgType, Project, Stage, Tag, Tracking, Visit, VisitPlan
 from .selectors import (
     SCALE_PROFIT_CODES,
     a_without_plan_q,
@@ -73,6 +73,8 @@ class ClientFilter(SmallWidgets, django_filters.FilterSet):
     owner = RowFilter(queryset=_owners, label=_("客户经理"))
     tag = RowFilter(field_name="tags", queryset=Tag.objects.all(), label=_("标签"))
     overdue = django_filters.ChoiceFilter(choices=OVERDUE, method="filter_overdue", label=_("逾期"))
+    # R38: given-up clients stay in the archive and its search; this finds (or leaves out) them.
+    tracking = django_filters.ChoiceFilter(choices=Tracking.choices, label=_("跟踪状态"))
     # R5: the clients the user sees only through an active access grant.
     granted = django_filters.ChoiceFilter(
         choices=(("only", _("仅授权查阅的客户")),), method="filter_granted", label=_("授权查阅")
@@ -93,7 +95,7 @@ class ClientFilter(SmallWidgets, django_filters.FilterSet):
 
     class Meta:
         model = Client
-        fields = ["branch", "grade", "stage", "org_type", "owner", "tag"]
+        fields = ["branch", "grade", "stage", "org_type", "owner", "tag", "tracking"]
 
     def filter_plan(self, queryset, name, value):
         return queryset.filter(a_without_plan_q()) if value == "a_missing" else queryset

@@ -32,14 +32,41 @@ MONEY = {"max_digits": 16, "decimal_places": 2, "validators": [validate_non_nega
 
 
 class Stage(models.TextChoices):
-    """Lifecycle stage (客户阶段, R6)."""
+    """Lifecycle stage (客户阶段, R6). Seed 001 names the same stages twice: once as the
+    classification (潜在、意向、准、签约、已开发、合作伙伴客户) and once, in what a branch collects
+    during market development, by the branches' working names (投标客户、跟踪客户). R41: a
+    跟踪客户 is an 意向客户 (it has shown an intention and is being followed up) and a 投标客户 is a
+    准客户 (a tender is open and we bid: the step before signing); the labels carry both names,
+    the codes stay (the API's contract, the stage-change trail and frozen reports keep reading
+    right), and the import reads either name (``ALIASES``)."""
 
     POTENTIAL = "potential", _("潜在客户")
-    INTENDED = "intended", _("意向客户")
-    PROSPECTIVE = "prospective", _("准客户")
+    INTENDED = "intended", _("意向客户(跟踪客户)")
+    PROSPECTIVE = "prospective", _("准客户(投标客户)")
     SIGNED = "signed", _("签约客户")
     DEVELOPED = "developed", _("已开发客户")
     PARTNER = "partner", _("合作伙伴客户")
+
+
+# R41: the names the branches' spreadsheets use for a stage, besides its label.
+Stage.ALIASES = {
+    "潜在客户": Stage.POTENTIAL,
+    "意向客户": Stage.INTENDED,
+    "跟踪客户": Stage.INTENDED,
+    "准客户": Stage.PROSPECTIVE,
+    "投标客户": Stage.PROSPECTIVE,
+}
+
+
+class Tracking(models.TextChoices):
+    """Whether the group still pursues a client (跟踪状态, R37-R40): a C client may be given up
+    (放弃跟踪, seed 001) once the branch manager confirms a proposal (``GiveUp``). Kept on the
+    client (set only by clients.giveups.services) so that lists, filters, flags and the export
+    read one column."""
+
+    ACTIVE = "active", _("跟踪中")
+    PROPOSED = "proposed", _("拟放弃跟踪(待确认)")
+    GIVEN_UP = "given_up", _("已放弃跟踪")
 
 
 class Grade(models.TextChoices):
@@ -185,6 +212,10 @@ class Client(Versioned, BusinessModel):
     poor_reputation = models.BooleanField(_("口碑差"), default=False)
     company_problems = models.BooleanField(_("客户自身存在问题"), default=False)
     under_observation = models.BooleanField(_("观察中,加大开发力度"), default=False)
+    # R37-R40: set only by the give-up workflow (clients.giveups.services).
+    tracking = models.CharField(
+        _("跟踪状态"), max_length=10, choices=Tracking.choices, default=Tracking.ACTIVE, editable=False
+    )
 
     # Client value (R9) and the evaluations of the archive form.
     design_value = LimitedTextField(_("设计产品价值"), blank=True)
@@ -221,6 +252,12 @@ class Client(Versioned, BusinessModel):
             models.Index(fields=["name"], name="client_name_idx"),
             models.Index(fields=["branch", "name"]),
             models.Index(fields=["branch", "grade"]),
+            # R38: the few clients not tracked (the archive's filter, the give-up lists).
+            models.Index(
+                fields=["branch", "tracking"],
+                condition=~models.Q(tracking="active"),
+                name="client_not_tracked_idx",
+            ),
             models.Index(fields=["owner"]),
             # A branch's ids and search read this index alone (PostgreSQL; a plain index elsewhere).
             models.Index(fields=["branch"], include=["id", "search_text"], name="client_branch_search_idx"),
@@ -234,6 +271,15 @@ class Client(Versioned, BusinessModel):
             self.credit_code = normalize_credit_code(self.credit_code)
         if self.department_id and self.branch_id and self.department.branch_id != self.branch_id:
             raise ValidationError({"department": _("项目经理部不属于所选分公司。")})
+        if self.under_observation and self.tracking == Tracking.GIVEN_UP:
+            # R38: a given-up client is not cultivated; resume tracking first (R39).
+            raise ValidationError(
+                {
+                    "under_observation": _(
+                        "该客户已放弃跟踪,不能标记为观察中;如需加强营销,请先由经营部负责人恢复跟踪。"
+                    )
+                }
+            )
 
     def validate_constraints(self, exclude=None):
         # R10: a duplicate credit code is reported by clients.services (client_duplicates), which
@@ -641,6 +687,83 @@ class StageChange(BusinessModel):
         verbose_name = _("阶段变更")
         verbose_name_plural = _("阶段变更")
         ordering = ["-changed_at"]
+
+
+class GiveUp(Versioned, BusinessModel):
+    """Giving up on a C client (放弃跟踪, seed 001: 对于信誉低、企业自身存在问题的企业必要时放弃接触、
+    跟踪; R37-R40): proposed by the client's branch, confirmed or rejected by its manager; a
+    confirmed one lasts until the manager resumes tracking or a grade change to A or B ends it.
+    One row per proposal; each step is a history row with its reason (as access requests)."""
+
+    class Reason(models.TextChoices):
+        POOR_REPUTATION = "poor_reputation", _("信誉低")
+        COMPANY_PROBLEMS = "company_problems", _("企业自身存在问题")
+        NO_PROSPECT = "no_prospect", _("无发展前景")
+        OTHER = "other", _("其他")
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("待经营部负责人确认")
+        REJECTED = "rejected", _("已驳回")
+        GIVEN_UP = "given_up", _("已放弃跟踪")
+        RESUMED = "resumed", _("已恢复跟踪")
+        REGRADED = "regraded", _("因分级调整而结束")
+
+    OPEN = (Status.PROPOSED, Status.GIVEN_UP)
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="give_ups", verbose_name=_("客户")
+    )
+    reason = models.CharField(_("放弃原因"), max_length=20, choices=Reason.choices)
+    note = LimitedTextField(_("情况说明"), blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("提议人")
+    )
+    proposed_at = models.DateTimeField(_("提议时间"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("确认人"),
+    )
+    decided_at = models.DateTimeField(_("确认时间"), null=True, blank=True, db_index=True)
+    decision_note = LimitedTextField(_("确认意见"), blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("结束人"),
+    )
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    end_reason = LimitedTextField(_("结束理由"), blank=True)
+
+    scope = Scope(branch="client__branch", client="client", owner="client__owner")
+
+    class Meta:
+        verbose_name = _("放弃跟踪")
+        verbose_name_plural = _("放弃跟踪")
+        ordering = ["-proposed_at"]
+        constraints = [
+            # R37: one open proposal or give-up per client (two parallel proposals: one wins).
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=models.Q(status__in=["proposed", "given_up"]),
+                name="giveup_one_open_per_client",
+                violation_error_message=_("该客户已有待确认的放弃跟踪提议或已放弃跟踪。"),
+            )
+        ]
+        indexes = [models.Index(fields=["status", "proposed_at"])]
+
+    def __str__(self):
+        return f"{self.client} · {self.get_status_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
 
 
 class AccessRequest(BusinessModel):

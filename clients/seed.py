@@ -1138,4 +1138,44 @@ def seed(org) -> str:
             plans.append(plan)
     rows = save_plans(plans)
     made = ", ".join(f"{n} {label}" for label, n in rows.items())
-    return f"{made}; {skipped} already there"
+    return f"{made}; {skipped} already there; {seed_give_ups(org)}"
+
+
+# R37-R40 in the demo: two C clients of the east branch given up for their poor reputation
+# (proposed by east_staff, confirmed by east_manager), and one proposal awaiting east_manager.
+DEMO_GIVE_UPS = (
+    ("poor_reputation", "多次拖欠分包工程款,业内口碑差,近两年无新项目合作。", "同意,停止主动拜访。"),
+    ("poor_reputation", "项目结算屡次拖延,并有不良诚信记录,继续跟踪投入产出不成比例。", "同意放弃跟踪。"),
+    ("company_problems", "企业资金链紧张,近期涉及多起诉讼,建议放弃跟踪。", None),
+)
+
+
+def seed_give_ups(org) -> str:
+    """The demo's give-ups, through the workflow's own services (so every step is in the history
+    and the rules hold: grade C, poor reputation recorded, no active visit plan). Idempotent: a
+    branch that has any give-up is left as it is."""
+    from .giveups import services as give_ups
+    from .models import GiveUp, Tracking
+
+    branch, staff, manager = (
+        org.branches.get("east"),
+        org.users.get("east_staff"),
+        org.users.get("east_manager"),
+    )
+    if branch is None or staff is None or manager is None:
+        return "no give-ups (no east branch)"
+    if GiveUp.objects.filter(client__branch=branch).exists():
+        return "give-ups already there"
+    # The C clients whose facts already say poor reputation come first, then by name.
+    candidates = list(
+        Client.objects.filter(branch=branch, grade=Grade.C, tracking=Tracking.ACTIVE).order_by(
+            "-poor_reputation", "name", "pk"
+        )[: len(DEMO_GIVE_UPS)]
+    )
+    made = 0
+    for client, (reason, note, confirmation) in zip(candidates, DEMO_GIVE_UPS, strict=False):
+        give_up = give_ups.giveup_propose(client=client, by=staff, reason=reason, note=note)
+        if confirmation is not None:
+            give_ups.giveup_confirm(give_up=give_up, by=manager, note=confirmation)
+        made += 1
+    return f"{made} give-ups"

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from crm import navigation
 
-from .models import Client, Contact, Grade, Need, Project, VisitPlan
+from .models import Client, Contact, Grade, Need, Project, Tracking, VisitPlan
 
 # R12: key (A) clients have their needs collected at least monthly, others quarterly.
 NEEDS_COLLECTION_DAYS = {Grade.A: 31, "other": 92}
@@ -107,7 +107,8 @@ def project_totals_annotations() -> dict:
 
 
 def needs_collection_overdue_q(today: dt.date | None = None) -> Q:
-    """R12: clients whose needs collection is overdue (A monthly, others quarterly)."""
+    """R12: clients whose needs collection is overdue (A monthly, others quarterly). A client
+    given up (R38) is not asked for its needs: it leaves the flag, the filter and the figure."""
     today = today or timezone.localdate()
     a_limit = today - dt.timedelta(days=NEEDS_COLLECTION_DAYS[Grade.A])
     other_limit = today - dt.timedelta(days=NEEDS_COLLECTION_DAYS["other"])
@@ -116,12 +117,18 @@ def needs_collection_overdue_q(today: dt.date | None = None) -> Q:
     a_since = dt.datetime.combine(a_limit, dt.time.min, tzinfo=tz)
     other_since = dt.datetime.combine(other_limit, dt.time.min, tzinfo=tz)
     never = Q(needs_collected_on__isnull=True)
-    return (Q(grade=Grade.A) & ((never & Q(created_at__lt=a_since)) | Q(needs_collected_on__lt=a_limit))) | (
+    overdue = (
+        Q(grade=Grade.A) & ((never & Q(created_at__lt=a_since)) | Q(needs_collected_on__lt=a_limit))
+    ) | (
         ~Q(grade=Grade.A) & ((never & Q(created_at__lt=other_since)) | Q(needs_collected_on__lt=other_limit))
     )
+    return overdue & ~Q(tracking=Tracking.GIVEN_UP)
 
 
 def visit_overdue_q(today: dt.date | None = None) -> Q:
+    """R13: clients whose active visit plan is past its date. A given-up client has no active
+    plan (R38: confirming ends it, and no plan is made while given up), so it is never here, nor
+    in ``overdue_visit_plans``, the plans' figures or the overdue job, which all read active plans."""
     today = today or timezone.localdate()
     return Q(visit_plan__is_active=True, visit_plan__next_due_on__lt=today)
 

@@ -41,6 +41,7 @@ from .models import (
     Project,
     SocialValue,
     StageChange,
+    Tracking,
     Visit,
     VisitPlan,
 )
@@ -354,6 +355,11 @@ def client_set_grade(
     client._change_reason = (reason or _("调整客户分级"))[:100]
     client.save(update_fields=["grade", "graded_at", "updated_at"])
     visit_plan_recheck(client=client, by=by)
+    # R39: a grade of A or B ends an open proposal or give-up (after the plan's recheck, which
+    # annotates the grade's own history row).
+    from .giveups.services import giveup_end_on_regrade
+
+    giveup_end_on_regrade(client=client, by=by)
     return change
 
 
@@ -506,6 +512,9 @@ def visit_plan_rules(plan: VisitPlan) -> None:
             }
     elif client.grade == Grade.B:
         plan.visitor_level = plan.visitor_level or VisitPlan.VisitorLevel.MARKETING_STAFF
+    elif client.tracking == Tracking.GIVEN_UP:
+        # R38: a given-up client has no visit plan (so no overdue visit) until tracking resumes.
+        errors["__all__"] = _("该客户已放弃跟踪,不制定拜访计划;如需恢复,请由经营部负责人恢复跟踪。")
     else:
         plan.visitor_level = plan.visitor_level or VisitPlan.VisitorLevel.MARKETING_STAFF
         if not (client.under_observation and plan.extra_effort):

@@ -42,7 +42,8 @@ from .forms import (
     VisitForm,
     VisitPlanForm,
 )
-from .imports.spreadsheet import COLUMNS, export_rows
+from .giveups.views import client_give_up
+from .imports.spreadsheet import COLUMNS, EXPORT_ONLY_COLUMNS, export_rows
 from .models import AccessLog, Client, Contact, Need, Project, Visit, VisitPlan
 from .panels import tabs as registered_tabs
 
@@ -154,12 +155,16 @@ def client_export(request):
     qs, _sort = _sorted(qs, request, CLIENT_SORTS, "name")
     log_queryset_reads(request, qs, via=AccessLog.Via.EXPORT)
     return streamed_xlsx_response(
-        _("客户信息统计表"), _("客户信息统计表"), COLUMNS, export_rows(qs), widths=EXPORT_WIDTHS
+        _("客户信息统计表"),
+        _("客户信息统计表"),
+        [*COLUMNS, *EXPORT_ONLY_COLUMNS],
+        export_rows(qs, with_tracking=True),
+        widths=EXPORT_WIDTHS,
     )
 
 
 # Column widths of the exported 客户信息统计表 (characters), in COLUMNS' order.
-EXPORT_WIDTHS = (6, 36, 22, 12, 14, 36, 18, 18, 24, 24, 10, 6, 36, 12, 36, 16, 20, 10, 12, 30)
+EXPORT_WIDTHS = (6, 36, 22, 12, 14, 36, 18, 18, 24, 24, 10, 6, 36, 12, 36, 16, 20, 10, 12, 30, 14)
 
 
 # ----------------------------------------------------------------------------- client page
@@ -260,6 +265,7 @@ def _client_page(request, pk, key):
     if fragment:
         response = render(request, "clients/_client_panes.html", context)
     else:
+        context.update(client_give_up(request.user, client))  # R37-R39: the banner and the button
         context.update(
             {
                 "active": key,

@@ -59,6 +59,10 @@ PARITY = {
     "clients:access-request-step[reject]": ["access_requests_reject_create"],
     "clients:access-request-step[withdraw]": ["access_requests_withdraw_create"],
     "clients:client-transfer": ["client_transfers_create"],
+    "clients:give-up-create": ["give_ups_create"],
+    "clients:give-up-step[confirm]": ["give_ups_confirm_create"],
+    "clients:give-up-step[reject]": ["give_ups_reject_create"],
+    "clients:give-up-step[resume]": ["give_ups_resume_create"],
     # complaints
     "complaints:complaint-create": ["complaints_create"],
     "complaints:complaint-edit": ["complaints_partial_update"],

@@ -92,6 +92,7 @@ class ClientSerializer(ScopedMixin, serializers.ModelSerializer):
             "poor_reputation",
             "company_problems",
             "under_observation",
+            "tracking",
             "design_value",
             "time_value",
             "service_value",
@@ -104,7 +105,14 @@ class ClientSerializer(ScopedMixin, serializers.ModelSerializer):
             "updated_at",
             "similar_token",
         ]
-        read_only_fields = ["grade", "graded_at", "needs_collected_on", "created_at", "updated_at"]
+        read_only_fields = [
+            "grade",
+            "graded_at",
+            "needs_collected_on",
+            "tracking",
+            "created_at",
+            "updated_at",
+        ]
         # Duplicates are checked by the service (R10) with a proper message and link.
         validators = []
         extra_kwargs = {"credit_code": {"validators": Client._meta.get_field("credit_code").validators}}

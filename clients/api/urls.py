@@ -3,6 +3,7 @@
 from rest_framework.routers import SimpleRouter
 
 from ..access.api.urls import router as access_router
+from ..giveups.api import GiveUpViewSet
 from ..imports.api import ImportJobViewSet
 from .views import ClientViewSet, ContactViewSet, NeedViewSet, ProjectViewSet, VisitPlanViewSet, VisitViewSet
 
@@ -14,5 +15,6 @@ router.register("needs", NeedViewSet, basename="need")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("visit-plans", VisitPlanViewSet, basename="visitplan")
 router.register("import-jobs", ImportJobViewSet, basename="import-job")
+router.register("give-ups", GiveUpViewSet, basename="give-up")
 
 urlpatterns = router.urls + access_router.urls

@@ -51,7 +51,7 @@ from ..models import (
     Stage,
     StageChange,
 )
-from .spreadsheet import COLUMNS, SEPARATOR
+from .spreadsheet import COLUMNS, EXPORT_ONLY_COLUMNS, SEPARATOR
 
 MAX_ROWS = 10_000
 # Rows read from the sheet, empty ones and the header included: the bound on the reading itself.
@@ -75,7 +75,9 @@ COLUMN_RULES = {
     "职务": gettext_lazy("与联系人一一对应,用“、”分隔"),
     "联系电话": gettext_lazy("与联系人一一对应;手机11位,座机为区号-号码(可带分机);无联系人时作为单位电话"),
     "电子邮箱": gettext_lazy("与联系人一一对应,用“、”分隔"),
-    "客户阶段": gettext_lazy("潜在客户、意向客户、准客户、签约客户、已开发客户、合作伙伴客户;留空为潜在客户"),
+    "客户阶段": gettext_lazy(
+        "潜在客户、意向客户(跟踪客户)、准客户(投标客户)、签约客户、已开发客户、合作伙伴客户;留空为潜在客户"
+    ),
     "客户分级": gettext_lazy("A、B、C(或A类、A类客户);仅集团市场营销部和分公司经营部负责人导入的分级生效"),
     "合作项目": gettext_lazy("多个项目用“、”分隔"),
     "合同金额(万元)": gettext_lazy("单位万元,不能为负;多个项目时按顺序用“、”分隔,或填合计(记入第一个项目)"),
@@ -85,6 +87,7 @@ COLUMN_RULES = {
     "填报人": gettext_lazy("所属分公司人员的姓名或用户名,作为客户经理;留空或找不到时为导入人"),
     "填报日期": gettext_lazy("日期,如 2026-03-25"),
     "备注": gettext_lazy("文字"),
+    "跟踪状态": gettext_lazy("客户档案导出时附带;导入时不读取(放弃跟踪须经经营部负责人确认)"),
 }
 EXAMPLE_ROW = [
     1,
@@ -215,7 +218,7 @@ def _header(value) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", _text(value)))
 
 
-CANONICAL = {_header(c): c for c in COLUMNS}
+CANONICAL = {_header(c): c for c in [*COLUMNS, *EXPORT_ONLY_COLUMNS]}
 ORG_TYPES = {str(label): code for code, label in OrgType.choices} | {c: c for c in OrgType.values}
 ORG_TYPES |= {
     "政府": OrgType.GOVERNMENT,
@@ -224,7 +227,9 @@ ORG_TYPES |= {
     "私营企业": OrgType.PRIVATE,
 }
 STAGES = {str(label): code for code, label in Stage.choices} | {c: c for c in Stage.values}
-STAGES |= {str(label).removesuffix("客户"): code for code, label in Stage.choices}
+# R41: each stage's names in the branches' spreadsheets (跟踪客户 = 意向客户, 投标客户 = 准客户),
+# with or without the trailing 客户.
+STAGES |= dict(Stage.ALIASES) | {name.removesuffix("客户"): code for name, code in Stage.ALIASES.items()}
 
 
 def _grade(value: str) -> str | None:
@@ -452,7 +457,10 @@ class Validator:
         if stage and stage not in STAGES:
             r.error(
                 "客户阶段",
-                _("无法识别“%(v)s”,应为:潜在客户、意向客户、准客户、签约客户、已开发客户、合作伙伴客户")
+                _(
+                    "无法识别“%(v)s”,应为:潜在客户、意向客户(跟踪客户)、准客户(投标客户)、签约客户、已开发客户、"
+                    "合作伙伴客户"
+                )
                 % {"v": stage},
             )
         d["stage"] = STAGES.get(stage, Stage.POTENTIAL)

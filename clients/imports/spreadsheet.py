@@ -28,6 +28,9 @@ COLUMNS = [
     "填报日期",
     "备注",
 ]
+# Columns the archive's export adds after the spreadsheet's (R38: the client's 跟踪状态). The
+# import knows them, so that an exported file goes back in, and reads nothing from them.
+EXPORT_ONLY_COLUMNS = ["跟踪状态"]
 SEPARATOR = "、"
 
 
@@ -39,19 +42,21 @@ def _aligned(values) -> str:
     return SEPARATOR.join(values) if any(values) else ""
 
 
-def export_rows(clients, chunk: int = 5000):
+def export_rows(clients, chunk: int = 5000, *, with_tracking: bool = False):
     """Rows of the spreadsheet for ``clients`` (a restricted queryset), in its order.
 
     The whole archive (100k clients with 300k contacts, 200k projects, 200k needs) is read as
     plain values, ``chunk`` clients at a time: the ids in the list's order first, then per chunk
     one query each for the clients, their contacts, projects and open needs. Memory stays that
-    of one chunk and no model instance is built (R36, the whole-archive export)."""
+    of one chunk and no model instance is built (R36, the whole-archive export). ``with_tracking``:
+    each row ends with the client's 跟踪状态 (EXPORT_ONLY_COLUMNS, R38)."""
     from django.db.models import F
 
     from clients.models import Client, Contact, Need, Project
 
     org_types = {k: str(v) for k, v in Client._meta.get_field("org_type").choices}
     stages = {k: str(v) for k, v in Client._meta.get_field("stage").choices}
+    trackings = {k: str(v) for k, v in Client._meta.get_field("tracking").choices}
     ids = list(clients.values_list("pk", flat=True))
     n = 0
     for start in range(0, len(ids), chunk):
@@ -72,6 +77,7 @@ def export_rows(clients, chunk: int = 5000):
                 "grade",
                 "updated_at",
                 "remarks",
+                "tracking",
                 branch_name=F("branch__name"),
                 department_name=F("department__name"),
                 owner_full_name=F("owner__full_name"),
@@ -103,7 +109,7 @@ def export_rows(clients, chunk: int = 5000):
             people = contacts.get(pk, ())
             works = projects.get(pk, ())
             n += 1
-            yield [
+            row = [
                 n,
                 c["name"],
                 c["credit_code"],
@@ -128,6 +134,9 @@ def export_rows(clients, chunk: int = 5000):
                 timezone.localtime(c["updated_at"]).date() if c["updated_at"] else "",
                 c["remarks"],
             ]
+            if with_tracking:
+                row.append(trackings.get(c["tracking"], c["tracking"]))
+            yield row
 
 
 def _grouped(qs, *fields) -> dict[int, list[tuple]]:

@@ -120,9 +120,11 @@ def test_export_is_exactly_the_filtered_list(org, django_assert_max_num_queries)
         body = response.getvalue()
     assert response.streaming and response["Content-Type"].startswith("application/vnd.openxmlformats")
     rows = list(load_workbook(BytesIO(body)).active.iter_rows(values_only=True))
-    assert list(rows[0]) == COLUMNS
+    # The spreadsheet's columns, then the client's 跟踪状态 (R38).
+    assert list(rows[0]) == [*COLUMNS, "跟踪状态"]
     assert len(rows) == 2
-    row = dict(zip(COLUMNS, rows[1], strict=True))
+    row = dict(zip([*COLUMNS, "跟踪状态"], rows[1], strict=True))
+    assert row["跟踪状态"] == "跟踪中"
     assert row["客户单位名称"] == "无锡太湖新城发展集团"
     assert row["联系人"] == "李秀英、王建国" or row["联系人"] == "王建国、李秀英"
     assert row["合同金额(万元)"] == 2500

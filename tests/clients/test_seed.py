@@ -7,13 +7,13 @@ from django.db import transaction
 from django.db.models import Count
 
 from clients import seed as demo
-from clients.models import Client, Contact, GradeChange, Need, Project, StageChange, Visit, VisitPlan
+from clients.models import Client, Contact, GiveUp, GradeChange, Need, Project, StageChange, Visit, VisitPlan
 from crm import calendar
 from crm.validators import normalize_phone, validate_credit_code
 
 pytestmark = pytest.mark.django_db
 
-MODELS = (Client, Contact, Project, Need, Visit, VisitPlan, GradeChange, StageChange)
+MODELS = (Client, Contact, Project, Need, Visit, VisitPlan, GradeChange, StageChange, GiveUp)
 
 
 def counts():
@@ -31,7 +31,27 @@ def test_seed_is_idempotent(seeded):
     summary = demo.seed(seeded.org)
     assert counts() == first
     assert summary.startswith("0 clients"), summary
-    assert first["Client"] >= 100 and first["history"] == first["Client"]
+    # One history row per client, and one per step of the demo's give-ups (R40: the proposal,
+    # then the confirmation, each on the client too).
+    steps = sum(2 if g.decided_at else 1 for g in GiveUp.objects.all())
+    assert first["Client"] >= 100 and first["history"] == first["Client"] + steps
+
+
+def test_the_demo_gives_up_c_clients_by_the_rules(seeded):
+    """R37-R40: two east C clients given up for their poor reputation (recorded among the facts,
+    no active visit plan, not under observation), one proposal awaiting east_manager."""
+    from clients.models import Tracking
+
+    given = GiveUp.objects.filter(status=GiveUp.Status.GIVEN_UP).select_related("client", "decided_by")
+    assert len(given) == 2
+    for g in given:
+        c = g.client
+        assert c.branch.code == "east" and c.grade == "C" and c.tracking == Tracking.GIVEN_UP
+        assert g.reason == "poor_reputation" and c.poor_reputation and not c.under_observation
+        assert g.decided_by == seeded["east_manager"] and g.proposed_by == seeded["east_staff"]
+        assert not VisitPlan.objects.filter(client=c, is_active=True).exists()
+    (waiting,) = GiveUp.objects.filter(status=GiveUp.Status.PROPOSED)
+    assert waiting.client.branch.code == "east" and waiting.client.tracking == Tracking.PROPOSED
 
 
 def test_every_branch_has_a_year_of_clients(seeded):
