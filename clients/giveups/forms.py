@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.filters import RowFilter
 from crm.models import Branch
 
 from ..filters import SmallWidgets
@@ -62,9 +63,7 @@ class GiveUpFilter(SmallWidgets, django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="filter_search", label=_("搜索"))
     status = django_filters.ChoiceFilter(choices=GiveUp.Status.choices, label=_("状态"))
-    branch = django_filters.ModelChoiceFilter(
-        field_name="client__branch", queryset=_branches, label=_("所属分公司")
-    )
+    branch = RowFilter(field_name="client__branch", queryset=_branches, label=_("所属分公司"))
     reason = django_filters.ChoiceFilter(choices=GiveUp.Reason.choices, label=_("放弃原因"))
     client = django_filters.NumberFilter(field_name="client_id")
 
