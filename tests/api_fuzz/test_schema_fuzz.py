@@ -260,12 +260,14 @@ def test_api_stateful(username, people):
     """Scenarios of linked operations (what one answers feeds the next: a client created, then
     read, changed, graded ...) as each role; every answer is checked as above."""
     _user, token = people[username]
+    answered: list[tuple[str, int]] = []
 
     class Scenario(schema.as_state_machine()):
         def get_call_kwargs(self, case):
             return {"app": APP, "headers": headers_of(token)}
 
         def validate_response(self, response, case, **kwargs):
+            answered.append((f"{case.method} {case.path}", response.status_code))
             validate(case, response)
 
     with transaction.atomic():
@@ -274,3 +276,8 @@ def test_api_stateful(username, people):
             settings=settings(max_examples=SCENARIOS, stateful_step_count=STEPS, **HYPOTHESIS),
         )
         transaction.set_rollback(True)
+    # The scenarios ran: more than one operation each, and some of them were answered.
+    assert len(answered) > SCENARIOS
+    assert any(code < 300 for _op, code in answered)
+    if os.environ.get("FUZZ_REPORT"):
+        print(username, len(answered), sorted(set(answered))[:80])
