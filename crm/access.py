@@ -109,8 +109,10 @@ def _scope_rows(user):
 
     from .models import BranchGroupObjectPermission, BranchUserObjectPermission
 
+    # Each part unordered: Permission's Meta ordering would put an ORDER BY inside the
+    # compound statement, which SQLite (the embedded default) refuses.
     def model_perms(qs):
-        return qs.annotate(
+        return qs.order_by().annotate(
             _label=Concat(
                 Value("perm:"), "content_type__app_label", Value("."), "codename", output_field=CharField()
             ),
@@ -118,7 +120,7 @@ def _scope_rows(user):
         ).values_list("_label", "_id")
 
     def branch_perms(qs):
-        return qs.annotate(
+        return qs.order_by().annotate(
             _label=Concat(Value("branch:"), "permission__codename", output_field=CharField()),
             _id=F("content_object_id"),
         ).values_list("_label", "_id")
