@@ -224,7 +224,7 @@ class ContactForm(OnceTokenMixin, BootstrapMixin, VersionedFormMixin, forms.Mode
         }
 
 
-class ProjectForm(OnceTokenMixin, BootstrapMixin, forms.ModelForm):
+class ProjectForm(OnceTokenMixin, BootstrapMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Project
         fields = [
@@ -296,7 +296,7 @@ class NeedRespondForm(BootstrapMixin, forms.Form):
     note = forms.CharField(label=_("处理意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class VisitForm(OnceTokenMixin, BootstrapMixin, forms.ModelForm):
+class VisitForm(OnceTokenMixin, BootstrapMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Visit
         fields = [

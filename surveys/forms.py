@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Project
-from crm.forms import limit_projects_to_client
+from crm.forms import VersionedFormMixin, limit_projects_to_client
 from crm.validators import validate_date_in_range
 
 from .models import Campaign, Dimension, Question, Survey, SurveyTemplate
@@ -93,7 +93,7 @@ class FollowUpCloseForm(forms.Form):
     note = forms.CharField(label=_("跟进情况"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class TemplateForm(forms.ModelForm):
+class TemplateForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = SurveyTemplate
         fields = ["name", "name_en", "intro", "intro_en", "is_active", "is_default"]

@@ -18,7 +18,7 @@ from clients.models import Client, Contact, Need, VisitPlan
 from crm.models import StaleVersion
 from tests.clients.factories import ContactFactory, make_credit_code
 
-from .archive_helpers import make_client, make_need, make_plan
+from .archive_helpers import make_client, make_need, make_plan, make_project, make_visit
 
 CLIENTS = reverse("client-list")
 DUPLICATE_CODE = "统一社会信用代码已存在"
@@ -339,3 +339,72 @@ def test_parallel_confirmations_of_one_warning_give_one_client(org):
     results = in_parallel(org["east_staff"], [call] * 4)
     assert sorted(r.status_code for r in results) == [201, 400, 400, 400], results
     assert Client.objects.count() == 2
+
+
+def _as_posted(form) -> dict:
+    """What the browser posts for an opened form: every field's value as rendered."""
+    data = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        data[form.add_prefix(name)] = "on" if value is True else value
+    return data
+
+
+@pytest.mark.parametrize("kind", ["project", "visit"])
+def test_project_and_visit_pages_refuse_a_save_based_on_an_older_version(org, kind):
+    """The edit pages of projects and visits carry the version they opened (as clients, contacts,
+    needs and plans do): a second person's save made since is not overwritten; what the user
+    typed stays, the changes are listed, and submitting again saves."""
+    web = org.web("east_staff")
+    if kind == "project":
+        row = make_project(org)
+        url = reverse("clients:project-edit", kwargs={"pk": row.pk})
+        field, theirs, mine = "manager_name", "他人填的经理", "我填的经理"
+    else:
+        row = make_visit(org)
+        url = reverse("clients:visit-edit", kwargs={"pk": row.pk})
+        field, theirs, mine = "outcome", "他人填的结果", "我填的结果"
+    page = web.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    opened = page.context["form"]["version"].value()
+    assert f'type="hidden" name="version" value="{opened}"' in html
+    assert ">Version" not in html  # a hidden field has no label on the page
+    data = _as_posted(page.context["form"])
+
+    other = type(row).objects.get(pk=row.pk)
+    setattr(other, field, theirs)
+    other.save()  # someone saved it since the page was opened
+
+    r = web.post(url, {**data, field: mine})
+    assert r.status_code == 200
+    errors = " ".join(r.context["form"].non_field_errors())
+    assert "已被他人修改" in errors and theirs in errors and mine in errors
+    row.refresh_from_db()
+    assert getattr(row, field) == theirs and row.version == opened + 1
+    # The form now carries the current version: submitting again after review saves.
+    again = {**data, field: mine, "version": r.context["form"]["version"].value()}
+    assert web.post(url, again).status_code == 302
+    row.refresh_from_db()
+    assert getattr(row, field) == mine and row.version == opened + 2
+
+
+@pytest.mark.parametrize("kind", ["project", "visit"])
+def test_project_and_visit_pages_without_a_version_never_overwrite_silently(org, kind):
+    web = org.web("east_staff")
+    if kind == "project":
+        row = make_project(org)
+        url = reverse("clients:project-edit", kwargs={"pk": row.pk})
+        field = "manager_name"
+    else:
+        row = make_visit(org)
+        url = reverse("clients:visit-edit", kwargs={"pk": row.pk})
+        field = "outcome"
+    data = _as_posted(web.get(url).context["form"])
+    data.pop("version")
+    r = web.post(url, {**data, field: "没有版本的保存"})
+    assert r.status_code == 200 and r.context["form"].non_field_errors()
+    row.refresh_from_db()
+    assert getattr(row, field) != "没有版本的保存"
