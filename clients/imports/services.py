@@ -59,6 +59,11 @@ MAX_ROWS = 10_000
 # 20,000,000 makes the reader yield twenty million empty rows), so they count here; room is left
 # for blank rows a template may carry below its data (ruled borders, deleted contents).
 MAX_SHEET_ROWS = 2 * MAX_ROWS
+# Columns read from each row. The template has 20; a sheet may carry columns of its own beside
+# them (reported as unknown headers), but never a row as wide as Excel allows: a cell at column
+# XFD makes the reader build 16,384 values for that row, in every row that has one. One column
+# past the bound is read, so that a value there is refused rather than dropped unseen.
+MAX_COLUMNS = 60
 REQUIRED = ("客户单位名称",)
 SPLIT_RE = re.compile(r"[、;;\n]")
 IMPORT_REASON = "由客户信息统计表导入"
@@ -289,7 +294,7 @@ def read_sheet(source) -> tuple[list[str], list[tuple[int, dict]], list[str]]:
         # other programs write wrong (A1:T3 over five rows): forget it and read what is there,
         # never more than one row past the bound.
         ws.reset_dimensions()
-        rows = _bounded(ws.iter_rows(max_row=MAX_SHEET_ROWS + 1, values_only=True))
+        rows = _bounded(ws.iter_rows(max_row=MAX_SHEET_ROWS + 1, max_col=MAX_COLUMNS + 1, values_only=True))
         header_row, headers = None, []
         buffered = []
         for number, values in enumerate(rows, start=1):
@@ -320,13 +325,18 @@ def read_sheet(source) -> tuple[list[str], list[tuple[int, dict]], list[str]]:
 
 
 def _bounded(rows):
-    """The rows of a sheet, refused past ``MAX_SHEET_ROWS`` however many of them are empty."""
+    """The rows of a sheet, refused past ``MAX_SHEET_ROWS`` however many of them are empty, and
+    at the first row with a value past ``MAX_COLUMNS``."""
     for number, values in enumerate(rows, start=1):
         if number > MAX_SHEET_ROWS:
             raise ImportFileError(
                 _("工作表超过 %(n)s 行(空行也计算在内),请删除多余的空行或拆分文件。") % {"n": MAX_SHEET_ROWS}
             )
-        yield values
+        if values and len(values) > MAX_COLUMNS and _text(values[MAX_COLUMNS]):
+            raise ImportFileError(
+                _("第 %(row)s 行超过 %(n)s 列,请删除多余的列后再导入。") % {"row": number, "n": MAX_COLUMNS}
+            )
+        yield values[:MAX_COLUMNS] if values else values
 
 
 class Validator:

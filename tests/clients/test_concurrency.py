@@ -344,7 +344,7 @@ def test_parallel_confirmations_of_one_warning_give_one_client(org):
 def _as_posted(form) -> dict:
     """What the browser posts for an opened form: every field's value as rendered."""
     data = {}
-    for name, field in form.fields.items():
+    for name in form.fields:
         value = form[name].value()
         if value is None or value is False:
             continue

@@ -114,6 +114,61 @@ def test_the_row_limit_still_counts_the_rows_with_data(org, monkeypatch):
     assert "一次最多导入 4 行" in " ".join(job.summary["file_errors"])
 
 
+def with_cell_in_every_row(content: bytes, column: str, text: str = "内部编号") -> bytes:
+    """Each row of the sheet with one more cell, in ``column`` (its letters)."""
+
+    def change(xml):
+        def add(match):
+            number = match.group(1)
+            cell = f'<c r="{column}{number}" t="inlineStr"><is><t>{text}</t></is></c>'
+            return match.group(0).replace("</row>", cell + "</row>")
+
+        changed, n = re.subn(r'<row r="(\d+)"[^>]*>.*?</row>', add, xml, flags=re.S)
+        assert n >= 2
+        return changed
+
+    return rewrite_sheet(content, change)
+
+
+def test_columns_up_to_the_bound_are_read(org):
+    """Column 60 (BH) is read: its header is named as a column the template does not have (the
+    import never ignores a column), not refused as too wide."""
+    job = validate(org["east_manager"], with_cell_in_every_row(sheet(3, grade=""), "BH"))
+    assert importing.MAX_COLUMNS == 60
+    assert not job.summary["ok"]
+    assert job.summary["file_errors"] == [
+        "未知的列“内部编号”:客户信息统计表没有此列,请删除或改为模板中的列名(不会被忽略)"
+    ]
+
+
+def test_a_value_past_the_last_column_read_is_refused_not_dropped(org):
+    """Column 61 (BI) holds a value: the file is refused with the row, not imported without it."""
+    job = validate(org["east_manager"], with_cell_in_every_row(sheet(3, grade=""), "BI"))
+    assert not job.summary["ok"] and job.summary["rows"] == 0
+    assert job.summary["file_errors"] == ["第 1 行超过 60 列,请删除多余的列后再导入。"]
+
+
+def test_a_cell_at_the_last_excel_column_in_every_row_costs_no_wide_rows(org, monkeypatch):
+    """A cell at XFD (column 16,384) in each of 2,000 rows: the reader is asked for 61 columns,
+    so no row of 16,384 values is built; what lies past column 61 is not read at all."""
+    widths = []
+    bounded = importing._bounded
+
+    def watch(rows):
+        def seen():
+            for values in rows:
+                widths.append(len(values or ()))
+                yield values
+
+        return bounded(seen())
+
+    monkeypatch.setattr(importing, "_bounded", watch)
+    content = with_cell_in_every_row(sheet(2_000, grade=""), "XFD")
+    job = validate(org["east_manager"], content)
+    assert job.summary["ok"] and job.summary["rows"] == 2_000, job.summary["file_errors"]
+    assert len(widths) == 2_001 and max(widths) == importing.MAX_COLUMNS + 1
+
+
 # ------------------------------------------------------------------ the soft time limit
 
 
