@@ -31,7 +31,7 @@ class AssessmentsConfig(AppConfig):
 
         from crm.signals import rows_bulk_written
 
-        from . import home_panels  # noqa: F401  (registers the home panels)
+        from . import archive, home_panels  # noqa: F401  (register the client tab, the home panels)
         from .dashboards.selectors import bump
 
         for label in COUNTED:

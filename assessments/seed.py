@@ -150,6 +150,7 @@ def _seed_analysis(org, branches) -> int:
             if manager is None:
                 continue
             report = review.analysis_open(branch=branch, half=half)
+            _seed_client_analyses(org, report)
             review.analysis_save(
                 report=report,
                 by=manager,
@@ -159,6 +160,31 @@ def _seed_analysis(org, branches) -> int:
             )
             made += 1
     return made
+
+
+# Single-client analyses (R30) a branch's staff write into its report, by the client's grade:
+# submitted with the report, each becomes the client's 我方对客户的评价 (seed 001, RFILE).
+CLIENT_ANALYSES = {
+    "A": "合作{n}年,付款及时,履约信誉好;二期项目已进入方案阶段,建议保持高层定期拜访,优先配置设计骨干。",
+    "B": "项目规模中等,付款周期偏长(平均90天);对装配式和BIM深化有明确需求,具备培养为A类客户的条件。",
+    "C": "近一年无新项目,资金紧张,存在拖欠进度款情况;维持基本联系,不主动投入营销资源。",
+}
+
+
+def _seed_client_analyses(org, report) -> None:
+    """East's staff analyse one client of each grade in each report (the others write none)."""
+    from clients.models import Client
+
+    from .review import services as review
+
+    staff = org.users.get(f"{report.branch.code}_staff")
+    if staff is None or report.branch.code != "east":
+        return
+    for n, grade in enumerate(("A", "B", "C"), start=2):
+        client = Client.objects.filter(branch=report.branch, grade=grade).order_by("pk").first()
+        if client is not None:
+            text = CLIENT_ANALYSES[grade].format(n=n)
+            review.client_analysis_save(report=report, by=staff, client=client, text=text)
 
 
 def _seed_assessment(org, branches) -> int:

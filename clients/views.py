@@ -158,13 +158,13 @@ def client_export(request):
         _("客户信息统计表"),
         _("客户信息统计表"),
         [*COLUMNS, *EXPORT_ONLY_COLUMNS],
-        export_rows(qs, with_tracking=True),
+        export_rows(qs, with_export_columns=True),
         widths=EXPORT_WIDTHS,
     )
 
 
-# Column widths of the exported 客户信息统计表 (characters), in COLUMNS' order.
-EXPORT_WIDTHS = (6, 36, 22, 12, 14, 36, 18, 18, 24, 24, 10, 6, 36, 12, 36, 16, 20, 10, 12, 30, 14)
+# Column widths of the exported 客户信息统计表 (characters), in COLUMNS' order, then EXPORT_ONLY_COLUMNS'.
+EXPORT_WIDTHS = (6, 36, 22, 12, 14, 36, 18, 18, 24, 24, 10, 6, 36, 12, 36, 16, 20, 10, 12, 30, 40, 14)
 
 
 # ----------------------------------------------------------------------------- client page

@@ -590,6 +590,9 @@ def analysis_save(
         report.on_time = now <= half.analysis_due
     report.save()
     if submit:
+        from .filing import file_evaluations
+
+        file_evaluations(report=report, by=by)  # RFILE: the analyses go into the archive
         transaction.on_commit(lambda: holds_sync(report.branch))
     return report
 

@@ -28,9 +28,10 @@ COLUMNS = [
     "填报日期",
     "备注",
 ]
-# Columns the archive's export adds after the spreadsheet's (R38: the client's 跟踪状态). The
-# import knows them, so that an exported file goes back in, and reads nothing from them.
-EXPORT_ONLY_COLUMNS = ["跟踪状态"]
+# Columns the archive's export adds after the spreadsheet's: the client's 我方对客户的评价, drawn
+# from its latest analysis (seed 001, RFILE), and its 跟踪状态 (R38). The import knows them, so
+# that an exported file goes back in, and reads nothing from them.
+EXPORT_ONLY_COLUMNS = ["我方对客户的评价", "跟踪状态"]
 SEPARATOR = "、"
 
 
@@ -42,14 +43,15 @@ def _aligned(values) -> str:
     return SEPARATOR.join(values) if any(values) else ""
 
 
-def export_rows(clients, chunk: int = 5000, *, with_tracking: bool = False):
+def export_rows(clients, chunk: int = 5000, *, with_export_columns: bool = False):
     """Rows of the spreadsheet for ``clients`` (a restricted queryset), in its order.
 
     The whole archive (100k clients with 300k contacts, 200k projects, 200k needs) is read as
     plain values, ``chunk`` clients at a time: the ids in the list's order first, then per chunk
     one query each for the clients, their contacts, projects and open needs. Memory stays that
-    of one chunk and no model instance is built (R36, the whole-archive export). ``with_tracking``:
-    each row ends with the client's 跟踪状态 (EXPORT_ONLY_COLUMNS, R38)."""
+    of one chunk and no model instance is built (R36, the whole-archive export).
+    ``with_export_columns``: each row ends with EXPORT_ONLY_COLUMNS (the evaluation, RFILE; the
+    跟踪状态, R38)."""
     from django.db.models import F
 
     from clients.models import Client, Contact, Need, Project
@@ -78,6 +80,7 @@ def export_rows(clients, chunk: int = 5000, *, with_tracking: bool = False):
                 "updated_at",
                 "remarks",
                 "tracking",
+                "our_evaluation",
                 branch_name=F("branch__name"),
                 department_name=F("department__name"),
                 owner_full_name=F("owner__full_name"),
@@ -134,8 +137,8 @@ def export_rows(clients, chunk: int = 5000, *, with_tracking: bool = False):
                 timezone.localtime(c["updated_at"]).date() if c["updated_at"] else "",
                 c["remarks"],
             ]
-            if with_tracking:
-                row.append(trackings.get(c["tracking"], c["tracking"]))
+            if with_export_columns:
+                row += [c["our_evaluation"], trackings.get(c["tracking"], c["tracking"])]
             yield row
 
 

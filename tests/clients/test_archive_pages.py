@@ -106,7 +106,7 @@ def test_list_pagination_and_query_budget(org, django_assert_max_num_queries):
 
 
 def test_export_is_exactly_the_filtered_list(org, django_assert_max_num_queries):
-    a = make_client(org, name="无锡太湖新城发展集团", grade="A")
+    a = make_client(org, name="无锡太湖新城发展集团", grade="A", our_evaluation="资信良好,付款及时")
     ContactFactory(client=a, name="王建国", position="总经理", phone="13800001111")
     ContactFactory(client=a, name="李秀英", position="工程部经理", phone="13800002222")
     ProjectFactory(client=a, name="太湖新城学校", contract_value=25_000_000)
@@ -120,11 +120,12 @@ def test_export_is_exactly_the_filtered_list(org, django_assert_max_num_queries)
         body = response.getvalue()
     assert response.streaming and response["Content-Type"].startswith("application/vnd.openxmlformats")
     rows = list(load_workbook(BytesIO(body)).active.iter_rows(values_only=True))
-    # The spreadsheet's columns, then the client's 跟踪状态 (R38).
-    assert list(rows[0]) == [*COLUMNS, "跟踪状态"]
+    # The spreadsheet's columns, then the client's 我方对客户的评价 (RFILE) and 跟踪状态 (R38).
+    assert list(rows[0]) == [*COLUMNS, "我方对客户的评价", "跟踪状态"]
     assert len(rows) == 2
-    row = dict(zip([*COLUMNS, "跟踪状态"], rows[1], strict=True))
+    row = dict(zip([*COLUMNS, "我方对客户的评价", "跟踪状态"], rows[1], strict=True))
     assert row["跟踪状态"] == "跟踪中"
+    assert row["我方对客户的评价"] == a.our_evaluation
     assert row["客户单位名称"] == "无锡太湖新城发展集团"
     assert row["联系人"] == "李秀英、王建国" or row["联系人"] == "王建国、李秀英"
     assert row["合同金额(万元)"] == 2500
