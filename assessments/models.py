@@ -156,7 +156,46 @@ class ReportEvent(BusinessModel):
         ordering = ["at", "pk"]
 
 
-class MonthlyClose(BusinessModel):
+class FanOutRound(models.Model):
+    """What a job fanned out over the branches keeps about its failures (R42): the closing of a
+    period and the half-year round. A part whose task failed for good (its retries used up)
+    leaves the round failed, with the time; group marketing retries it, counted in ``retries``
+    (assessments.rounds)."""
+
+    failed_at = models.DateTimeField(_("失败时间"), null=True, blank=True, editable=False)
+    retries = models.PositiveIntegerField(_("重新计算次数"), default=0, editable=False)
+
+    # The name of the relation from the round to its parts (one per branch).
+    PARTS = ""
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_failed(self) -> bool:
+        return self.state == "failed"
+
+    def failed_parts(self):
+        return (
+            getattr(self, self.PARTS)
+            .filter(compute_failed_at__isnull=False)
+            .select_related("branch")
+            .order_by("branch__sort_order", "branch__code")
+        )
+
+
+class FanOutPart(models.Model):
+    """One branch's part of a fanned-out job that can fail for good (R42): why and when. The
+    reason is the exception's class and the first line of its message, never the records."""
+
+    compute_error = models.CharField(_("计算失败原因"), max_length=500, blank=True, editable=False)
+    compute_failed_at = models.DateTimeField(_("计算失败时间"), null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class MonthlyClose(FanOutRound, BusinessModel):
     """The closing of a period by the 25th job (R28), run by the schedule or by hand: one row per
     period. It fans out one part per branch; the last part to finish builds the group roll-up.
     The count of finished parts is kept here, in the database, so that the fan-out knows when
@@ -165,6 +204,7 @@ class MonthlyClose(BusinessModel):
     class State(models.TextChoices):
         RUNNING = "running", _("进行中")
         DONE = "done", _("已完成")
+        FAILED = "failed", _("执行失败")
 
     period = models.CharField(_("期间"), max_length=7, unique=True)
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.RUNNING)
@@ -183,6 +223,7 @@ class MonthlyClose(BusinessModel):
     rollup = models.JSONField(_("集团汇总"), null=True, blank=True, editable=False)
 
     scope = Scope(branch=None)  # the group's: model-level holders only
+    PARTS = "parts"
 
     class Meta:
         verbose_name = _("月度关账")
@@ -197,8 +238,9 @@ class MonthlyClose(BusinessModel):
         return round(100 * self.done / self.total) if self.total else (100 if self.state == "done" else 0)
 
 
-class ClosePart(models.Model):
-    """One branch's part of a closing; ``done_at`` is set once, by the task that did it."""
+class ClosePart(FanOutPart):
+    """One branch's part of a closing; ``done_at`` is set once, by the task that did it; a
+    failure for good is kept with its reason until group marketing retries it (R42)."""
 
     close = models.ForeignKey(MonthlyClose, on_delete=models.CASCADE, related_name="parts")
     branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="+")
@@ -319,13 +361,14 @@ class AnalysisReport(Versioned, BusinessModel):
         return f"{self.branch} {self.half_year}"
 
 
-class AssessmentRound(BusinessModel):
+class AssessmentRound(FanOutRound, BusinessModel):
     """The opening of a half year's branch assessment by the job (R34) or by hand: one per half
     year; one part per branch, counted in the database like the monthly close."""
 
     class State(models.TextChoices):
         RUNNING = "running", _("计算中")
         OPEN = "open", _("考核中")
+        FAILED = "failed", _("计算失败")
 
     half_year = models.CharField(_("半年度"), max_length=6, unique=True)
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.RUNNING)
@@ -343,6 +386,7 @@ class AssessmentRound(BusinessModel):
     )
 
     scope = Scope(branch=None)
+    PARTS = "assessments"
 
     class Meta:
         verbose_name = _("半年考核")
@@ -357,7 +401,7 @@ class AssessmentRound(BusinessModel):
         return round(100 * self.done / self.total) if self.total else 0
 
 
-class Assessment(Versioned, BusinessModel):
+class Assessment(FanOutPart, Versioned, BusinessModel):
     """A branch's half-year assessment (客户关系维护成效考核, R32): the indicators the system
     computes (frozen when the round opens, with the records behind them), the accuracy spot check,
     and the auditor's rating; the consequences (R33) follow the rating."""

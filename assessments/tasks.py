@@ -2,7 +2,9 @@
 declared here and created in django-celery-beat's tables after migrate (crm.schedules), with
 minute and hour given and the crontab's own timezone Asia/Shanghai."""
 
-from celery import shared_task
+import logging
+
+from celery import Task, shared_task
 from django.conf import settings
 
 from crm.figures import Period, deadline_time
@@ -15,6 +17,30 @@ from .monthly import services
 # timeout. A part stopped at the soft limit is retried like any other failure.
 PART_SOFT_TIME_LIMIT = 300
 PART_TIME_LIMIT = 360
+
+logger = logging.getLogger(__name__)
+
+
+class FanOutPartTask(Task):
+    """The task of one branch's part of a fan-out (``fan_out`` names it in
+    assessments.rounds.services.FAN_OUTS), called with (round id, branch id). Celery calls
+    ``on_failure`` once the part has failed for good (its autoretries used up, or an error it
+    does not retry): the part and its round are marked failed, with why (R42)."""
+
+    abstract = True
+    fan_out = ""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        from .rounds.services import FAN_OUTS, part_failed
+
+        given = dict(zip(("round_id", "branch_id"), args, strict=False))
+        round_id = given.get("round_id", kwargs.get("round_id", kwargs.get("close_id")))
+        branch_id = given.get("branch_id", kwargs.get("branch_id"))
+        try:
+            part_failed(FAN_OUTS[self.fan_out], round_id=round_id, branch_id=branch_id, exc=exc)
+        except Exception:  # the failure is logged by Celery; recording it must not hide it
+            logger.exception("could not record the failure of %s%r", self.name, args)
+
 
 _hour, _minute = deadline_time()
 declare(
@@ -74,6 +100,8 @@ def monthly_close(period: str | None = None) -> list[str]:
 
 
 @shared_task(
+    base=FanOutPartTask,
+    fan_out="monthly_close",
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(Exception,),
@@ -138,6 +166,8 @@ def assessment_open(half_year: str | None = None) -> list[str]:
 
 
 @shared_task(
+    base=FanOutPartTask,
+    fan_out="assessment",
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(Exception,),

@@ -3,6 +3,7 @@ from django.urls import path
 from .dashboards import views as dashboards
 from .monthly import views
 from .review import views as review
+from .rounds import views as rounds
 
 app_name = "assessments"
 
@@ -18,6 +19,8 @@ urlpatterns = [
     path("rollup/", views.rollup, name="rollup"),
     path("rollup/figures/<slug:key>/", views.rollup_figure, name="rollup-figure"),
     path("close/", views.close_list, name="close-list"),
+    path("close/<str:period>/", rounds.close_detail, name="close-detail"),
+    path("close/<str:period>/retry/", rounds.close_retry, name="close-retry"),
     path("rankings/", views.ranking_list, name="ranking-list"),
     path("rankings/<int:pk>/", views.ranking_detail, name="ranking-detail"),
     path("rankings/<int:pk>/clients/", views.ranking_clients, name="ranking-clients"),
@@ -30,6 +33,8 @@ urlpatterns = [
     path("analysis/summary/<str:half_year>/", review.summary_group, name="summary-group"),
     path("assessments/", review.assessment_list, name="assessment-list"),
     path("assessments/open/", review.assessment_open, name="assessment-open"),
+    path("assessments/rounds/<str:half_year>/", rounds.round_detail, name="round-detail"),
+    path("assessments/rounds/<str:half_year>/retry/", rounds.round_retry, name="round-retry"),
     path("assessments/<int:pk>/", review.assessment_detail, name="assessment-detail"),
     path("assessments/<int:pk>/checks/<int:check_pk>/", review.spot_check, name="assessment-check"),
     path("assessments/<int:pk>/rate/", review.assessment_rate, name="assessment-rate"),

@@ -112,18 +112,30 @@ def _scope_rows(user):
     # Each part unordered: Permission's Meta ordering would put an ORDER BY inside the
     # compound statement, which SQLite (the embedded default) refuses.
     def model_perms(qs):
-        return qs.order_by().annotate(
-            _label=Concat(
-                Value("perm:"), "content_type__app_label", Value("."), "codename", output_field=CharField()
-            ),
-            _id=Value(0, output_field=IntegerField()),
-        ).values_list("_label", "_id")
+        return (
+            qs.order_by()
+            .annotate(
+                _label=Concat(
+                    Value("perm:"),
+                    "content_type__app_label",
+                    Value("."),
+                    "codename",
+                    output_field=CharField(),
+                ),
+                _id=Value(0, output_field=IntegerField()),
+            )
+            .values_list("_label", "_id")
+        )
 
     def branch_perms(qs):
-        return qs.order_by().annotate(
-            _label=Concat(Value("branch:"), "permission__codename", output_field=CharField()),
-            _id=F("content_object_id"),
-        ).values_list("_label", "_id")
+        return (
+            qs.order_by()
+            .annotate(
+                _label=Concat(Value("branch:"), "permission__codename", output_field=CharField()),
+                _id=F("content_object_id"),
+            )
+            .values_list("_label", "_id")
+        )
 
     return model_perms(Permission.objects.filter(user=user)).union(
         model_perms(Permission.objects.filter(group__user=user)),

@@ -93,6 +93,7 @@ PARITY = {
     "assessments:report-accept": ["monthly_reports_accept_create"],
     "assessments:report-return": ["monthly_reports_return_create"],
     "assessments:close-list": ["monthly_reports_close_create"],
+    "assessments:close-retry": ["monthly_reports_close_retry_create"],
     "assessments:ranking-detail": ["rankings_remarks_create"],
     # the half-year review
     "assessments:analysis-detail": ["analysis_reports_partial_update", "analysis_reports_submit_create"],
@@ -106,6 +107,7 @@ PARITY = {
         "group_summaries_apply_create",
     ],
     "assessments:assessment-open": ["assessments_open_create"],
+    "assessments:round-retry": ["assessments_retry_create"],
     "assessments:assessment-check": ["spot_checks_record_create"],
     "assessments:assessment-rate": ["assessments_rate_create"],
     "assessments:summary-detail": ["work_summaries_submit_create"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -26,7 +27,7 @@ from crm.validators import validate_finite
 
 from ..models import AnalysisReport, Assessment, AssessmentRound, ClientAnalysis, SpotCheck, WorkSummary
 from ..review import services
-from .common import ScopedField
+from .common import FailedPartSerializer, ScopedField, retry_round
 
 
 class AnalysisReportSerializer(serializers.ModelSerializer):
@@ -247,7 +248,8 @@ class AssessmentSerializer(BlankChoices, serializers.ModelSerializer):
         model = Assessment
         fields = [
             "id", "branch", "branch_name", "half_year", "indicators", "computed_at", "sample_seed",
-            "spot_checks", "rating", "rating_label", "reason", "rated_at",
+            "spot_checks", "rating", "rating_label", "reason", "rated_at", "compute_error",
+            "compute_failed_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -269,10 +271,19 @@ class OpenSerializer(serializers.Serializer):
 
 
 class RoundSerializer(serializers.ModelSerializer):
+    failed_parts = FailedPartSerializer(many=True, read_only=True)
+
     class Meta:
         model = AssessmentRound
-        fields = ["id", "half_year", "state", "total", "done", "growth_standard", "opened_at"]
+        fields = [
+            "id", "half_year", "state", "total", "done", "growth_standard", "opened_at", "failed_at",
+            "retries", "failed_parts",
+        ]  # fmt: skip
         read_only_fields = fields
+
+
+class RetrySerializer(serializers.Serializer):
+    half_year = HalfYearField()
 
 
 class AssessmentViewSet(NoCollectionPost, RestrictedReadOnlyViewSet):
@@ -285,7 +296,7 @@ class AssessmentViewSet(NoCollectionPost, RestrictedReadOnlyViewSet):
     filterset_fields = ["branch", "half_year", "rating"]
     http_method_names = ["get", "post", "head", "options"]
     # Auditors hold read rights only; the service checks their role (403 for anyone else).
-    action_scopes = {"rate": "view", "open": "view"}
+    action_scopes = {"rate": "view", "open": "view", "retry": "view"}
 
     @extend_schema(
         request=RateSerializer,
@@ -341,6 +352,35 @@ class AssessmentViewSet(NoCollectionPost, RestrictedReadOnlyViewSet):
         rnd = dispatch_assessment(half, by=request.user, standard=standard)
         rnd.refresh_from_db()
         return Response(RoundSerializer(rnd).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=RetrySerializer,
+        responses={
+            202: RoundSerializer,
+            409: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="The round has not failed (running or open): nothing to retry; "
+                "``current`` is the round as it is.",
+            ),
+            **refusals(
+                refused="Not a half year (YYYYH1 / YYYYH2).",
+                forbidden="Only administrators and group marketing retry a round.",
+                not_found="No round of that half year.",
+            ),
+        },
+    )
+    @action(detail=False, methods=["post"])
+    def retry(self, request):
+        """R42, the page's 重新计算: queue again the branches whose indicators failed for good
+        (their reasons are in ``failed_parts``); the round is running again (202)."""
+        from ..review.views import may_open
+        from ..rounds.services import ASSESSMENT
+
+        if not may_open(request.user):
+            raise PermissionDenied(str(ASSESSMENT.retry_denied))
+        data = RetrySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return retry_round(request, ASSESSMENT, data.validated_data["half_year"].label, RoundSerializer)
 
 
 class SpotCheckViewSet(NoCollectionPost, RestrictedReadOnlyViewSet):

@@ -7,6 +7,7 @@ from crm import figures as fig
 from crm.api import fields as api_fields
 
 from ..models import TIMELINESS, MonthlyClose, MonthlyReport, Ranking
+from .common import FailedPartSerializer
 
 
 def figures_field():
@@ -99,10 +100,14 @@ class PeriodCloseSerializer(serializers.Serializer):
 
 class MonthlyCloseSerializer(serializers.ModelSerializer):
     progress = serializers.IntegerField(read_only=True)
+    failed_parts = FailedPartSerializer(many=True, read_only=True)
 
     class Meta:
         model = MonthlyClose
-        fields = ["id", "period", "state", "total", "done", "progress", "started_at", "finished_at"]
+        fields = [
+            "id", "period", "state", "total", "done", "progress", "started_at", "finished_at",
+            "failed_at", "retries", "failed_parts",
+        ]  # fmt: skip
         read_only_fields = fields
 
 

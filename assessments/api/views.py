@@ -7,7 +7,8 @@ from __future__ import annotations
 import django_filters
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -16,13 +17,14 @@ from rest_framework.response import Response
 
 from crm import figures as fig
 from crm.api.base import NoCollectionPost, RestrictedReadOnlyViewSet
-from crm.api.schema import answers
+from crm.api.schema import answers, refusals
 from crm.models import Branch
 
 from ..models import MonthlyReport, Ranking
 from ..monthly import services
 from ..monthly.views import may_close, may_read_rollup
 from . import serializers as s
+from .common import retry_round
 
 
 class MonthlyReportFilter(django_filters.FilterSet):
@@ -55,6 +57,7 @@ class MonthlyReportViewSet(NoCollectionPost, RestrictedReadOnlyViewSet):
         "accept": "change",
         "return_": "change",
         "close": "view",
+        "close_retry": "view",
         "rollup": "view",
         "current": "view",
     }
@@ -174,6 +177,34 @@ class MonthlyReportViewSet(NoCollectionPost, RestrictedReadOnlyViewSet):
         close = dispatch_close(data.validated_data["period"], by=request.user)
         close.refresh_from_db()
         return Response(s.MonthlyCloseSerializer(close).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=s.PeriodCloseSerializer,
+        responses={
+            202: s.MonthlyCloseSerializer,
+            409: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="The closing has not failed (running or done): nothing to retry; "
+                "``current`` is the closing as it is.",
+            ),
+            **refusals(
+                refused="Not a period (YYYY-MM).",
+                forbidden="Only administrators and group marketing retry a closing.",
+                not_found="No closing of that period.",
+            ),
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="close-retry", url_name="close-retry")
+    def close_retry(self, request):
+        """R42, the page's 重新执行: close again the branches whose part failed for good (their
+        reasons are in ``failed_parts``); the closing is running again (202)."""
+        from ..rounds.services import CLOSE
+
+        if not may_close(request.user):
+            raise PermissionDenied(str(CLOSE.retry_denied))
+        data = s.PeriodCloseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return retry_round(request, CLOSE, data.validated_data["period"].label, s.MonthlyCloseSerializer)
 
     @extend_schema(
         parameters=[OpenApiParameter("period", str, description="YYYY-MM", required=True)],

@@ -26,6 +26,7 @@ from crm.services import managers_of, notify
 
 from ..models import ClosePart, MonthlyClose, MonthlyReport, Ranking, ReportEvent
 from ..obligations import group_marketing, holds_sync, leaders, reporting_branches
+from ..rounds.services import CLOSE, pending_branches
 
 logger = logging.getLogger(__name__)
 
@@ -397,7 +398,8 @@ def first_period() -> Period:
 
 def monthly_close_start(*, period: Period, by=None) -> tuple[MonthlyClose, list[int]]:
     """Open (or find) the closing of ``period`` and its parts; returns it with the branches
-    whose part is not done yet, for the caller to dispatch. Two calls at once make one closing."""
+    whose part is neither done nor failed, for the caller to dispatch. Two calls at once make
+    one closing."""
     if period.deadline > timezone.now():
         raise ValidationError(_("期间 %(period)s 尚未到上报截止时间。") % {"period": period.label})
     first = first_period()
@@ -423,7 +425,8 @@ def monthly_close_start(*, period: Period, by=None) -> tuple[MonthlyClose, list[
         close.total = close.parts.count()
         close.done = close.parts.filter(done_at__isnull=False).count()
         close.save(update_fields=["total", "done", "updated_at"])
-    pending = list(close.parts.filter(done_at__isnull=True).values_list("branch_id", flat=True))
+    # A failed part waits for 重新执行 (R42): neither the job nor its daily catch-up queues it.
+    pending = pending_branches(CLOSE, close)
     if not pending:
         monthly_close_finish(close_id=close.pk)
     return close, pending
@@ -439,7 +442,7 @@ def monthly_close_part(*, close_id: int, branch_id: int) -> bool:
     report_close_branch(branch=branch, period=period)
     with transaction.atomic():
         first = ClosePart.objects.filter(close=close, branch=branch, done_at__isnull=True).update(
-            done_at=timezone.now()
+            done_at=timezone.now(), compute_error="", compute_failed_at=None
         )
         if first:
             MonthlyClose.objects.filter(pk=close.pk).update(done=F("done") + 1)

@@ -445,6 +445,11 @@ def close_message(close) -> str:
         return _(
             "%(period)s 已于 %(at)s 完成月度截止,本次重复执行未做任何更改:各分子公司的报表和集团汇总保持不变。"
         ) % {"period": close.period, "at": timezone.localtime(close.finished_at).strftime("%Y-%m-%d %H:%M")}
+    if close.state == close.State.FAILED and not close.dispatched:
+        # R42: running it again does not retry a failed part; the closing's page does.
+        return _("%(period)s 的月度截止执行失败,请在其详情页查看原因后点击“重新执行”。") % {
+            "period": close.period
+        }
     if close.dispatched and close.dispatched < close.total:
         return _("继续 %(period)s 的月度截止:%(n)s 家分子公司尚未完成,已重新提交处理,进度见下表。") % {
             "period": close.period,

@@ -35,6 +35,7 @@ from ..models import (
     WorkSummary,
 )
 from ..obligations import group_marketing, holds_sync, leaders, reporting_branches
+from ..rounds.services import ASSESSMENT, part_succeeded, pending_branches
 
 # ------------------------------------------------------------------------ archive completeness
 
@@ -197,7 +198,8 @@ def assessment_round_start(
     *, half: HalfYear, by=None, standard: float | None = None
 ) -> tuple[AssessmentRound, list[int]]:
     """Open (or find) the assessment of ``half`` once it has ended; returns the branches whose
-    indicators are still to compute (the caller dispatches them). Idempotent."""
+    indicators are still to compute and have not failed (the caller dispatches them).
+    Idempotent."""
     if timezone.now() < half.end:
         raise ValidationError(_("%(half)s 尚未结束,不能开始考核。") % {"half": half.label})
     if standard is not None:
@@ -220,7 +222,8 @@ def assessment_round_start(
         rnd.total = rnd.assessments.count()
         rnd.done = rnd.assessments.filter(computed_at__isnull=False).count()
         rnd.save(update_fields=["total", "done", "updated_at"])
-    pending = list(rnd.assessments.filter(computed_at__isnull=True).values_list("branch_id", flat=True))
+    # A failed part waits for 重新计算 (R42): neither the job nor its daily catch-up queues it.
+    pending = pending_branches(ASSESSMENT, rnd)
     if not pending:
         assessment_round_finish(round_id=rnd.pk)
     return rnd, pending
@@ -246,6 +249,7 @@ def assessment_compute(*, round_id: int, branch_id: int) -> bool:
             for client_id in _sample(branch_id, assessment.sample_seed, settings.CRM_SPOT_CHECK_SIZE):
                 SpotCheck.objects.get_or_create(assessment=assessment, client_id=client_id)
             assessment.computed_at = timezone.now()
+            part_succeeded(assessment)
             assessment.save()
             AssessmentRound.objects.filter(pk=rnd.pk).update(done=F("done") + 1)
             first = True

@@ -323,6 +323,7 @@ def _assessment_page(request, assessment, *, rate=None, check=None, status=200):
             "summary": getattr(assessment, "work_summary", None) if assessment.rated_at else None,
             "fields": services.required_fields(),
             "rate": rate or {"rating": "", "reason": "", "errors": {}, "general": []},
+            "may_retry": may_open(request.user),
         },
         status=status,
     )
@@ -405,6 +406,14 @@ def assessment_open(request):
                 messages.success(request, _("已保存。"))
                 return redirect("assessments:assessment-open")
             rnd = dispatch_assessment(half, by=request.user, standard=standard)
+            if rnd.state == AssessmentRound.State.FAILED:
+                # R42: opening it again does not retry a failed part; the round's page does.
+                messages.error(
+                    request,
+                    _("%(half)s 的考核指标计算失败,请在其详情页查看原因后点击“重新计算”。")
+                    % {"half": rnd.half_year},
+                )
+                return redirect("assessments:round-detail", half_year=rnd.half_year)
             messages.success(request, _("已开始 %(half)s 的考核。") % {"half": rnd.half_year})
         except ValueError as error:
             messages.error(request, str(error))

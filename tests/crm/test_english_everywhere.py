@@ -42,7 +42,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from assessments import obligations
-from assessments.models import Assessment, AssessmentRound, MonthlyClose, WorkSummary
+from assessments.models import Assessment, AssessmentRound, ClosePart, MonthlyClose, WorkSummary
 from assessments.monthly import services as report_services
 from assessments.review import services as review_services
 from clients.access import services as access_services
@@ -339,6 +339,16 @@ def reporting(org, world):
         report=design, by=org["marketing"], reason="新增客户数与台账不符", at=at("2026-12-22T10:00")
     )
     MonthlyClose.objects.create(period="2026-11", total=4, done=2)
+    # A closing whose east part failed for good (R42).
+    failed = MonthlyClose.objects.create(
+        period="2026-09", state=MonthlyClose.State.FAILED, total=1, failed_at=at("2026-09-25T20:05")
+    )
+    ClosePart.objects.create(
+        close=failed,
+        branch=org.branches["east"],
+        compute_error="RuntimeError: boom",
+        compute_failed_at=at("2026-09-25T20:05"),
+    )
     MonthlyClose.objects.create(
         period="2026-10",
         state=MonthlyClose.State.DONE,
@@ -370,6 +380,8 @@ def _reporting_pages(reporting):
             reverse(detail, kwargs={"pk": design.pk}),
             reverse("assessments:report-figure", kwargs={"pk": south.pk, "key": "new_clients"}),
             reverse("assessments:close-list"),
+            reverse("assessments:close-detail", kwargs={"period": "2026-09"}),
+            reverse("assessments:close-detail", kwargs={"period": "2026-10"}),
             reverse("assessments:ranking-list"),
             reverse("assessments:ranking-detail", kwargs={"pk": reporting["ranking"].pk}),
         ],
@@ -511,6 +523,17 @@ def review(org, world):
             assessment=south, by=org["auditor"], rating="poor", reason="抽查多处不准确"
         )
     AssessmentRound.objects.create(half_year="2025H2", total=4, done=1)
+    # A round whose east part failed for good (R42): its page, with the reason and the button.
+    failed = AssessmentRound.objects.create(
+        half_year="2025H1", state=AssessmentRound.State.FAILED, total=1, failed_at=at("2025-07-01T02:00")
+    )
+    Assessment.objects.create(
+        round=failed,
+        branch=org.branches["east"],
+        half_year="2025H1",
+        compute_error="RuntimeError: boom",
+        compute_failed_at=at("2025-07-01T02:00"),
+    )
     return {
         **world,
         "east_report": east_report,
@@ -547,6 +570,8 @@ def _review_pages(review):
             reverse("assessments:assessment-open"),
             reverse("assessments:assessment-list"),
             reverse(detail, kwargs={"pk": review["south"].pk}),
+            reverse("assessments:round-detail", kwargs={"half_year": "2025H1"}),
+            reverse("assessments:round-detail", kwargs={"half_year": "2026H1"}),
         ],
     }
 
