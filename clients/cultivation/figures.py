@@ -83,7 +83,7 @@ def b_not_evaluated_figure(user, window: Window) -> list[dict]:
         b_not_evaluated(qs, half).order_by("name", "pk"),
         url=_own_url,
         department="department_id",
-        name="name",
+        client="name",
         owner="owner__full_name",
     )
 
@@ -145,7 +145,7 @@ register(
         "cultivation",
         66,
         b_not_evaluated_figure,
-        (Column("name", _("客户")), Column("owner", _("客户经理"))),
+        (_client, Column("owner", _("客户经理"))),
         help=_("期间末所在半年度尚未评价的B类客户。"),
         flow=False,
         model=Client,

@@ -25,7 +25,7 @@ from .grants import make_grant
 
 pytestmark = pytest.mark.django_db
 
-TAB_KEYS = ("contacts", "projects", "needs", "visits", "complaints", "surveys", "history")
+TAB_KEYS = ("contacts", "projects", "needs", "visits", "cultivation", "complaints", "surveys", "history")
 HX = {"HTTP_HX_REQUEST": "true"}
 
 

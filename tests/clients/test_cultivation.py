@@ -259,5 +259,35 @@ def test_the_figures_follow_the_records(org):
     assert [r["client_id"] for r in result.lists["b_promoted_to_a"]] == [promoted.client_id]
     assert [r["client_id"] for r in result.lists["b_sent_back_to_c"]] == [demoted.pk]
     assert [r["id"] for r in result.lists["b_not_evaluated"]] == [open_plan.client_id]
+    assert result.lists["b_not_evaluated"][0]["client"] == open_plan.client.name
     south = fig.evaluate(org["south_staff"], window, only=["b_promoted_to_a"])
     assert south.values["b_promoted_to_a"] == 0
+
+
+def test_the_half_year_job_reminds_in_the_month_before_the_analysis_is_due(org):
+    """R47: the daily review job's part reminds the managers only in the last month before the
+    half year's client analysis is due (31 December for H2), and once per count."""
+    from assessments.tasks import b_evaluation_reminders
+
+    make_client(org, "east", grade="B")
+    assert b_evaluation_reminders() == 0  # 10 September: not yet
+    with time_machine.travel(at("2026-12-10T09:00"), tick=False):
+        assert b_evaluation_reminders() >= 1
+        assert b_evaluation_reminders() == 0
+    assert Notification.objects.filter(recipient=org["east_manager"], verb="b_evaluation").count() == 1
+
+
+def test_the_half_year_assessment_counts_them(org):
+    """R47, R32: the assessment's indicators carry the cultivation figures with their lists."""
+    from assessments.review.services import compute_indicators
+
+    plan_for(org)
+    waiting = make_client(org, "east", grade="B")
+    demoted = make_client(org, "east", grade="B")
+    cult.b_evaluation_record(client=demoted, by=org["marketing"], outcome="demote", reason="信誉差")
+    indicators = compute_indicators(org.branches["east"], fig.HalfYear.parse("2026H2"), standard=0.05)
+    part = indicators["cultivation"]
+    assert part["b_under_cultivation"]["value"] == 1
+    assert part["b_sent_back_to_c"]["value"] == 1 and part["b_promoted_to_a"]["value"] == 0
+    assert waiting.pk in {r["id"] for r in part["b_not_evaluated"]["list"]}
+    assert part["b_not_evaluated"]["value"] == 2  # the planned client and ``waiting``
