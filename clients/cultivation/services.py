@@ -59,6 +59,8 @@ Outcome = BEvaluation.Outcome
 
 # R45: the plan's end that a grade change from B brings.
 REGRADE_STATUS = {Grade.A: Status.PROMOTED, Grade.C: Status.DEMOTED}
+# The history's words for a plan's end (kept in Chinese, like every change reason).
+ENDINGS = {Status.PROMOTED: "已培养为A类客户", Status.DEMOTED: "已打回C类客户", Status.CLOSED: "已终止"}
 # R46: the evaluation's outcome and the grade it sets.
 OUTCOME_GRADE = {Outcome.PROMOTE: Grade.A, Outcome.KEEP: Grade.B, Outcome.DEMOTE: Grade.C}
 GRADE_OUTCOME = {Grade.A: Outcome.PROMOTE, Grade.C: Outcome.DEMOTE}
@@ -383,7 +385,7 @@ def _end(plan: CultivationPlan, status: str, by, reason: str) -> None:
     plan.closed_by = by
     plan.closed_at = timezone.now()
     plan.close_reason = reason
-    _save(plan, by, f"培养计划结束({status}):" + reason)
+    _save(plan, by, f"培养计划结束({ENDINGS[status]}):" + reason)
     notify(
         recipients=[plan.proposed_by, *managers_of(plan.client.branch)],
         verb="cultivation",

@@ -60,7 +60,7 @@ def test_cultivation_journey(org, journey):
         page.check("[data-testid=review-form] input[name=done]")
         page.click("[data-testid=review]")
         page.wait_for_load_state()
-        assert page.locator("[data-testid=review]", has_text="客户明年有两个住宅项目").count() == 0
+        assert page.locator("[data-testid=review-item]").count() == 1
         assert "客户明年有两个住宅项目立项" in page.locator("[data-testid=reviews]").inner_text()
         assert page.locator("[data-testid=measure-done]").count() == 1
         journey.shot("reviewed")
