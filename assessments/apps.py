@@ -7,6 +7,8 @@ COUNTED = (
     "clients.GradeChange",
     "clients.StageChange",
     "clients.GiveUp",
+    "clients.CultivationPlan",  # R47: the cultivation figures
+    "clients.BEvaluation",
     "clients.Need",
     "clients.Visit",
     "clients.VisitPlan",

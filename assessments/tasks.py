@@ -189,4 +189,23 @@ def review_daily() -> int:
 
     assessment_open()
     analysis_reminders()
+    b_evaluation_reminders()
     return holds_sync_all()
+
+
+def b_evaluation_reminders(now=None) -> int:
+    """R47: in the last month before each half year's client analysis is due (the branch's
+    client analysis is the natural place of the evaluation), tell each branch's managers how
+    many of their B clients are not yet evaluated, with the list. Idempotent per count."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from clients.cultivation.services import b_not_evaluated_reminders
+    from crm.figures import HalfYear
+
+    now = now or timezone.now()
+    half = HalfYear.containing(now)
+    if not half.analysis_due - dt.timedelta(days=31) <= now < half.end:
+        return 0
+    return b_not_evaluated_reminders(now)

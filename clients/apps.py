@@ -13,3 +13,4 @@ class ClientsConfig(AppConfig):
         # predicates (selectors) of the archive; the client page's own tabs.
         for module in ("signals", "search_providers", "home_panels", "selectors", "figures", "tabs"):
             import_module(f"{self.name}.{module}")
+        import_module(f"{self.name}.cultivation.figures")  # R47

@@ -975,3 +975,7 @@ class ImportJob(models.Model):
     @property
     def stalled(self) -> bool:
         return self.state in self.RUNNING_STATES and self.updated_at < timezone.now() - self.STALE_AFTER
+
+
+# B→A cultivation (R42-R47): the clients app's models, kept in a module of their own.
+from .cultivation.models import BEvaluation, CultivationMeasure, CultivationPlan, CultivationReview  # noqa: E402, F401

@@ -1138,7 +1138,7 @@ def seed(org) -> str:
             plans.append(plan)
     rows = save_plans(plans)
     made = ", ".join(f"{n} {label}" for label, n in rows.items())
-    return f"{made}; {skipped} already there; {seed_give_ups(org)}"
+    return f"{made}; {skipped} already there; {seed_give_ups(org)}; {seed_cultivation(org)}"
 
 
 # R37-R40 in the demo: two C clients of the east branch given up for their poor reputation
@@ -1179,3 +1179,81 @@ def seed_give_ups(org) -> str:
             give_ups.giveup_confirm(give_up=give_up, by=manager, note=confirmation)
         made += 1
     return f"{made} give-ups"
+
+
+# R42-R46 in the demo: east B clients with cultivation plans (one reviewed, one awaiting its first
+# review) and one promoted to A through the half-year evaluation (which ends its plan).
+DEMO_PLANS = (
+    (
+        "年内签订第二个设计合同,并建立与客户分管领导的定期沟通,达到A类客户条件。",
+        (("每月上门拜访一次,跟踪新项目立项情况", 20, "east_staff"),
+         ("组织一次技术交流会,介绍装配式建筑和BIM设计经验", 45, "east_manager")),
+        "已完成两次上门拜访,客户透露明年有两个住宅项目立项,邀请我方参加方案比选。",
+    ),
+    (
+        "提升合作深度:由单项施工扩展到设计施工总承包,提高项目利润率。",
+        (("整理过往合作项目的质量和工期记录,向客户汇报", 30, "east_staff"),),
+        None,
+    ),
+    (
+        "巩固合作关系,争取成为客户的战略合作单位。",
+        (("邀请客户考察我方在建项目", 15, "east_manager"),),
+        "客户已签订新的设计施工总承包合同,诚信良好,近期合作需求明确。",
+    ),
+)  # fmt: skip
+
+
+def seed_cultivation(org) -> str:
+    """The demo's cultivation plans and an evaluation, through the workflow's own services (every
+    step in the history, the rules kept: B clients only, owners of the branch, the promotion a
+    grade change of the grading trail with its reason). Idempotent: a branch that has any plan is
+    left as it is."""
+    from .cultivation import services as cultivation
+    from .models import CultivationPlan, Tracking, VisitPlan
+    from .services import visit_plan_save
+
+    branch, manager = org.branches.get("east"), org.users.get("east_manager")
+    if branch is None or manager is None or org.users.get("east_staff") is None:
+        return "no cultivation plans (no east branch)"
+    if CultivationPlan.objects.filter(client__branch=branch).exists():
+        return "cultivation plans already there"
+    today = timezone.localdate()
+    # B clients with an active visit plan (so that the promoted one keeps a plan, R13), by name.
+    candidates = list(
+        Client.objects.filter(
+            branch=branch, grade=Grade.B, tracking=Tracking.ACTIVE, visit_plan__is_active=True
+        ).order_by("name", "pk")[: len(DEMO_PLANS)]
+    )
+    made = 0
+    for number, (client, (goal, measures, progress)) in enumerate(zip(candidates, DEMO_PLANS, strict=False)):
+        staff = org.users["east_staff"]
+        plan = cultivation.cultivation_propose(
+            client=client,
+            by=staff,
+            goal=goal,
+            measures=[
+                {"description": text, "due_on": today + dt.timedelta(days=days), "owner": org.users[owner].pk}
+                for text, days, owner in measures
+            ],
+            next_review_on=today + dt.timedelta(days=30),
+        )
+        made += 1
+        if progress is not None:
+            cultivation.cultivation_review(
+                plan=plan,
+                by=manager,
+                reviewed_on=today,
+                note=progress,
+                done=[plan.measures.order_by("pk").first().pk],
+                next_review_on=today + dt.timedelta(days=60),
+            )
+        if number == 2:  # the third is promoted through the half-year evaluation (R46)
+            cultivation.b_evaluation_record(client=client, by=manager, outcome="promote", reason=progress)
+            if not VisitPlan.objects.filter(client=client, is_active=True).exists():
+                visit_plan_save(
+                    plan=VisitPlan(
+                        client=client, frequency="monthly", next_due_on=today + dt.timedelta(days=10)
+                    ),
+                    by=manager,
+                )
+    return f"{made} cultivation plans"

@@ -360,6 +360,10 @@ def client_set_grade(
     from .giveups.services import giveup_end_on_regrade
 
     giveup_end_on_regrade(client=client, by=by)
+    # R45, R46: a grade change from B to A or C is the client's evaluation and ends its plan.
+    from .cultivation.services import cultivation_on_regrade
+
+    cultivation_on_regrade(client=client, change=change, by=by)
     return change
 
 

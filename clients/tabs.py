@@ -8,7 +8,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import grading
-from .models import Contact, GradeChange, Need, Project, StageChange, Visit, VisitPlan
+from .models import (
+    BEvaluation,
+    Contact,
+    CultivationPlan,
+    Grade,
+    GradeChange,
+    Need,
+    Project,
+    StageChange,
+    Visit,
+    VisitPlan,
+)
 from .panels import register_tab
 
 # The visits tab shows the latest visits (the API and the print view list them all the same way).
@@ -80,4 +91,45 @@ register_tab(
 )
 register_tab("needs", _("客户需求"), "clients/_tab_needs.html", needs_context, 30, needs_rows, True)
 register_tab("visits", _("拜访"), "clients/_tab_visits.html", visits_context, 40, visits_rows, True)
+
+
+def cultivation_rows(user):
+    return CultivationPlan.objects.restrict(user, "view")
+
+
+def cultivation_context(request, client) -> dict:
+    """R42-R46: the client's cultivation plans (with their measures) and half-year evaluations,
+    and the buttons the user may use (a new plan for a B client without an open one)."""
+    from .cultivation import services as cultivation
+
+    user = request.user
+    plans = list(
+        cultivation_rows(user)
+        .filter(client=client)
+        .select_related("proposed_by")
+        .prefetch_related("measures__owner")
+    )
+    is_b = client.grade == Grade.B
+    return {
+        "plans": plans,
+        "evaluations": list(
+            BEvaluation.objects.restrict(user, "view").filter(client=client).select_related("evaluated_by")
+        ),
+        "may_propose_plan": is_b
+        and not any(p.is_open for p in plans)
+        and cultivation.may_work_on(user, client, memory=True),
+        "may_evaluate": is_b and cultivation.may_evaluate(user, client),
+        "today": timezone.localdate(),
+    }
+
+
+register_tab(
+    "cultivation",
+    _("培养计划"),
+    "clients/_tab_cultivation.html",
+    cultivation_context,
+    45,
+    cultivation_rows,
+    True,
+)
 register_tab("history", _("变更历史"), "clients/_tab_history.html", history_context, 900, None, True)

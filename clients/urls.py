@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from . import views
+from .cultivation import views as cultivation_views
 from .giveups import views as give_up_views
 
 app_name = "clients"
@@ -26,10 +27,13 @@ urlpatterns = [
     path("projects/<int:pk>/edit/", views.project_edit, name="project-edit"),
     path("<int:pk>/visit-plan/", views.visit_plan_edit, name="visit-plan-edit"),
     path("<int:pk>/give-up/", give_up_views.give_up_create, name="give-up-create"),
+    path("<int:pk>/cultivation/", cultivation_views.cultivation_create, name="cultivation-create"),
+    path("<int:pk>/evaluation/", cultivation_views.b_evaluation_create, name="b-evaluation-create"),
     path("needs/", views.need_list, name="need-list"),
     path("needs/export/", views.need_export, name="need-export"),
     path("visits/overdue/", views.visit_overdue_list, name="visit-overdue-list"),
     path("import/", include("clients.imports.urls")),
     path("access/", include("clients.access.urls")),
     path("give-ups/", include("clients.giveups.urls")),
+    path("cultivation/", include("clients.cultivation.urls")),
 ]

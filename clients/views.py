@@ -44,7 +44,7 @@ from .forms import (
 )
 from .giveups.views import client_give_up
 from .imports.spreadsheet import COLUMNS, EXPORT_ONLY_COLUMNS, export_rows
-from .models import AccessLog, Client, Contact, Need, Project, Visit, VisitPlan
+from .models import AccessLog, Client, Contact, CultivationPlan, Grade, Need, Project, Visit, VisitPlan
 from .panels import tabs as registered_tabs
 
 PAGE_SIZE = 25
@@ -409,7 +409,18 @@ def client_set_grade(request, pk):
     return render(
         request,
         "clients/client_set_grade.html",
-        {"client": client, "form": form, "suggested": suggested, "criteria": criteria},
+        {
+            "client": client,
+            "form": form,
+            "suggested": suggested,
+            "criteria": criteria,
+            # R45, R46: a B client's open plan, which a promotion or a demotion ends.
+            "cultivation_plan": CultivationPlan.objects.restrict(request.user, "view")
+            .filter(client=client, status=CultivationPlan.Status.OPEN)
+            .first()
+            if client.grade == Grade.B
+            else None,
+        },
     )
 
 

@@ -63,6 +63,12 @@ PARITY = {
     "clients:give-up-step[confirm]": ["give_ups_confirm_create"],
     "clients:give-up-step[reject]": ["give_ups_reject_create"],
     "clients:give-up-step[resume]": ["give_ups_resume_create"],
+    "clients:cultivation-create": ["cultivation_plans_create"],
+    "clients:cultivation-step[review]": ["cultivation_plans_review_create"],
+    "clients:cultivation-step[measure]": ["cultivation_plans_measures_create"],
+    "clients:cultivation-step[edit]": ["cultivation_plans_update", "cultivation_plans_partial_update"],
+    "clients:cultivation-step[close]": ["cultivation_plans_close_create"],
+    "clients:b-evaluation-create": ["b_evaluations_create"],
     # complaints
     "complaints:complaint-create": ["complaints_create"],
     "complaints:complaint-edit": ["complaints_partial_update"],

@@ -118,6 +118,9 @@ def _figure(result, key):
     return {"value": result.values.get(key), "list": result.lists.get(key, [])}
 
 
+CULTIVATION_FIGURES = ["b_under_cultivation", "b_promoted_to_a", "b_sent_back_to_c", "b_not_evaluated"]
+
+
 def compute_indicators(branch: Branch, half: HalfYear, *, standard: float) -> dict:
     """R32: what the system computes for one branch and half year, with the records behind each
     figure (frozen on the assessment). Figures come from crm.figures, defined once."""
@@ -150,6 +153,9 @@ def compute_indicators(branch: Branch, half: HalfYear, *, standard: float) -> di
             "surveys_answered",
         ],
     )
+    # R47: B→A cultivation in the half year: plans open at its end, promotions, demotions, and
+    # the B clients left without their half-year evaluation.
+    cultivation = evaluate(SYSTEM, half.window(branch_id=branch.pk), only=CULTIVATION_FIGURES)
     from complaints.models import Complaint
 
     outcomes = {
@@ -188,6 +194,7 @@ def compute_indicators(branch: Branch, half: HalfYear, *, standard: float) -> di
             "unsatisfied_items": _figure(result, "unsatisfied_items"),
             "surveys_answered": _figure(result, "surveys_answered"),
         },
+        "cultivation": {key: _figure(cultivation, key) for key in CULTIVATION_FIGURES},
     }
 
 

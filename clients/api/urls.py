@@ -3,6 +3,7 @@
 from rest_framework.routers import SimpleRouter
 
 from ..access.api.urls import router as access_router
+from ..cultivation.api import BEvaluationViewSet, CultivationPlanViewSet
 from ..giveups.api import GiveUpViewSet
 from ..imports.api import ImportJobViewSet
 from .views import ClientViewSet, ContactViewSet, NeedViewSet, ProjectViewSet, VisitPlanViewSet, VisitViewSet
@@ -16,5 +17,7 @@ router.register("visits", VisitViewSet, basename="visit")
 router.register("visit-plans", VisitPlanViewSet, basename="visitplan")
 router.register("import-jobs", ImportJobViewSet, basename="import-job")
 router.register("give-ups", GiveUpViewSet, basename="give-up")
+router.register("cultivation-plans", CultivationPlanViewSet, basename="cultivation-plan")
+router.register("b-evaluations", BEvaluationViewSet, basename="b-evaluation")
 
 urlpatterns = router.urls + access_router.urls

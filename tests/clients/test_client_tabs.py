@@ -25,7 +25,17 @@ from .grants import make_grant
 
 pytestmark = pytest.mark.django_db
 
-TAB_KEYS = ("contacts", "projects", "needs", "visits", "complaints", "analyses", "surveys", "history")
+TAB_KEYS = (
+    "contacts",
+    "projects",
+    "needs",
+    "visits",
+    "cultivation",
+    "complaints",
+    "analyses",
+    "surveys",
+    "history",
+)
 HX = {"HTTP_HX_REQUEST": "true"}
 
 

@@ -7,13 +7,37 @@ from django.db import transaction
 from django.db.models import Count
 
 from clients import seed as demo
-from clients.models import Client, Contact, GiveUp, GradeChange, Need, Project, StageChange, Visit, VisitPlan
+from clients.models import (
+    BEvaluation,
+    Client,
+    Contact,
+    CultivationPlan,
+    GiveUp,
+    GradeChange,
+    Need,
+    Project,
+    StageChange,
+    Visit,
+    VisitPlan,
+)
 from crm import calendar
 from crm.validators import normalize_phone, validate_credit_code
 
 pytestmark = pytest.mark.django_db
 
-MODELS = (Client, Contact, Project, Need, Visit, VisitPlan, GradeChange, StageChange, GiveUp)
+MODELS = (
+    Client,
+    Contact,
+    Project,
+    Need,
+    Visit,
+    VisitPlan,
+    GradeChange,
+    StageChange,
+    GiveUp,
+    CultivationPlan,
+    BEvaluation,
+)
 
 
 def counts():
@@ -34,7 +58,29 @@ def test_seed_is_idempotent(seeded):
     # One history row per client, and one per step of the demo's give-ups (R40: the proposal,
     # then the confirmation, each on the client too).
     steps = sum(2 if g.decided_at else 1 for g in GiveUp.objects.all())
+    # R46: and one per grade change of the demo's half-year evaluation (the promotion).
+    steps += BEvaluation.objects.filter(grade_change__isnull=False).count()
     assert first["Client"] >= 100 and first["history"] == first["Client"] + steps
+
+
+def test_the_demo_cultivates_east_b_clients_by_the_rules(seeded):
+    """R42-R46: east B clients with plans proposed by east_staff (measures owned by the branch's
+    people), one reviewed and open, one awaiting its first review, and one promoted to A through
+    the half-year evaluation: a grade change with its reason, its plan ended as promoted."""
+    plans = CultivationPlan.objects.select_related("client").order_by("client__name", "pk")
+    assert len(plans) == 3
+    assert all(p.client.branch.code == "east" and p.proposed_by == seeded["east_staff"] for p in plans)
+    assert all(m.owner.branch_id == p.client.branch_id for p in plans for m in p.measures.all())
+    open_plans = [p for p in plans if p.status == "open"]
+    assert [p.reviews.count() for p in open_plans] == [1, 0]
+    assert all(p.client.grade == "B" for p in open_plans)
+    (promoted,) = [p for p in plans if p.status == "promoted"]
+    (evaluation,) = BEvaluation.objects.all()
+    assert evaluation.outcome == "promote" and evaluation.plan == promoted
+    change = evaluation.grade_change
+    assert (change.from_grade, change.to_grade, change.changed_by) == ("B", "A", seeded["east_manager"])
+    assert change.reason == evaluation.reason != ""
+    assert VisitPlan.objects.filter(client=promoted.client, is_active=True).exists()  # R13
 
 
 def test_the_demo_gives_up_c_clients_by_the_rules(seeded):
