@@ -1,4 +1,4 @@
-"""The client page's 分析与评价 tab (seed 001, RFILE): what the group has written and learned
+"""The client page's 分析与评价 tab (seed 001, R54): what the group has written and learned
 about one client, filed in its archive with dates.
 
 «客户满意度调查、客户分析报告、客户投诉的信息应在客户档案中做相应归档»;

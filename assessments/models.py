@@ -157,7 +157,7 @@ class ReportEvent(BusinessModel):
 
 
 class FanOutRound(models.Model):
-    """What a job fanned out over the branches keeps about its failures (R42): the closing of a
+    """What a job fanned out over the branches keeps about its failures (R55): the closing of a
     period and the half-year round. A part whose task failed for good (its retries used up)
     leaves the round failed, with the time; group marketing retries it, counted in ``retries``
     (assessments.rounds)."""
@@ -185,7 +185,7 @@ class FanOutRound(models.Model):
 
 
 class FanOutPart(models.Model):
-    """One branch's part of a fanned-out job that can fail for good (R42): why and when. The
+    """One branch's part of a fanned-out job that can fail for good (R55): why and when. The
     reason is the exception's class and the first line of its message, never the records."""
 
     compute_error = models.CharField(_("计算失败原因"), max_length=500, blank=True, editable=False)
@@ -240,7 +240,7 @@ class MonthlyClose(FanOutRound, BusinessModel):
 
 class ClosePart(FanOutPart):
     """One branch's part of a closing; ``done_at`` is set once, by the task that did it; a
-    failure for good is kept with its reason until group marketing retries it (R42)."""
+    failure for good is kept with its reason until group marketing retries it (R55)."""
 
     close = models.ForeignKey(MonthlyClose, on_delete=models.CASCADE, related_name="parts")
     branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="+")

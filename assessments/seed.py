@@ -163,7 +163,7 @@ def _seed_analysis(org, branches) -> int:
 
 
 # Single-client analyses (R30) a branch's staff write into its report, by the client's grade:
-# submitted with the report, each becomes the client's 我方对客户的评价 (seed 001, RFILE).
+# submitted with the report, each becomes the client's 我方对客户的评价 (seed 001, R54).
 CLIENT_ANALYSES = {
     "A": "合作{n}年,付款及时,履约信誉好;二期项目已进入方案阶段,建议保持高层定期拜访,优先配置设计骨干。",
     "B": "项目规模中等,付款周期偏长(平均90天);对装配式和BIM深化有明确需求,具备培养为A类客户的条件。",

@@ -25,7 +25,7 @@ class FanOutPartTask(Task):
     """The task of one branch's part of a fan-out (``fan_out`` names it in
     assessments.rounds.services.FAN_OUTS), called with (round id, branch id). Celery calls
     ``on_failure`` once the part has failed for good (its autoretries used up, or an error it
-    does not retry): the part and its round are marked failed, with why (R42)."""
+    does not retry): the part and its round are marked failed, with why (R55)."""
 
     abstract = True
     fan_out = ""

@@ -21,7 +21,7 @@ class ScopedField(serializers.PrimaryKeyRelatedField):
 
 
 class FailedPartSerializer(serializers.Serializer):
-    """A branch's part of a round that failed for good (R42): why and when."""
+    """A branch's part of a round that failed for good (R55): why and when."""
 
     branch = serializers.IntegerField(source="branch_id")
     branch_name = serializers.CharField(source="branch.__str__")
@@ -30,7 +30,7 @@ class FailedPartSerializer(serializers.Serializer):
 
 
 def retry_round(request, fan_out, label: str, serializer_class):
-    """``POST .../retry/`` of a fanned-out round (R42), the same for every kind: 403 for a role
+    """``POST .../retry/`` of a fanned-out round (R55), the same for every kind: 403 for a role
     that cannot retry, 404 when the user's scope holds no such round, 409 with the round as it
     is when it has not failed, else 202 with the round running again (its failed parts queued
     after commit)."""

@@ -371,7 +371,7 @@ class AssessmentViewSet(NoCollectionPost, RestrictedReadOnlyViewSet):
     )
     @action(detail=False, methods=["post"])
     def retry(self, request):
-        """R42, the page's 重新计算: queue again the branches whose indicators failed for good
+        """R55, the page's 重新计算: queue again the branches whose indicators failed for good
         (their reasons are in ``failed_parts``); the round is running again (202)."""
         from ..review.views import may_open
         from ..rounds.services import ASSESSMENT

@@ -196,7 +196,7 @@ class MonthlyReportViewSet(NoCollectionPost, RestrictedReadOnlyViewSet):
     )
     @action(detail=False, methods=["post"], url_path="close-retry", url_name="close-retry")
     def close_retry(self, request):
-        """R42, the page's 重新执行: close again the branches whose part failed for good (their
+        """R55, the page's 重新执行: close again the branches whose part failed for good (their
         reasons are in ``failed_parts``); the closing is running again (202)."""
         from ..rounds.services import CLOSE
 

@@ -425,7 +425,7 @@ def monthly_close_start(*, period: Period, by=None) -> tuple[MonthlyClose, list[
         close.total = close.parts.count()
         close.done = close.parts.filter(done_at__isnull=False).count()
         close.save(update_fields=["total", "done", "updated_at"])
-    # A failed part waits for 重新执行 (R42): neither the job nor its daily catch-up queues it.
+    # A failed part waits for 重新执行 (R55): neither the job nor its daily catch-up queues it.
     pending = pending_branches(CLOSE, close)
     if not pending:
         monthly_close_finish(close_id=close.pk)

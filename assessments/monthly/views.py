@@ -446,7 +446,7 @@ def close_message(close) -> str:
             "%(period)s 已于 %(at)s 完成月度截止,本次重复执行未做任何更改:各分子公司的报表和集团汇总保持不变。"
         ) % {"period": close.period, "at": timezone.localtime(close.finished_at).strftime("%Y-%m-%d %H:%M")}
     if close.state == close.State.FAILED and not close.dispatched:
-        # R42: running it again does not retry a failed part; the closing's page does.
+        # R55: running it again does not retry a failed part; the closing's page does.
         return _("%(period)s 的月度截止执行失败,请在其详情页查看原因后点击“重新执行”。") % {
             "period": close.period
         }

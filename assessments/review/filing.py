@@ -1,4 +1,4 @@
-"""Analyses filed in the client archive (seed 001, RFILE).
+"""Analyses filed in the client archive (seed 001, R54).
 
 «客户满意度调查、客户分析报告、客户投诉的信息应在客户档案中做相应归档»;
 «我方对客户的评价,主要由客户分析报告构成».

@@ -229,7 +229,7 @@ def assessment_round_start(
         rnd.total = rnd.assessments.count()
         rnd.done = rnd.assessments.filter(computed_at__isnull=False).count()
         rnd.save(update_fields=["total", "done", "updated_at"])
-    # A failed part waits for 重新计算 (R42): neither the job nor its daily catch-up queues it.
+    # A failed part waits for 重新计算 (R55): neither the job nor its daily catch-up queues it.
     pending = pending_branches(ASSESSMENT, rnd)
     if not pending:
         assessment_round_finish(round_id=rnd.pk)
@@ -603,7 +603,7 @@ def analysis_save(
     if submit:
         from .filing import file_evaluations
 
-        file_evaluations(report=report, by=by)  # RFILE: the analyses go into the archive
+        file_evaluations(report=report, by=by)  # R54: the analyses go into the archive
         transaction.on_commit(lambda: holds_sync(report.branch))
     return report
 

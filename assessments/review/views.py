@@ -407,7 +407,7 @@ def assessment_open(request):
                 return redirect("assessments:assessment-open")
             rnd = dispatch_assessment(half, by=request.user, standard=standard)
             if rnd.state == AssessmentRound.State.FAILED:
-                # R42: opening it again does not retry a failed part; the round's page does.
+                # R55: opening it again does not retry a failed part; the round's page does.
                 messages.error(
                     request,
                     _("%(half)s 的考核指标计算失败,请在其详情页查看原因后点击“重新计算”。")

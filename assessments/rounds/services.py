@@ -1,4 +1,4 @@
-"""Failed fan-outs and their retry (R42), one mechanism for the two jobs that fan out one task per
+"""Failed fan-outs and their retry (R55), one mechanism for the two jobs that fan out one task per
 branch and count the finished parts in the database: the closing of a month (R28; MonthlyClose,
 its ClosePart rows) and the half-year round (R34; AssessmentRound, its Assessment rows).
 
@@ -173,7 +173,7 @@ def part_succeeded(part) -> None:
 
 
 def round_retry(fan_out: FanOut, *, rnd, by) -> tuple[object, list[int]]:
-    """重新计算 (R42): group marketing (or an administrator) queues the failed parts of a failed
+    """重新计算 (R55): group marketing (or an administrator) queues the failed parts of a failed
     round again, after commit, and the round is running again. Refused (``RoundNotFailed``)
     unless the round has failed; two presses at once queue the parts once."""
     if not fan_out.may_retry(by):

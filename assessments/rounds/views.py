@@ -1,4 +1,4 @@
-"""The page of one fanned-out round (R42) for those who start it (administrators and group
+"""The page of one fanned-out round (R55) for those who start it (administrators and group
 marketing): its parts branch by branch, why a failed part failed, and the retry button. One view
 pair serves the closing of a month and the half-year round (assessments.rounds.services)."""
 
@@ -89,7 +89,7 @@ def round_detail(request, half_year):
 @login_required
 @require_POST
 def round_retry(request, half_year):
-    """重新计算: queue the failed branches' indicators again (R42)."""
+    """重新计算: queue the failed branches' indicators again (R55)."""
     return _retry(request, ASSESSMENT, half_year)
 
 
@@ -109,5 +109,5 @@ def close_detail(request, period):
 @login_required
 @require_POST
 def close_retry(request, period):
-    """重新执行: close the failed branches' reports again (R42)."""
+    """重新执行: close the failed branches' reports again (R55)."""
     return _retry(request, CLOSE, period)

@@ -29,7 +29,7 @@ COLUMNS = [
     "备注",
 ]
 # Columns the archive's export adds after the spreadsheet's: the client's 我方对客户的评价, drawn
-# from its latest analysis (seed 001, RFILE), and its 跟踪状态 (R38). The import knows them, so
+# from its latest analysis (seed 001, R54), and its 跟踪状态 (R38). The import knows them, so
 # that an exported file goes back in, and reads nothing from them.
 EXPORT_ONLY_COLUMNS = ["我方对客户的评价", "跟踪状态"]
 SEPARATOR = "、"
@@ -50,7 +50,7 @@ def export_rows(clients, chunk: int = 5000, *, with_export_columns: bool = False
     plain values, ``chunk`` clients at a time: the ids in the list's order first, then per chunk
     one query each for the clients, their contacts, projects and open needs. Memory stays that
     of one chunk and no model instance is built (R36, the whole-archive export).
-    ``with_export_columns``: each row ends with EXPORT_ONLY_COLUMNS (the evaluation, RFILE; the
+    ``with_export_columns``: each row ends with EXPORT_ONLY_COLUMNS (the evaluation, R54; the
     跟踪状态, R38)."""
     from django.db.models import F
 

@@ -1,4 +1,4 @@
-"""RFILE (seed 001): «客户满意度调查、客户分析报告、客户投诉的信息应在客户档案中做相应归档»;
+"""R54 (seed 001): «客户满意度调查、客户分析报告、客户投诉的信息应在客户档案中做相应归档»;
 «我方对客户的评价,主要由客户分析报告构成». Submitting a branch's analysis report files each
 single-client analysis in the client's archive: it becomes 我方对客户的评价 (the previous one
 kept in the client's history), the client page's 分析与评价 tab lists the analyses, the reports

@@ -1,4 +1,4 @@
-"""A fanned-out round whose part fails for good (R42; issue 23: "let a failed round show its error
+"""A fanned-out round whose part fails for good (R55; issue 23: "let a failed round show its error
 and be retried"): the half-year round (R34) and the closing of a month (R28) share one mechanism
 (assessments.rounds). The part's task retries by itself; once its retries are used up the part
 keeps its reason, the round is failed (计算失败 / 执行失败), its history says which branch, and group
@@ -86,7 +86,7 @@ def _failing_for(code, org):
 def test_a_nan_standard_fails_every_part_and_the_round_shows_why(
     org, eager, django_capture_on_commit_callbacks
 ):
-    """R42: each part retried five times, then failed for good: the round is 计算失败, each part
+    """R55: each part retried five times, then failed for good: the round is 计算失败, each part
     keeps the exception's class and first line, the round's history names each branch, group
     marketing is told once (not once per branch)."""
     _clients(org, "east", 2)
@@ -125,7 +125,7 @@ def test_a_nan_standard_fails_every_part_and_the_round_shows_why(
 def test_failed_stays_failed_until_retried_and_the_retry_completes_the_round(
     org, eager, django_capture_on_commit_callbacks
 ):
-    """R42, R34: the daily catch-up (and opening the round again) queues no failed part; after
+    """R55, R34: the daily catch-up (and opening the round again) queues no failed part; after
     the standard is set right, 重新计算 on the page queues the failed parts and the round opens,
     the auditors are told, and the retry is a history row by the person who pressed it."""
     _clients(org, "east", 2, when="2025-12-01T10:00")
@@ -168,7 +168,7 @@ def test_failed_stays_failed_until_retried_and_the_retry_completes_the_round(
 def test_the_api_retries_only_the_failed_part_and_refuses_what_it_must(
     org, eager, django_capture_on_commit_callbacks
 ):
-    """R42: ``POST /api/assessments/retry/``: 403 for roles that cannot, 400 for a bad half
+    """R55: ``POST /api/assessments/retry/``: 403 for roles that cannot, 400 for a bad half
     year, 404 for no round, 202 queueing the failed branch alone, 409 while the round is not
     failed (running, then open) with the round as it is."""
     _clients(org, "east", 1)
@@ -230,7 +230,7 @@ def test_the_api_retries_only_the_failed_part_and_refuses_what_it_must(
 
 
 def test_recording_a_failure_is_idempotent_and_keeps_no_client_data(org, django_capture_on_commit_callbacks):
-    """R42: the failure delivered twice records once (one history row, one notice); a part done
+    """R55: the failure delivered twice records once (one history row, one notice); a part done
     meanwhile is not failed; the reason drops a database error's DETAIL line (it quotes values)."""
     client = _clients(org, "east", 1)[0]
     with time_machine.travel(at("2026-07-01T01:30"), tick=False):
@@ -259,7 +259,7 @@ def test_recording_a_failure_is_idempotent_and_keeps_no_client_data(org, django_
 
 
 def test_the_round_pages_are_group_marketings(org, django_capture_on_commit_callbacks):
-    """R42, R3: the round's page and its retry are for administrators and group marketing
+    """R55, R3: the round's page and its retry are for administrators and group marketing
     (every branch's reasons are on it): 403 for every other role, 404 for no such round,
     the login for the anonymous. A branch sees its own part's failure on its assessment."""
     with time_machine.travel(at("2026-07-01T01:30"), tick=False):
@@ -301,7 +301,7 @@ def test_the_round_pages_are_group_marketings(org, django_capture_on_commit_call
 def test_a_failed_closing_part_fails_the_closing_and_its_retry_finishes_it(
     org, eager, django_capture_on_commit_callbacks
 ):
-    """R42, R28: the same mechanism for the 25th job: the branch whose report could not be
+    """R55, R28: the same mechanism for the 25th job: the branch whose report could not be
     closed fails the closing (执行失败), the catch-up the next morning leaves it failed, and
     重新执行 through the API closes that branch alone and builds the roll-up."""
     with time_machine.travel(at("2026-12-10T10:00"), tick=False):

@@ -120,7 +120,7 @@ def test_export_is_exactly_the_filtered_list(org, django_assert_max_num_queries)
         body = response.getvalue()
     assert response.streaming and response["Content-Type"].startswith("application/vnd.openxmlformats")
     rows = list(load_workbook(BytesIO(body)).active.iter_rows(values_only=True))
-    # The spreadsheet's columns, then the client's 我方对客户的评价 (RFILE) and 跟踪状态 (R38).
+    # The spreadsheet's columns, then the client's 我方对客户的评价 (R54) and 跟踪状态 (R38).
     assert list(rows[0]) == [*COLUMNS, "我方对客户的评价", "跟踪状态"]
     assert len(rows) == 2
     row = dict(zip([*COLUMNS, "我方对客户的评价", "跟踪状态"], rows[1], strict=True))

@@ -339,7 +339,7 @@ def reporting(org, world):
         report=design, by=org["marketing"], reason="新增客户数与台账不符", at=at("2026-12-22T10:00")
     )
     MonthlyClose.objects.create(period="2026-11", total=4, done=2)
-    # A closing whose east part failed for good (R42).
+    # A closing whose east part failed for good (R55).
     failed = MonthlyClose.objects.create(
         period="2026-09", state=MonthlyClose.State.FAILED, total=1, failed_at=at("2026-09-25T20:05")
     )
@@ -523,7 +523,7 @@ def review(org, world):
             assessment=south, by=org["auditor"], rating="poor", reason="抽查多处不准确"
         )
     AssessmentRound.objects.create(half_year="2025H2", total=4, done=1)
-    # A round whose east part failed for good (R42): its page, with the reason and the button.
+    # A round whose east part failed for good (R55): its page, with the reason and the button.
     failed = AssessmentRound.objects.create(
         half_year="2025H1", state=AssessmentRound.State.FAILED, total=1, failed_at=at("2025-07-01T02:00")
     )

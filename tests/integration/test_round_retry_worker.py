@@ -1,4 +1,4 @@
-"""A half-year round through a real Celery worker on Redis (R42, R34): a NaN growth standard
+"""A half-year round through a real Celery worker on Redis (R55, R34): a NaN growth standard
 (issue 23: accepted before the standard was checked) makes every branch's part fail; the
 worker retries each, then ``on_failure`` fails the round with the reason; group marketing's
 retry through the API queues the parts again and the worker opens the round."""
