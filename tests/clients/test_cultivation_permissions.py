@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from clients.cultivation import services as cult
 from clients.models import BEvaluation, Client, CultivationPlan, GradeChange
@@ -46,6 +47,8 @@ def _clock():
 
 
 def plan(org, branch_code="east", **kw) -> CultivationPlan:
+    """A plan made today (the matrix's make(), also used by other modules without the clock)."""
+    today = timezone.localdate()
     client = make_client(org, branch_code, grade="B", **kw)
     return cult.cultivation_propose(
         client=client,
@@ -54,11 +57,11 @@ def plan(org, branch_code="east", **kw) -> CultivationPlan:
         measures=[
             {
                 "description": "每月拜访",
-                "due_on": TODAY + dt.timedelta(days=20),
+                "due_on": today + dt.timedelta(days=20),
                 "owner": org[f"{branch_code}_staff"].pk,
             }
         ],
-        next_review_on=TODAY + dt.timedelta(days=30),
+        next_review_on=today + dt.timedelta(days=30),
     )
 
 

@@ -24,6 +24,7 @@ for _module in (
     "tests.complaints.test_permissions",
     "tests.surveys.test_permissions",
     "tests.assessments.test_report_permissions",
+    "tests.clients.test_cultivation_permissions",
 ):
     importlib.import_module(_module)
 
