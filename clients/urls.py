@@ -27,6 +27,7 @@ urlpatterns = [
     path("<int:pk>/visit-plan/", views.visit_plan_edit, name="visit-plan-edit"),
     path("<int:pk>/give-up/", give_up_views.give_up_create, name="give-up-create"),
     path("needs/", views.need_list, name="need-list"),
+    path("needs/", include("clients.needcare.urls")),
     path("needs/export/", views.need_export, name="need-export"),
     path("visits/overdue/", views.visit_overdue_list, name="visit-overdue-list"),
     path("import/", include("clients.imports.urls")),
