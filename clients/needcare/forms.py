@@ -20,7 +20,7 @@ class RatingForm(forms.Form):
     rating = forms.ChoiceField(
         label=_("处理结果评价"),
         choices=Need.Rating.choices,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         error_messages={
             "required": _("请选择评价:满意、基本满意或不满意。"),
             "invalid_choice": _("请选择评价:满意、基本满意或不满意。"),
@@ -71,6 +71,7 @@ class AssessForm(BootstrapMixin, VersionedFormMixin, forms.ModelForm):
         for name in ("feasibility", "value_assessment"):
             self.fields[name].required = True
             self.fields[name].error_messages["required"] = _("请填写可行性评估和价值评估。")
+        self.fields["is_functional"].widget.attrs["class"] = "form-check-input"
         self.fields["assessment_note"].help_text = _(
             "技术、经济、时间可行性,对业务增长、客户满意度、市场竞争力的价值。"
         )

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from crm.access import can, in_scope
+from crm.forms import BIGINT_MAX
 from crm.public_links import LinkError, rate_limited
 
 from ..access.log import log_reads
@@ -256,6 +257,8 @@ def need_duplicates(request):
         client_ids = [int(client_id)] if client_id else None
         branch_id = int(branch_id) if branch_id else None
     except ValueError:
+        client_ids, branch_id = [0], None  # not an id: no rows (as a row filter does)
+    if any(abs(v) > BIGINT_MAX for v in [*(client_ids or []), branch_id or 0]):
         client_ids, branch_id = [0], None
     pairs = services.likely_duplicates(user, client_ids=client_ids, branch_id=branch_id)
     shown = Need.objects.filter(pk__in=[p["keep"]["pk"] for p in pairs]).select_related("client")

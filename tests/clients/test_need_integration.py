@@ -206,6 +206,9 @@ def test_pages_scope(org):
     assert org.web("norole").get(listing).status_code == 403
     assert org.web("south_staff").get(listing).context["count"] == 0
     assert org.web("east_staff").get(listing).context["count"] == 1
+    assert org.web("east_staff").get(listing, {"client": keep.client_id}).context["count"] == 1
+    for bad in ("abc", str(2**70), "-1"):
+        assert org.web("east_staff").get(listing, {"branch": bad}).context["count"] == 0, bad
     assert (
         org.web("marketing")
         .get(listing, {"export": "xlsx"})["Content-Type"]
