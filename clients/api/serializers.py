@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from crm.api.fields import BlankChoices
 from crm.models import Branch, ProjectDepartment
 
 from .. import grading, services
@@ -256,8 +257,13 @@ class ProjectSerializer(_ClientChild):
         return self._call(services.project_save, project=instance, by=self.user)
 
 
-class NeedSerializer(_ClientChild):
+class NeedSerializer(BlankChoices, _ClientChild):
     owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    # R47: blank until the client rates (set by the rate step, never by an edit).
+    rating = serializers.ChoiceField(choices=Need.Rating.choices, read_only=True, allow_blank=True)
+    rating_channel = serializers.ChoiceField(
+        choices=Need.RatingChannel.choices, read_only=True, allow_blank=True
+    )
     is_overdue = serializers.BooleanField(read_only=True)
 
     class Meta:
