@@ -381,6 +381,11 @@ class SimilarNeedSerializer(serializers.Serializer):
     similarity = serializers.FloatField()
 
 
+class SimilarNeedsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = SimilarNeedSerializer(many=True)
+
+
 class NeedRateSerializer(serializers.Serializer):
     """R47: the client's evaluation of how a done need was handled."""
 

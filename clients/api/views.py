@@ -37,7 +37,7 @@ from .serializers import (
     NeedSerializer,
     ProjectSerializer,
     SetGradeSerializer,
-    SimilarNeedSerializer,
+    SimilarNeedsSerializer,
     VisitPlanSerializer,
     VisitSerializer,
 )
@@ -211,7 +211,7 @@ class NeedViewSet(ArchiveViewSet):
             raise _bad_request(error) from error
         return self.answer(conflict, NeedConflictSerializer, status_code=201)
 
-    @extend_schema(responses={200: SimilarNeedSerializer(many=True)})
+    @extend_schema(responses={200: SimilarNeedsSerializer})
     @action(detail=True, methods=["get"])
     def similar(self, request, pk=None):
         """R52: the other needs of this need's client with similar content (likely duplicates)."""
@@ -220,7 +220,7 @@ class NeedViewSet(ArchiveViewSet):
             {"id": other.pk, "description": other.description, "status": other.status, "similarity": ratio}
             for other, ratio in care.similar_needs(request.user, need)
         ]
-        return Response(SimilarNeedSerializer(rows, many=True).data)
+        return Response(SimilarNeedsSerializer({"count": len(rows), "results": rows}).data)
 
     @extend_schema(request=NeedRateSerializer, responses={200: NeedSerializer})
     @action(detail=True, methods=["post"])
