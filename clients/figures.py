@@ -239,7 +239,7 @@ def _needs(qs):
 
 
 def _needs_qs(user, window, **kw):
-    """The needs a figure counts: R50, a need merged into another is not a need of its own (its
+    """The needs a figure counts: R51, a need merged into another is not a need of its own (its
     survivor is counted), so it leaves every need figure and the rates built on them."""
     qs = Need.objects.restrict(user, "view").exclude(status=Need.Status.MERGED)
     return narrow(qs, window, department="client__department_id", **kw)
@@ -268,7 +268,7 @@ def needs_done(user, window: Window) -> list[dict]:
     return _needs(_needs_qs(user, window, at="received_at").filter(status=Need.Status.DONE))
 
 
-# R48: the client's evaluation of how needs were handled (seed 003's third monitoring indicator,
+# R49: the client's evaluation of how needs were handled (seed 003's third monitoring indicator,
 # «客户满意度:... 客户对需求处理结果的满意度评价»), counted in the period of the rating.
 RATINGS = dict(Need.Rating.choices)
 RATING_CHANNELS = dict(Need.RatingChannel.choices)
@@ -294,12 +294,12 @@ def _rated(qs):
 
 
 def needs_rated(user, window: Window) -> list[dict]:
-    """R48's denominator: needs whose handling the client rated in the window."""
+    """R49's denominator: needs whose handling the client rated in the window."""
     return _rated(_needs_qs(user, window, at="rated_at").exclude(rating=""))
 
 
 def needs_rated_satisfied(user, window: Window) -> list[dict]:
-    """R48's numerator: of the needs rated in the window, those rated 满意 or 基本满意."""
+    """R49's numerator: of the needs rated in the window, those rated 满意 or 基本满意."""
     return _rated(_needs_qs(user, window, at="rated_at").filter(rating__in=Need.SATISFIED_RATINGS))
 
 

@@ -165,7 +165,7 @@ class NeedFilter(SmallWidgets, django_filters.FilterSet):
     urgency = django_filters.ChoiceFilter(choices=Need.Urgency.choices, label=_("紧急程度"))
     category = django_filters.ChoiceFilter(choices=Need.Category.choices, label=_("需求类别"))
     overdue = django_filters.ChoiceFilter(choices=OVERDUE, method="filter_overdue", label=_("响应逾期"))
-    # R49: the classification and assessment; R47: the client's rating of the handling.
+    # R50: the classification and assessment; R48: the client's rating of the handling.
     is_functional = django_filters.TypedChoiceFilter(
         choices=NATURE, coerce=lambda v: v == "true", label=_("需求性质")
     )

@@ -472,18 +472,18 @@ class Need(Versioned, BusinessModel):
         REJECTED = "rejected", _("不予采纳")
         MERGED = "merged", _("已合并")
 
-    # R50: a need closed as the duplicate of another is not a need of its own any more.
+    # R51: a need closed as the duplicate of another is not a need of its own any more.
     CLOSED = (Status.DONE, Status.REJECTED, Status.MERGED)
     OPEN = (Status.RECEIVED, Status.ASSESSED, Status.IN_PROGRESS)
 
     class Rating(models.TextChoices):
-        """R47: the client's evaluation of how the need was handled (seed 003, 需求反馈)."""
+        """R48: the client's evaluation of how the need was handled (seed 003, 需求反馈)."""
 
         SATISFIED = "satisfied", _("满意")
         BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
         UNSATISFIED = "unsatisfied", _("不满意")
 
-    # R48: the ratings that count as satisfied in 需求处理满意度.
+    # R49: the ratings that count as satisfied in 需求处理满意度.
     SATISFIED_RATINGS = (Rating.SATISFIED, Rating.BASICALLY_SATISFIED)
 
     class RatingChannel(models.TextChoices):
@@ -527,7 +527,7 @@ class Need(Versioned, BusinessModel):
     responded_at = models.DateTimeField(_("响应时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     response_note = LimitedTextField(_("处理意见"), blank=True)
-    # R49: the assessment (seed 003, 需求评估: 可行性评估, 价值评估) and who made it when.
+    # R50: the assessment (seed 003, 需求评估: 可行性评估, 价值评估) and who made it when.
     assessment_note = LimitedTextField(_("评估说明"), blank=True)
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -539,7 +539,7 @@ class Need(Versioned, BusinessModel):
         editable=False,
     )
     assessed_at = models.DateTimeField(_("评估时间"), null=True, blank=True, editable=False)
-    # R47: the client's rating of the handling, recorded once, by staff or through the link.
+    # R48: the client's rating of the handling, recorded once, by staff or through the link.
     rating = models.CharField(
         _("处理结果评价"), max_length=20, choices=Rating.choices, blank=True, editable=False
     )
@@ -562,7 +562,7 @@ class Need(Versioned, BusinessModel):
     rating_link_expires_at = models.DateTimeField(
         _("评价链接有效期至"), null=True, blank=True, editable=False
     )
-    # R50: a duplicate merged into the need that survives it.
+    # R51: a duplicate merged into the need that survives it.
     merged_into = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -608,7 +608,7 @@ class Need(Versioned, BusinessModel):
 
     @property
     def rating_link_usable(self) -> bool:
-        """R47: a link was issued, has not run out, and the need is not rated yet."""
+        """R48: a link was issued, has not run out, and the need is not rated yet."""
         return (
             not self.rating
             and bool(self.rating_token_hash)
@@ -623,7 +623,7 @@ class Need(Versioned, BusinessModel):
 
 
 class NeedConflict(BusinessModel):
-    """Two needs of one client that contradict each other (R51; seed 003, 需求整合: «去除重复和
+    """Two needs of one client that contradict each other (R52; seed 003, 需求整合: «去除重复和
     矛盾的需求»): a link with a note saying how, so that whoever handles either sees the other.
     The pair is stored once, the lower id first."""
 

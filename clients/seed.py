@@ -1181,7 +1181,7 @@ def seed_give_ups(org) -> str:
     return f"{made} give-ups"
 
 
-# R47 in the demo: done needs whose handling the clients rated, by branch: (rating, comment,
+# R48 in the demo: done needs whose handling the clients rated, by branch: (rating, comment,
 # respondent, through the link?). One of east's is rated through the personal link.
 DEMO_RATINGS = {
     "east": (
@@ -1198,7 +1198,7 @@ DEMO_RATINGS = {
 
 def seed_need_care(org) -> str:
     """The demo's need care, through the services (each step in the history, the rules hold):
-    done needs rated by their clients (R47, one through the link). Idempotent: a branch with a
+    done needs rated by their clients (R48, one through the link). Idempotent: a branch with a
     rated need is left as it is."""
     from .needcare import services as care
 
@@ -1225,7 +1225,7 @@ def seed_need_care(org) -> str:
     return f"{rated} need ratings; {seed_need_integration(org)}"
 
 
-# R50-R52 in the demo: in east, a need recorded twice (the second merged into the first) and a
+# R51-R53 in the demo: in east, a need recorded twice (the second merged into the first) and a
 # pair still waiting on the list of likely duplicates; in south, two needs marked as contradicting.
 DEMO_REPEATS = ("(客户再次来电提出)", "(项目例会上再次提出)")
 

@@ -272,7 +272,7 @@ def need_rates(user, *, since: dt.datetime | None = None, now: dt.datetime | Non
     """R12 by branch and month (of reception): response timeliness rate (answered by the
     deadline / needs whose deadline has come) and completion rate (done / all)."""
     now = now or timezone.now()
-    qs = Need.objects.restrict(user, "view").exclude(status=Need.Status.MERGED)  # R50
+    qs = Need.objects.restrict(user, "view").exclude(status=Need.Status.MERGED)  # R51
     if since:
         qs = qs.filter(received_at__gte=since)
     rows = (

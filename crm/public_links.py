@@ -1,4 +1,4 @@
-"""Personal links that need no login (R22, R47): the mechanism the survey answer link and the
+"""Personal links that need no login (R22, R48): the mechanism the survey answer link and the
 need-rating link share.
 
 A link carries a random token signed with a salt of its own use, so a tampered or guessed link is

@@ -44,7 +44,7 @@ TOKEN_SALT = "surveys.answer-link"
 
 def _new_token() -> tuple[str, str]:
     """A random token, signed so a tampered link is refused before any database lookup;
-    only the hash of the random part is stored (crm.public_links, shared with R47's link)."""
+    only the hash of the random part is stored (crm.public_links, shared with R48's link)."""
     return new_token(TOKEN_SALT)
 
 

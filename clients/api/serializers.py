@@ -259,7 +259,7 @@ class ProjectSerializer(_ClientChild):
 
 class NeedSerializer(BlankChoices, _ClientChild):
     owner = serializers.PrimaryKeyRelatedField(read_only=True)
-    # R47: blank until the client rates (set by the rate step, never by an edit).
+    # R48: blank until the client rates (set by the rate step, never by an edit).
     rating = serializers.ChoiceField(choices=Need.Rating.choices, read_only=True, allow_blank=True)
     rating_channel = serializers.ChoiceField(
         choices=Need.RatingChannel.choices, read_only=True, allow_blank=True
@@ -336,7 +336,7 @@ class NeedSerializer(BlankChoices, _ClientChild):
 
 
 class NeedAssessSerializer(serializers.Serializer):
-    """R49: the classification and assessment; what is left out stays as it is. Send the version
+    """R50: the classification and assessment; what is left out stays as it is. Send the version
     it is based on as ``If-Match`` (or ``version``): a stale one answers 409."""
 
     urgency = serializers.ChoiceField(choices=Need.Urgency.choices, required=False)
@@ -348,7 +348,7 @@ class NeedAssessSerializer(serializers.Serializer):
 
 
 class NeedMergeSerializer(ScopedMixin, serializers.Serializer):
-    """R50: the need this one (a duplicate) is merged into."""
+    """R51: the need this one (a duplicate) is merged into."""
 
     into = serializers.PrimaryKeyRelatedField(queryset=Need.objects.none())
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
@@ -358,7 +358,7 @@ class NeedMergeSerializer(ScopedMixin, serializers.Serializer):
 
 
 class NeedConflictSerializer(ScopedMixin, serializers.ModelSerializer):
-    """R51: two needs of one client that contradict each other."""
+    """R52: two needs of one client that contradict each other."""
 
     other = serializers.PrimaryKeyRelatedField(queryset=Need.objects.none(), write_only=True)
     marked_by = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -373,7 +373,7 @@ class NeedConflictSerializer(ScopedMixin, serializers.ModelSerializer):
 
 
 class SimilarNeedSerializer(serializers.Serializer):
-    """R52: another need of the same client with similar content."""
+    """R53: another need of the same client with similar content."""
 
     id = serializers.IntegerField()
     description = serializers.CharField()
@@ -387,7 +387,7 @@ class SimilarNeedsSerializer(serializers.Serializer):
 
 
 class NeedRateSerializer(serializers.Serializer):
-    """R47: the client's evaluation of how a done need was handled."""
+    """R48: the client's evaluation of how a done need was handled."""
 
     rating = serializers.ChoiceField(choices=Need.Rating.choices)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
@@ -406,7 +406,7 @@ class NeedRatingLinkResultSerializer(serializers.Serializer):
 
 class PublicNeedRatingSerializer(serializers.Serializer):
     """What the public rating endpoint shows: the group's name and the need as the client stated
-    it (R47), nothing else of the archive."""
+    it (R48), nothing else of the archive."""
 
     group = serializers.CharField()
     description = serializers.CharField()

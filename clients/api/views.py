@@ -161,7 +161,7 @@ class NeedViewSet(ArchiveViewSet):
     @extend_schema(request=NeedAssessSerializer, responses={200: NeedSerializer})
     @action(detail=True, methods=["post"])
     def assess(self, request, pk=None):
-        """R49: record the classification (urgency, functional or not) and the feasibility and
+        """R50: record the classification (urgency, functional or not) and the feasibility and
         value assessment. Based on a stale version (``If-Match`` or ``version``): 409 with the
         need as it is now; nothing written."""
         need = self.get_object()
@@ -180,7 +180,7 @@ class NeedViewSet(ArchiveViewSet):
     @extend_schema(request=NeedMergeSerializer, responses={200: NeedSerializer})
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
-        """R50: merge this need, a duplicate, into ``into`` (a need of the same client): it is
+        """R51: merge this need, a duplicate, into ``into`` (a need of the same client): it is
         closed as ``merged`` and points to it; the answer is this need after the step."""
         duplicate = self.get_object()
         data = NeedMergeSerializer(data=request.data, context=self.get_serializer_context())
@@ -196,7 +196,7 @@ class NeedViewSet(ArchiveViewSet):
     @extend_schema(request=NeedConflictSerializer, responses={201: NeedConflictSerializer})
     @action(detail=True, methods=["post"], url_path="mark-conflict", url_name="mark-conflict")
     def mark_conflict(self, request, pk=None):
-        """R51: mark this need and ``other`` (same client) as contradicting, with a ``note``."""
+        """R52: mark this need and ``other`` (same client) as contradicting, with a ``note``."""
         need = self.get_object()
         data = NeedConflictSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
@@ -214,7 +214,7 @@ class NeedViewSet(ArchiveViewSet):
     @extend_schema(responses={200: SimilarNeedsSerializer})
     @action(detail=True, methods=["get"])
     def similar(self, request, pk=None):
-        """R52: the other needs of this need's client with similar content (likely duplicates)."""
+        """R53: the other needs of this need's client with similar content (likely duplicates)."""
         need = self.get_object()
         rows = [
             {"id": other.pk, "description": other.description, "status": other.status, "similarity": ratio}
@@ -225,7 +225,7 @@ class NeedViewSet(ArchiveViewSet):
     @extend_schema(request=NeedRateSerializer, responses={200: NeedSerializer})
     @action(detail=True, methods=["post"])
     def rate(self, request, pk=None):
-        """R47: record the client's evaluation of a done need's handling (once)."""
+        """R48: record the client's evaluation of a done need's handling (once)."""
         need = self.get_object()
         data = NeedRateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -234,7 +234,7 @@ class NeedViewSet(ArchiveViewSet):
     @extend_schema(request=NeedRatingLinkSerializer, responses={200: NeedRatingLinkResultSerializer})
     @action(detail=True, methods=["post"], url_path="rating-link", url_name="rating-link")
     def rating_link(self, request, pk=None):
-        """R47: issue the personal no-login link through which the client rates the handling;
+        """R48: issue the personal no-login link through which the client rates the handling;
         the answer carries the link (shown once: only its hash is kept)."""
         need = self.get_object()
         data = NeedRatingLinkSerializer(data=request.data)
@@ -248,7 +248,7 @@ class NeedViewSet(ArchiveViewSet):
 
 
 class NeedConflictViewSet(RestrictedReadOnlyViewSet):
-    """R51: the contradictions marked between needs (made by ``POST /api/needs/<id>/mark-conflict/``);
+    """R52: the contradictions marked between needs (made by ``POST /api/needs/<id>/mark-conflict/``);
     filter by ``need`` (either side)."""
 
     queryset = NeedConflict.objects.select_related("first", "second")

@@ -1,4 +1,4 @@
-"""The rating link as an endpoint (R47): no authentication, throttled like the survey link (the
+"""The rating link as an endpoint (R48): no authentication, throttled like the survey link (the
 ``public_answer`` scope), once. A used, expired or tampered token answers 410/404 and records
 nothing."""
 

@@ -1,4 +1,4 @@
-"""Forms of the need's page (R47-R52): thin, the rules live in clients.needcare.services."""
+"""Forms of the need's page (R48-R53): thin, the rules live in clients.needcare.services."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ TEXT = 2000  # as LimitedTextField
 
 
 class RatingForm(forms.Form):
-    """R47: the client's evaluation of how the need was handled."""
+    """R48: the client's evaluation of how the need was handled."""
 
     rating = forms.ChoiceField(
         label=_("处理结果评价"),
@@ -49,7 +49,7 @@ class RatingLinkForm(forms.Form):
 
 
 class AssessForm(BootstrapMixin, VersionedFormMixin, forms.ModelForm):
-    """R49: classification (紧急/重要/一般, 功能性/非功能性) and assessment (可行性, 价值评估) of a
+    """R50: classification (紧急/重要/一般, 功能性/非功能性) and assessment (可行性, 价值评估) of a
     need, based on the version the page showed (a stale one is refused with what changed)."""
 
     NATURE = ((True, _("功能性需求")), (False, _("非功能性需求")))

@@ -1,7 +1,7 @@
 """Caring for client needs after they are recorded (seed 003, 精准客户需求管理办法): the client's
-evaluation of how a need was handled (R47, R48), the classification and assessment of a need
-(R49), and the integration of a client's needs: merging duplicates, marking contradictions and
-listing likely duplicates (R50-R52).
+evaluation of how a need was handled (R48, R49), the classification and assessment of a need
+(R50), and the integration of a client's needs: merging duplicates, marking contradictions and
+listing likely duplicates (R51-R53).
 
 Seed 003, 需求反馈: «需求处理完成后,及时向客户反馈处理结果,确保客户对处理结果满意。收集客户对需求
 处理结果的评价和意见,作为后续改进工作的参考。» Its third monitoring indicator: «客户满意度:通过客户
@@ -35,7 +35,7 @@ Rating = Need.Rating
 Status = Need.Status
 
 RATING_SALT = "clients.need-rating-link"
-LINK_DAYS = 30  # R47: how long a rating link stays valid by default (as the survey link, R22)
+LINK_DAYS = 30  # R48: how long a rating link stays valid by default (as the survey link, R22)
 LINK_DAYS_MAX = 90
 
 
@@ -72,7 +72,7 @@ def need_url(need: Need) -> str:
         return ""
 
 
-# -- R47, R48: the client's evaluation of how a need was handled --------------------------------
+# -- R48, R49: the client's evaluation of how a need was handled --------------------------------
 
 
 def rating_url(token: str) -> str:
@@ -80,7 +80,7 @@ def rating_url(token: str) -> str:
 
 
 def _require_rateable(need: Need) -> None:
-    """R47: only a done need is rated, and once."""
+    """R48: only a done need is rated, and once."""
     if need.rating:
         raise ValidationError(_("客户已评价该需求的处理结果,不能重复评价。"))
     if need.status != Status.DONE:
@@ -103,7 +103,7 @@ def _record_rating(need: Need, *, rating, comment, respondent, channel, by, at) 
     need.rating_channel = channel
     need.rated_at = at
     need.rated_by = by
-    # A rated need's link is spent (R47: once); the hash goes, so the link is 'used'.
+    # A rated need's link is spent (R48: once); the hash goes, so the link is 'used'.
     need.rating_token_hash = ""
     with translation.override("zh-hans"):  # the history keeps the group's own words
         label = str(need.get_rating_display())
@@ -124,7 +124,7 @@ def _record_rating(need: Need, *, rating, comment, respondent, channel, by, at) 
 
 @transaction.atomic
 def need_rate(*, need: Need, by, rating: str, comment: str = "", respondent: str = "") -> Need:
-    """R47: staff record the client's evaluation of a done need's handling (满意 / 基本满意 /
+    """R48: staff record the client's evaluation of a done need's handling (满意 / 基本满意 /
     不满意, with the client's comment), once; a link issued before stops working."""
     _require_change(by, need)
     rating, comment, respondent = _clean_rating(rating, comment, respondent)
@@ -145,7 +145,7 @@ def need_rate(*, need: Need, by, rating: str, comment: str = "", respondent: str
 def need_rating_link(
     *, need: Need, by, days: int = LINK_DAYS, now: dt.datetime | None = None
 ) -> tuple[Need, str]:
-    """R47: a personal link through which the client rates a done need's handling without a
+    """R48: a personal link through which the client rates a done need's handling without a
     login: valid ``days`` (30 by default, at most 90), usable once; issuing another replaces it
     (the old one stops working). Returns the need and the link."""
     _require_change(by, need)
@@ -183,7 +183,7 @@ def need_for_rating_token(token: str) -> Need:
 def need_rate_public(
     *, token: str, rating: str, comment: str = "", respondent: str = "", now: dt.datetime | None = None
 ) -> Need:
-    """R47: the client rates through the personal link: once, before it expires. A used, expired
+    """R48: the client rates through the personal link: once, before it expires. A used, expired
     or tampered link raises LinkError and records nothing."""
     now = now or timezone.now()
     rating, comment, respondent = _clean_rating(rating, comment, respondent)
@@ -207,17 +207,17 @@ def need_rate_public(
     )
 
 
-# -- R49: classification and assessment ---------------------------------------------------------
+# -- R50: classification and assessment ---------------------------------------------------------
 
 ASSESSED_FIELDS = ("urgency", "is_functional", "feasibility", "value_assessment", "assessment_note")
 
 
 @transaction.atomic
 def need_assess(*, need: Need, by, expected_version: int | None = None, **values) -> Need:
-    """R49 (seed 003, 需求分析: 需求分类 by urgency 紧急/重要/一般 and nature 功能性/非功能性; 需求评估:
+    """R50 (seed 003, 需求分析: 需求分类 by urgency 紧急/重要/一般 and nature 功能性/非功能性; 需求评估:
     可行性评估 and 价值评估): record a need's classification and assessment, with who and when.
     An assessment states both the feasibility and the value. A changed urgency moves the response
-    deadline (R11). A need merged into another is assessed no more (R50). Based on a version that
+    deadline (R11). A need merged into another is assessed no more (R51). Based on a version that
     is no longer the stored one (``expected_version``, the page's or the API's If-Match), nothing
     is written (StaleVersion, 409). A received need becomes 已评估."""
     from crm.models import StaleVersion
@@ -262,7 +262,7 @@ def need_assess(*, need: Need, by, expected_version: int | None = None, **values
     return locked
 
 
-# -- R50-R52: integration («去除重复和矛盾的需求») -------------------------------------------------
+# -- R51-R53: integration («去除重复和矛盾的需求») -------------------------------------------------
 
 
 def _lock_pair(a: Need, b: Need) -> tuple[Need, Need]:
@@ -280,12 +280,12 @@ def _lock_pair(a: Need, b: Need) -> tuple[Need, Need]:
 
 @transaction.atomic
 def need_merge(*, duplicate: Need, into: Need, by, note: str = "") -> Need:
-    """R50: merge a duplicate need into another need of the same client. The survivor keeps its
+    """R51: merge a duplicate need into another need of the same client. The survivor keeps its
     own record and deadline; the duplicate is closed as 已合并 and points to it; both histories
     keep the step. Needs merged into the duplicate earlier now point to the survivor (no chains).
     The duplicate must still be open (a done, rejected or rated need is part of the record and
     is not merged); the survivor must not be merged or rejected itself. A merged need counts in
-    no need figure any more (R12, R48), nor in the open-need lists. Returns the duplicate."""
+    no need figure any more (R12, R49), nor in the open-need lists. Returns the duplicate."""
     _require_change(by, duplicate)
     _require_change(by, into)
     if duplicate.pk == into.pk:
@@ -321,7 +321,7 @@ def need_merge(*, duplicate: Need, into: Need, by, note: str = "") -> Need:
 
 @transaction.atomic
 def need_mark_conflict(*, need: Need, other: Need, by, note: str):
-    """R51: mark two needs of one client as contradicting each other, with a note saying how;
+    """R52: mark two needs of one client as contradicting each other, with a note saying how;
     both pages show the link. A pair is marked once; a merged need is marked no more (mark the
     need it was merged into)."""
     from ..models import NeedConflict
@@ -351,7 +351,7 @@ def need_mark_conflict(*, need: Need, other: Need, by, note: str):
     return conflict
 
 
-# R52: how alike two needs' content must be (difflib ratio of their normalized text) to be listed
+# R53: how alike two needs' content must be (difflib ratio of their normalized text) to be listed
 # as likely duplicates. Computed in Python, so it is the same on PostgreSQL and SQLite.
 SIMILAR_RATIO = 0.6
 SIMILAR_CANDIDATES = 200  # the most recent needs of a client compared
@@ -382,7 +382,7 @@ def _candidates(user, client_ids=None):
 
 
 def likely_duplicates(user, *, client_ids=None, branch_id=None) -> list[dict]:
-    """R52: per client, the pairs of its needs with similar content (ratio >= SIMILAR_RATIO), at
+    """R53: per client, the pairs of its needs with similar content (ratio >= SIMILAR_RATIO), at
     least one of them still open (a merge closes the open one), and not marked as contradicting
     each other; most similar first. Read through ``restrict(user, "view")``."""
     from ..models import NeedConflict
@@ -414,7 +414,7 @@ def likely_duplicates(user, *, client_ids=None, branch_id=None) -> list[dict]:
                 ratio = similarity(a["description"], b["description"])
                 if ratio >= SIMILAR_RATIO:
                     # The older one survives by default (it was recorded first), unless only
-                    # the older one is still open: a closed need is not merged away (R50).
+                    # the older one is still open: a closed need is not merged away (R51).
                     older, newer = sorted((a, b), key=lambda n: (n["received_at"], n["pk"]))
                     if newer["status"] not in Need.OPEN:
                         older, newer = newer, older
@@ -432,7 +432,7 @@ def likely_duplicates(user, *, client_ids=None, branch_id=None) -> list[dict]:
 
 
 def similar_needs(user, need: Need) -> list[tuple[Need, float]]:
-    """R52 on the need's page: the other needs of its client that look like it."""
+    """R53 on the need's page: the other needs of its client that look like it."""
     from ..models import NeedConflict
 
     if need.status == Status.MERGED:

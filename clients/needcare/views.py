@@ -1,5 +1,5 @@
-"""The need's own page and its steps (R47-R52), and the client's rating page reached through
-the personal link (R47, no login). Thin: reads through ``restrict`` (out of scope 404, a missing
+"""The need's own page and its steps (R48-R53), and the client's rating page reached through
+the personal link (R48, no login). Thin: reads through ``restrict`` (out of scope 404, a missing
 role 403), writes through clients.needcare.services."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def _link_key(need) -> str:
 
 
 def _conflicts(user, need) -> list:
-    """R51: the contradictions marked on the need, each with the other need (in the user's scope)."""
+    """R52: the contradictions marked on the need, each with the other need (in the user's scope)."""
     visible = Need.objects.restrict(user, "view")
     rows = (
         NeedConflict.objects.restrict(user, "view")
@@ -103,7 +103,7 @@ def need_detail(request, pk):
 @login_required
 @require_POST
 def need_assess(request, pk):
-    """R49: record the classification and assessment, based on the version the page showed; an
+    """R50: record the classification and assessment, based on the version the page showed; an
     error (or a stale version) shows the page again with what was typed."""
     need = _need(request, pk)
     if not in_scope(request.user, "change", need):
@@ -126,7 +126,7 @@ def need_assess(request, pk):
 @login_required
 @require_POST
 def need_rate(request, pk):
-    """R47: staff record the client's evaluation of a done need's handling."""
+    """R48: staff record the client's evaluation of a done need's handling."""
     need = _need(request, pk)
     form = RatingForm(request.POST)
     if form.is_valid():
@@ -144,7 +144,7 @@ def need_rate(request, pk):
 @login_required
 @require_POST
 def need_rating_link(request, pk):
-    """R47: issue the personal rating link; it is shown once (only its hash is kept)."""
+    """R48: issue the personal rating link; it is shown once (only its hash is kept)."""
     need = _need(request, pk)
     form = RatingLinkForm(request.POST)
     if form.is_valid():
@@ -162,7 +162,7 @@ def need_rating_link(request, pk):
 
 @never_cache
 def need_rating_public(request, token):
-    """R47: the client rates how the need was handled, through the personal link, without a
+    """R48: the client rates how the need was handled, through the personal link, without a
     login: the group's name, the need as the client stated it and the three choices; nothing
     else of the archive. Used, expired or tampered links get a polite page; nothing is recorded."""
     english = request.GET.get("lang") == "en" or request.POST.get("lang") == "en"
@@ -208,7 +208,7 @@ def _posted_need(request, field: str, need: Need) -> Need | None:
 @login_required
 @require_POST
 def need_merge(request, pk):
-    """R50: merge this (duplicate) need into another need of the same client."""
+    """R51: merge this (duplicate) need into another need of the same client."""
     need = _need(request, pk)
     into = _posted_need(request, "into", need)
     if into is not None:
@@ -227,7 +227,7 @@ def need_merge(request, pk):
 @login_required
 @require_POST
 def need_conflict(request, pk):
-    """R51: mark this need and another of the same client as contradicting each other."""
+    """R52: mark this need and another of the same client as contradicting each other."""
     need = _need(request, pk)
     other = _posted_need(request, "other", need)
     if other is not None:
@@ -244,7 +244,7 @@ def need_conflict(request, pk):
 
 @login_required
 def need_duplicates(request):
-    """R52: the likely duplicate needs, client by client (same client, similar content, one of
+    """R53: the likely duplicate needs, client by client (same client, similar content, one of
     the pair still open), with the filter by branch and client and the Excel export of exactly
     what is shown."""
     user = request.user

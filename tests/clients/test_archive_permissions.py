@@ -173,7 +173,7 @@ class TestNeedMatrix(WriteRoutes, ObjectMatrix):
         "need-detail",
         "need-respond",
         "need-close",
-        # R47: the need's page and its rating steps (tests/clients/test_need_rating.py)
+        # R48: the need's page and its rating steps (tests/clients/test_need_rating.py)
         "clients:need-detail",
         "clients:need-rate",
         "clients:need-rating-link",

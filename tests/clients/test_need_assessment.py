@@ -1,4 +1,4 @@
-"""R49: the classification and assessment of a need (seed 003, 需求分析: «按紧急程度分类 ... 按需求
+"""R50: the classification and assessment of a need (seed 003, 需求分析: «按紧急程度分类 ... 按需求
 性质分类 ... 可行性评估 ... 价值评估»): recorded with who and when, editable only from the version
 shown (If-Match in the API, the page's hidden version), filterable in the needs list and its
 export."""
@@ -40,7 +40,7 @@ def test_assessment_is_recorded_with_who_and_when(org):
 
 
 def test_urgency_change_moves_the_deadline(org):
-    """R49 with R11: urgent is answered within hours, general within working days."""
+    """R50 with R11: urgent is answered within hours, general within working days."""
     need = make_need(org, urgency="general")
     before = need.response_due_at
     assess(org, need, urgency="urgent")
@@ -159,7 +159,7 @@ def test_api_assess_with_if_match(org):
 
 
 def test_patch_with_if_match_edits_the_classification(org):
-    """R49: the classification is editable through the need itself too, under the same lock."""
+    """R50: the classification is editable through the need itself too, under the same lock."""
     need = make_need(org)
     api = org.api("east_staff")
     url = reverse("need-detail", kwargs={"pk": need.pk})

@@ -1,4 +1,4 @@
-"""R50-R52: the integration of a client's needs (seed 003, 需求整合: «对收集到的客户需求进行汇总和
+"""R51-R53: the integration of a client's needs (seed 003, 需求整合: «对收集到的客户需求进行汇总和
 梳理,去除重复和矛盾的需求»): a duplicate merged into the need that survives it (both histories
 kept; the merged one leaves every need figure, and each figure stays its list), contradictions
 marked with a note, and the list of likely duplicates per client (the same in Python on
@@ -43,7 +43,7 @@ def pair(org, branch="east", **kwargs):
 
 
 def test_merge_closes_the_duplicate_and_keeps_both_histories(org):
-    """R50: one survives, the other is closed as merged and points to it; both keep the step."""
+    """R51: one survives, the other is closed as merged and points to it; both keep the step."""
     keep, dup = pair(org)
     care.need_merge(duplicate=dup, into=keep, by=org["east_staff"], note="同一需求重复登记")
     dup.refresh_from_db()
@@ -95,7 +95,7 @@ def test_no_chains_and_no_merge_into_a_merged_need(org):
 
 
 def test_merged_needs_leave_every_need_figure_and_figures_stay_their_lists(org):
-    """R50 with R12: the duplicate counts in no need figure; each figure is its list."""
+    """R51 with R12: the duplicate counts in no need figure; each figure is its list."""
     keep, dup = pair(org)
     window = fig.Period.containing(timezone.now()).window()
     keys = ("needs_received", "needs_due", "needs_on_time", "needs_done")
@@ -129,7 +129,7 @@ def test_merged_needs_leave_the_open_need_lists(org):
 
 
 def test_contradictions_are_marked_once_with_a_note(org):
-    """R51: a link between two needs of one client with a note; both histories keep it."""
+    """R52: a link between two needs of one client with a note; both histories keep it."""
     a, b = pair(org)
     with pytest.raises(ValidationError):
         care.need_mark_conflict(need=a, other=b, by=org["east_staff"], note=" ")
@@ -146,7 +146,7 @@ def test_contradictions_are_marked_once_with_a_note(org):
 
 
 def test_likely_duplicates_per_client(org):
-    """R52: same client, similar content, at least one open; not across clients; a pair marked
+    """R53: same client, similar content, at least one open; not across clients; a pair marked
     contradictory is not a duplicate; a merged one leaves the list."""
     keep, dup = pair(org)
     make_need(org, description=TEXT)  # another client: not a pair

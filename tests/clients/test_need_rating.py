@@ -1,4 +1,4 @@
-"""R47, R48: the client's evaluation of how a need was handled (seed 003, 需求反馈: «收集客户对需求
+"""R48, R49: the client's evaluation of how a need was handled (seed 003, 需求反馈: «收集客户对需求
 处理结果的评价和意见»), recorded by staff or through a personal no-login link, and the figure
 需求处理满意度 (seed 003's third monitoring indicator: «客户满意度:... 客户对需求处理结果的满意度
 评价»). Service, pages, API, public link (once, expiry, tampering, another use's token) and
@@ -40,7 +40,7 @@ def token_of(url: str) -> str:
 
 
 def test_staff_record_the_rating_once_with_its_history(org):
-    """R47: a done need is rated once (满意 / 基本满意 / 不满意, with the client's comment); the
+    """R48: a done need is rated once (满意 / 基本满意 / 不满意, with the client's comment); the
     step is in the need's history; a second rating is refused and changes nothing."""
     need = done_need(org)
     care.need_rate(
@@ -69,7 +69,7 @@ def test_staff_record_the_rating_once_with_its_history(org):
 
 @pytest.mark.parametrize("status", ["received", "in_progress", "rejected"])
 def test_only_a_done_need_is_rated(org, status):
-    """R47: a need not done (open, or rejected) has no handling result to rate."""
+    """R48: a need not done (open, or rejected) has no handling result to rate."""
     need = make_need(org)
     if status == "in_progress":
         services.need_respond(need=need, by=org["east_staff"], status=Need.Status.IN_PROGRESS)
@@ -106,7 +106,7 @@ def test_readers_and_other_branches_cannot_rate(org):
 
 
 def test_unsatisfied_tells_the_owner_and_the_managers(org):
-    """R47: 不满意 reaches the need's owner and the branch's managers at once (seed 003, 问题处理)."""
+    """R48: 不满意 reaches the need's owner and the branch's managers at once (seed 003, 问题处理)."""
     need = done_need(org)
     care.need_rate(need=need, by=org["east_staff"], rating="unsatisfied", comment="整改反复")
     told = set(
@@ -120,7 +120,7 @@ def test_unsatisfied_tells_the_owner_and_the_managers(org):
 
 
 def test_link_rates_once_without_login_and_shows_nothing_else(org):
-    """R47 (the survey link's mechanism, R22): no login; the page shows the need as the client
+    """R48 (the survey link's mechanism, R22): no login; the page shows the need as the client
     stated it and nothing of the archive; a rating through it is recorded as the client's, and
     the link is then used."""
     need = done_need(org)
@@ -314,11 +314,11 @@ def test_api_steps_scope(org):
     assert need.rating == "" and need.rating_token_hash == ""
 
 
-# -- the figure (R48) -------------------------------------------------------------------------
+# -- the figure (R49) -------------------------------------------------------------------------
 
 
 def test_the_figure_moves_with_a_rating_and_equals_its_list(org):
-    """R48: 需求处理满意度 = needs rated 满意 or 基本满意 ÷ needs rated, in the period of the rating;
+    """R49: 需求处理满意度 = needs rated 满意 or 基本满意 ÷ needs rated, in the period of the rating;
     each count is its list, read through restrict()."""
     first, second, third = done_need(org), done_need(org), done_need(org, "south")
     window = fig.Period.containing(timezone.now()).window()
@@ -345,7 +345,7 @@ def test_the_figure_moves_with_a_rating_and_equals_its_list(org):
 
 
 def test_the_dashboard_shows_the_figure(org):
-    """R48 in the dashboards (R35): the figure and its rate, as every registered figure."""
+    """R49 in the dashboards (R35): the figure and its rate, as every registered figure."""
     need = done_need(org)
     care.need_rate(need=need, by=org["east_staff"], rating="satisfied")
     from django.core.cache import cache

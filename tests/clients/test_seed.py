@@ -176,7 +176,7 @@ def test_same_plan_for_the_same_seed(org):
 
 
 def test_the_demo_cares_for_needs_by_the_rules(seeded):
-    """R47, R50-R52: done needs of east and south rated by their clients (one through the link),
+    """R48, R51-R53: done needs of east and south rated by their clients (one through the link),
     one need recorded twice merged into the first, one repeat left on the list of likely
     duplicates, and two south needs marked as contradicting."""
     from clients.models import NeedConflict

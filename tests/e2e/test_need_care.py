@@ -1,7 +1,7 @@
 """Need care journeys (seed 003, 精准客户需求管理办法): east_staff finds a need recorded twice on
-the list of likely duplicates and merges it into the first (R50, R52); a done need's handling is
+the list of likely duplicates and merges it into the first (R51, R53); a done need's handling is
 rated by the client through the personal link, without a login, and east_manager's dashboard
-figure 需求处理满意度 moves (R47, R48). The clock is fixed (the live server runs in this process,
+figure 需求处理满意度 moves (R48, R49). The clock is fixed (the live server runs in this process,
 time_machine moves it)."""
 
 import pytest
