@@ -239,7 +239,10 @@ def _needs(qs):
 
 
 def _needs_qs(user, window, **kw):
-    return narrow(Need.objects.restrict(user, "view"), window, department="client__department_id", **kw)
+    """The needs a figure counts: R51, a need merged into another is not a need of its own (its
+    survivor is counted), so it leaves every need figure and the rates built on them."""
+    qs = Need.objects.restrict(user, "view").exclude(status=Need.Status.MERGED)
+    return narrow(qs, window, department="client__department_id", **kw)
 
 
 def needs_received(user, window: Window) -> list[dict]:
@@ -263,6 +266,41 @@ def needs_on_time(user, window: Window) -> list[dict]:
 def needs_done(user, window: Window) -> list[dict]:
     """R12 completion: of the needs received in the window, those done."""
     return _needs(_needs_qs(user, window, at="received_at").filter(status=Need.Status.DONE))
+
+
+# R49: the client's evaluation of how needs were handled (seed 003's third monitoring indicator,
+# «客户满意度:... 客户对需求处理结果的满意度评价»), counted in the period of the rating.
+RATINGS = dict(Need.Rating.choices)
+RATING_CHANNELS = dict(Need.RatingChannel.choices)
+
+
+def _need_url(row) -> str:
+    return detail_url("clients:need-detail")(row["id"])
+
+
+def _rated(qs):
+    return rows_of(
+        qs.order_by("rated_at", "pk"),
+        url=_need_url,
+        department="client__department_id",
+        client_id="client_id",
+        client="client__name",
+        description="description",
+        rating="rating",
+        comment="rating_comment",
+        channel="rating_channel",
+        at="rated_at",
+    )
+
+
+def needs_rated(user, window: Window) -> list[dict]:
+    """R49's denominator: needs whose handling the client rated in the window."""
+    return _rated(_needs_qs(user, window, at="rated_at").exclude(rating=""))
+
+
+def needs_rated_satisfied(user, window: Window) -> list[dict]:
+    """R49's numerator: of the needs rated in the window, those rated 满意 or 基本满意."""
+    return _rated(_needs_qs(user, window, at="rated_at").filter(rating__in=Need.SATISFIED_RATINGS))
 
 
 # ----------------------------------------------------------------------------------- visits
@@ -483,6 +521,50 @@ register(
         "needs_done",
         "needs_received",
         help=_("已完成需求 ÷ 收到需求。"),
+    )
+)
+_rating_columns = (
+    _client,
+    Column("description", _("需求内容")),
+    Column("rating", _("处理结果评价"), choices=RATINGS),
+    Column("comment", _("评价意见")),
+    Column("channel", _("评价方式"), choices=RATING_CHANNELS),
+    Column("at", _("评价时间"), "datetime"),
+)
+register(
+    Figure(
+        "needs_rated",
+        _("已评价需求"),
+        "needs",
+        162,
+        needs_rated,
+        _rating_columns,
+        help=_("期间内客户对处理结果作出评价的需求(需求处理满意度的分母)。"),
+        breakdown=("rating",),
+        model=Need,
+    )
+)
+register(
+    Figure(
+        "needs_rated_satisfied",
+        _("评价满意的需求"),
+        "needs",
+        164,
+        needs_rated_satisfied,
+        _rating_columns,
+        help=_("期间内客户评价为满意或基本满意的需求。"),
+        model=Need,
+    )
+)
+register(
+    Rate(
+        "needs_rating_satisfaction",
+        _("需求处理满意度"),
+        "needs",
+        166,
+        "needs_rated_satisfied",
+        "needs_rated",
+        help=_("评价满意(含基本满意)的需求 ÷ 已评价需求。"),
     )
 )
 register(

@@ -151,6 +151,9 @@ class ProjectFilter(django_filters.FilterSet):
         fields = ["client", "branch", "phase", "project_type"]
 
 
+NATURE = (("true", _("功能性需求")), ("false", _("非功能性需求")))
+
+
 class NeedFilter(SmallWidgets, django_filters.FilterSet):
     OVERDUE = (("1", _("是")),)
 
@@ -162,10 +165,27 @@ class NeedFilter(SmallWidgets, django_filters.FilterSet):
     urgency = django_filters.ChoiceFilter(choices=Need.Urgency.choices, label=_("紧急程度"))
     category = django_filters.ChoiceFilter(choices=Need.Category.choices, label=_("需求类别"))
     overdue = django_filters.ChoiceFilter(choices=OVERDUE, method="filter_overdue", label=_("响应逾期"))
+    # R50: the classification and assessment; R48: the client's rating of the handling.
+    is_functional = django_filters.TypedChoiceFilter(
+        choices=NATURE, coerce=lambda v: v == "true", label=_("需求性质")
+    )
+    feasibility = django_filters.ChoiceFilter(choices=Need.Level.choices, label=_("可行性"))
+    value_assessment = django_filters.ChoiceFilter(choices=Need.Level.choices, label=_("价值评估"))
+    rating = django_filters.ChoiceFilter(choices=Need.Rating.choices, label=_("处理结果评价"))
 
     class Meta:
         model = Need
-        fields = ["client", "branch", "status", "urgency", "category"]
+        fields = [
+            "client",
+            "branch",
+            "status",
+            "urgency",
+            "category",
+            "is_functional",
+            "feasibility",
+            "value_assessment",
+            "rating",
+        ]
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(description__icontains=value) | Q(client__name__contains=value))
@@ -174,7 +194,9 @@ class NeedFilter(SmallWidgets, django_filters.FilterSet):
         from django.utils import timezone
 
         if value == "1":
-            return queryset.filter(responded_at__isnull=True, response_due_at__lt=timezone.now())
+            return queryset.filter(responded_at__isnull=True, response_due_at__lt=timezone.now()).exclude(
+                status__in=Need.CLOSED
+            )
         return queryset
 
 

@@ -470,6 +470,25 @@ class Need(Versioned, BusinessModel):
         IN_PROGRESS = "in_progress", _("处理中")
         DONE = "done", _("已完成")
         REJECTED = "rejected", _("不予采纳")
+        MERGED = "merged", _("已合并")
+
+    # R51: a need closed as the duplicate of another is not a need of its own any more.
+    CLOSED = (Status.DONE, Status.REJECTED, Status.MERGED)
+    OPEN = (Status.RECEIVED, Status.ASSESSED, Status.IN_PROGRESS)
+
+    class Rating(models.TextChoices):
+        """R48: the client's evaluation of how the need was handled (seed 003, 需求反馈)."""
+
+        SATISFIED = "satisfied", _("满意")
+        BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
+        UNSATISFIED = "unsatisfied", _("不满意")
+
+    # R49: the ratings that count as satisfied in 需求处理满意度.
+    SATISFIED_RATINGS = (Rating.SATISFIED, Rating.BASICALLY_SATISFIED)
+
+    class RatingChannel(models.TextChoices):
+        STAFF = "staff", _("工作人员录入")
+        LINK = "link", _("客户通过链接评价")
 
     class Level(models.TextChoices):
         HIGH = "high", _("高")
@@ -508,6 +527,61 @@ class Need(Versioned, BusinessModel):
     responded_at = models.DateTimeField(_("响应时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     response_note = LimitedTextField(_("处理意见"), blank=True)
+    # R50: the assessment (seed 003, 需求评估: 可行性评估, 价值评估) and who made it when.
+    assessment_note = LimitedTextField(_("评估说明"), blank=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("评估人"),
+        editable=False,
+    )
+    assessed_at = models.DateTimeField(_("评估时间"), null=True, blank=True, editable=False)
+    # R48: the client's rating of the handling, recorded once, by staff or through the link.
+    rating = models.CharField(
+        _("处理结果评价"), max_length=20, choices=Rating.choices, blank=True, editable=False
+    )
+    rating_comment = LimitedTextField(_("评价意见"), blank=True, editable=False)
+    rating_respondent = models.CharField(_("评价人"), max_length=50, blank=True, editable=False)
+    rating_channel = models.CharField(
+        _("评价方式"), max_length=10, choices=RatingChannel.choices, blank=True, editable=False
+    )
+    rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True, db_index=True, editable=False)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("录入人"),
+        editable=False,
+    )
+    rating_token_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    rating_link_expires_at = models.DateTimeField(
+        _("评价链接有效期至"), null=True, blank=True, editable=False
+    )
+    # R51: a duplicate merged into the need that survives it.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_needs",
+        verbose_name=_("合并至"),
+        editable=False,
+    )
+    merged_at = models.DateTimeField(_("合并时间"), null=True, blank=True, editable=False)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("合并人"),
+        editable=False,
+    )
 
     scope = Scope(branch="client__branch", client="client", owner="client__owner")
 
@@ -525,12 +599,66 @@ class Need(Versioned, BusinessModel):
 
     @property
     def is_overdue(self):
-        return self.responded_at is None and self.response_due_at and self.response_due_at < timezone.now()
+        return (
+            self.responded_at is None
+            and self.status not in self.CLOSED
+            and self.response_due_at
+            and self.response_due_at < timezone.now()
+        )
+
+    @property
+    def rating_link_usable(self) -> bool:
+        """R48: a link was issued, has not run out, and the need is not rated yet."""
+        return (
+            not self.rating
+            and bool(self.rating_token_hash)
+            and self.rating_link_expires_at is not None
+            and self.rating_link_expires_at > timezone.now()
+        )
 
     @property
     def due_rule(self) -> str:
         """How the response deadline was computed (R11), shown beside it."""
         return need_due_rule(self.urgency)
+
+
+class NeedConflict(BusinessModel):
+    """Two needs of one client that contradict each other (R52; seed 003, 需求整合: «去除重复和
+    矛盾的需求»): a link with a note saying how, so that whoever handles either sees the other.
+    The pair is stored once, the lower id first."""
+
+    first = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="+", verbose_name=_("需求"))
+    second = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="+", verbose_name=_("矛盾的需求"))
+    note = LimitedTextField(_("矛盾说明"))
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("标记人")
+    )
+    marked_at = models.DateTimeField(_("标记时间"), default=timezone.now)
+
+    scope = Scope(branch="first__client__branch", client="first__client", owner="first__client__owner")
+
+    class Meta:
+        verbose_name = _("矛盾需求")
+        verbose_name_plural = _("矛盾需求")
+        ordering = ["-marked_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["first", "second"],
+                name="needconflict_one_per_pair",
+                violation_error_message=_("这两条需求已标记为矛盾。"),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(first__lt=models.F("second")),
+                name="needconflict_ordered_pair",
+                violation_error_message=_("不能将需求与其自身标记为矛盾。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.first} ⇄ {self.second}"
+
+    def other(self, need: Need) -> Need:
+        return self.second if need.pk == self.first_id else self.first
 
 
 class Visit(Versioned, BusinessModel):

@@ -1138,7 +1138,10 @@ def seed(org) -> str:
             plans.append(plan)
     rows = save_plans(plans)
     made = ", ".join(f"{n} {label}" for label, n in rows.items())
-    return f"{made}; {skipped} already there; {seed_give_ups(org)}; {seed_cultivation(org)}"
+    return (
+        f"{made}; {skipped} already there; {seed_give_ups(org)}; {seed_cultivation(org)}; "
+        f"{seed_need_care(org)}"
+    )
 
 
 # R37-R40 in the demo: two C clients of the east branch given up for their poor reputation
@@ -1257,3 +1260,109 @@ def seed_cultivation(org) -> str:
                     by=manager,
                 )
     return f"{made} cultivation plans"
+
+
+# R48 in the demo: done needs whose handling the clients rated, by branch: (rating, comment,
+# respondent, through the link?). One of east's is rated through the personal link.
+DEMO_RATINGS = {
+    "east": (
+        ("satisfied", "方案调整及时,现场配合到位。", "王经理", False),
+        ("basically_satisfied", "问题已解决,但答复比约定晚了一天。", "", False),
+        ("satisfied", "感谢贵司的快速响应。", "陈工", True),
+    ),
+    "south": (
+        ("unsatisfied", "整改反复两次才达到要求,希望加强过程沟通。", "刘总", False),
+        ("satisfied", "", "", False),
+    ),
+}
+
+
+def seed_need_care(org) -> str:
+    """The demo's need care, through the services (each step in the history, the rules hold):
+    done needs rated by their clients (R48, one through the link). Idempotent: a branch with a
+    rated need is left as it is."""
+    from .needcare import services as care
+
+    rated = 0
+    for code, ratings in DEMO_RATINGS.items():
+        branch, staff = org.branches.get(code), org.users.get(f"{code}_staff")
+        if branch is None or staff is None:
+            continue
+        if Need.objects.filter(client__branch=branch).exclude(rating="").exists():
+            continue
+        done = list(
+            Need.objects.filter(client__branch=branch, status=Need.Status.DONE, rating="").order_by(
+                "-closed_at", "pk"
+            )[: len(ratings)]
+        )
+        for need, (rating, comment, respondent, by_link) in zip(done, ratings, strict=False):
+            if by_link:
+                _need, url = care.need_rating_link(need=need, by=staff)
+                token = url.rstrip("/").rsplit("/", 1)[1]
+                care.need_rate_public(token=token, rating=rating, comment=comment, respondent=respondent)
+            else:
+                care.need_rate(need=need, by=staff, rating=rating, comment=comment, respondent=respondent)
+            rated += 1
+    return f"{rated} need ratings; {seed_need_integration(org)}"
+
+
+# R51-R53 in the demo: in east, a need recorded twice (the second merged into the first) and a
+# pair still waiting on the list of likely duplicates; in south, two needs marked as contradicting.
+DEMO_REPEATS = ("(客户再次来电提出)", "(项目例会上再次提出)")
+
+
+def seed_need_integration(org) -> str:
+    """Through the services, like the rest. Idempotent: nothing is added once east has a merged
+    need."""
+    from . import services
+    from .needcare import services as care
+
+    east, staff = org.branches.get("east"), org.users.get("east_staff")
+    if east is None or staff is None or Need.objects.filter(status=Need.Status.MERGED).exists():
+        return "need integration already there"
+    originals = list(
+        Need.objects.filter(client__branch=east, status__in=Need.OPEN)
+        .order_by("client__name", "received_at", "pk")
+        .distinct()[:20]
+    )
+    made, used = [], set()
+    for need in originals:
+        if need.client_id in used or len(made) == len(DEMO_REPEATS):
+            continue
+        used.add(need.client_id)
+        again = Need(
+            client=need.client,
+            project=need.project,
+            category=need.category,
+            origin=need.origin,
+            urgency=need.urgency,
+            source_channel="电话",
+            description=need.description + DEMO_REPEATS[len(made)],
+            owner=staff,
+            # Raised again at the same meeting: the client's collection date stays as it was.
+            received_at=need.received_at,
+        )
+        made.append((need, services.need_create(need=again, by=staff)))
+    if made:
+        original, duplicate = made[0]
+        care.need_merge(duplicate=duplicate, into=original, by=staff, note="同一需求重复登记")
+    south, south_staff = org.branches.get("south"), org.users.get("south_staff")
+    marked = 0
+    if south is not None and south_staff is not None:
+        pair = None
+        for client in (
+            Client.objects.filter(branch=south, needs__status__in=Need.OPEN).distinct().order_by("name")[:30]
+        ):
+            needs = list(client.needs.exclude(status=Need.Status.MERGED).order_by("received_at", "pk")[:2])
+            if len(needs) == 2:
+                pair = needs
+                break
+        if pair:
+            care.need_mark_conflict(
+                need=pair[0],
+                other=pair[1],
+                by=south_staff,
+                note="两项要求在工期与造价上相互制约,需与客户确认优先次序。",
+            )
+            marked = 1
+    return f"{len(made)} repeated needs (1 merged), {marked} contradiction"

@@ -262,7 +262,7 @@ def needs_due(user, *, within: dt.timedelta = dt.timedelta(days=2)):
     return (
         Need.objects.restrict(user, "view")
         .filter(responded_at__isnull=True, response_due_at__lt=timezone.now() + within)
-        .exclude(status__in=[Need.Status.DONE, Need.Status.REJECTED])
+        .exclude(status__in=Need.CLOSED)
         .select_related("client")
         .order_by("response_due_at")
     )
@@ -272,7 +272,7 @@ def need_rates(user, *, since: dt.datetime | None = None, now: dt.datetime | Non
     """R12 by branch and month (of reception): response timeliness rate (answered by the
     deadline / needs whose deadline has come) and completion rate (done / all)."""
     now = now or timezone.now()
-    qs = Need.objects.restrict(user, "view")
+    qs = Need.objects.restrict(user, "view").exclude(status=Need.Status.MERGED)  # R51
     if since:
         qs = qs.filter(received_at__gte=since)
     rows = (

@@ -715,7 +715,9 @@ def visit_plan_edit(request, pk):
 
 def _need_filter(request):
     _require(request.user, "view", Need)
-    base = Need.objects.restrict(request.user, "view").select_related("client", "client__branch", "owner")
+    base = Need.objects.restrict(request.user, "view").select_related(
+        "client", "client__branch", "owner", "merged_into"
+    )
     filterset = NeedFilter(request.GET or None, queryset=base, request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
     return filterset, qs
@@ -754,12 +756,21 @@ def need_export(request):
         _("需求内容"),
         _("需求类别"),
         _("紧急程度"),
+        _("需求性质"),
+        _("可行性"),
+        _("价值评估"),
+        _("评估说明"),
         _("状态"),
         _("接收时间"),
         _("响应期限"),
         _("响应时间"),
         _("负责人"),
+        _("处理结果评价"),
+        _("评价意见"),
+        _("评价时间"),
+        _("合并至"),
     ]
+    functional, non_functional = _("功能性需求"), _("非功能性需求")
     rows = (
         [
             n.client.name,
@@ -767,11 +778,19 @@ def need_export(request):
             n.description,
             n.get_category_display(),
             n.get_urgency_display(),
+            functional if n.is_functional else non_functional,
+            n.get_feasibility_display(),
+            n.get_value_assessment_display(),
+            n.assessment_note,
             n.get_status_display(),
             n.received_at,
             n.response_due_at,
             n.responded_at,
             n.owner.display_name,
+            n.get_rating_display(),
+            n.rating_comment,
+            n.rated_at,
+            n.merged_into.description[:40] if n.merged_into_id else "",
         ]
         for n in qs
     )

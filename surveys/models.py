@@ -8,8 +8,6 @@ project's branch, else the client's: R21, R32 indicator 3).
 
 from __future__ import annotations
 
-import hashlib
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -270,10 +268,6 @@ class CampaignBranchReport(BusinessModel):
 
     def __str__(self):
         return f"{self.campaign} · {self.branch}"
-
-
-def token_hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 class Survey(Versioned, BusinessModel):

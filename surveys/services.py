@@ -9,7 +9,6 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -22,6 +21,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from clients.models import Client, Grade, Project
 from crm.access import check_in_scope, has_global
 from crm.models import Branch, Role, User
+from crm.public_links import LinkError, hash_of, new_token
 from crm.services import managers_of, notify
 
 from .models import (
@@ -36,40 +36,22 @@ from .models import (
     Target,
     is_positive,
     is_unsatisfied,
-    token_hash,
 )
 
 LINK_DAYS = 30
 TOKEN_SALT = "surveys.answer-link"
 
 
-class LinkError(Exception):
-    """A personal link that cannot be answered (R22): ``reason`` is used, expired or invalid."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-# -- the personal link (R22) ---------------------------------------------------------------
-
-
 def _new_token() -> tuple[str, str]:
     """A random token, signed so a tampered link is refused before any database lookup;
-    only the hash of the random part is stored."""
-    raw = secrets.token_urlsafe(24)
-    return signing.Signer(salt=TOKEN_SALT).sign(raw), token_hash(raw)
+    only the hash of the random part is stored (crm.public_links, shared with R48's link)."""
+    return new_token(TOKEN_SALT)
 
 
 def survey_for_token(token: str) -> Survey:
     """The survey a link opens, or LinkError(invalid | used | expired). Reads nothing else."""
-    try:
-        raw = signing.Signer(salt=TOKEN_SALT).unsign(token)
-    except signing.BadSignature:
-        raise LinkError("invalid") from None
-    survey = (
-        Survey.objects.select_related("template").filter(token_hash=token_hash(raw)).order_by("-pk").first()
-    )
+    hashed = hash_of(token, TOKEN_SALT)
+    survey = Survey.objects.select_related("template").filter(token_hash=hashed).order_by("-pk").first()
     if survey is None:
         raise LinkError("invalid")
     if survey.status == Survey.Status.ANSWERED:

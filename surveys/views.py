@@ -7,7 +7,6 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -23,6 +22,7 @@ from crm.access import can, has_global
 from crm.exports import xlsx_response
 from crm.forms import posted_object
 from crm.models import Branch
+from crm.public_links import rate_limited
 
 from . import selectors, services
 from .forms import (
@@ -239,26 +239,7 @@ def survey_paper(request, pk):
     return render(request, "surveys/survey_paper.html", {"survey": survey, "form": form})
 
 
-# -- the public answer page (R22) ----------------------------------------------------------------
-
-PUBLIC_LIMIT = 30  # requests per IP per minute
-
-
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
-def rate_limited(request, *, limit: int = PUBLIC_LIMIT, window: int = 60) -> bool:
-    """A fixed-window limit per IP on the public page (keyed in the cache)."""
-    key = f"surveys:public:{_client_ip(request)}:{int(timezone.now().timestamp()) // window}"
-    if cache.add(key, 1, window + 5):
-        return False
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, window + 5)
-        return False
-    return count > limit
+# -- the public answer page (R22; the link's mechanism and rate limit are crm.public_links) --------
 
 
 @never_cache

@@ -47,6 +47,12 @@ PARITY = {
     "clients:need-add": ["needs_create"],
     "clients:need-edit": ["needs_update", "needs_partial_update"],
     "clients:need-respond": ["needs_respond_create", "needs_close_create"],
+    "clients:need-assess": ["needs_assess_create", "needs_partial_update"],
+    "clients:need-merge": ["needs_merge_create"],
+    "clients:need-conflict": ["needs_mark_conflict_create"],
+    "clients:need-rate": ["needs_rate_create"],
+    "clients:need-rating-link": ["needs_rating_link_create"],
+    "clients:need-rating": ["public_need_ratings_create"],  # the public link: no login on either side
     "clients:project-create": ["projects_create"],
     "clients:project-edit": ["projects_update", "projects_partial_update"],
     "clients:visit-plan-edit": ["visit_plans_create", "visit_plans_partial_update"],

@@ -9,11 +9,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from crm.api.fields import BlankChoices
 from crm.models import Branch, ProjectDepartment
 
 from .. import grading, services
 from ..forms import branch_choices
-from ..models import Client, Contact, Need, Project, Tag, Visit, VisitPlan
+from ..models import Client, Contact, Need, NeedConflict, Project, Tag, Visit, VisitPlan
 
 
 def _django_errors(error: DjangoValidationError):
@@ -256,8 +257,13 @@ class ProjectSerializer(_ClientChild):
         return self._call(services.project_save, project=instance, by=self.user)
 
 
-class NeedSerializer(_ClientChild):
+class NeedSerializer(BlankChoices, _ClientChild):
     owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    # R48: blank until the client rates (set by the rate step, never by an edit).
+    rating = serializers.ChoiceField(choices=Need.Rating.choices, read_only=True, allow_blank=True)
+    rating_channel = serializers.ChoiceField(
+        choices=Need.RatingChannel.choices, read_only=True, allow_blank=True
+    )
     is_overdue = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -283,8 +289,33 @@ class NeedSerializer(_ClientChild):
             "closed_at",
             "response_note",
             "is_overdue",
+            "rating",
+            "rating_comment",
+            "rating_respondent",
+            "rating_channel",
+            "rated_at",
+            "assessment_note",
+            "assessed_by",
+            "assessed_at",
+            "merged_into",
+            "merged_at",
         ]
-        read_only_fields = ["status", "response_due_at", "due_provisional", "responded_at", "closed_at"]
+        read_only_fields = [
+            "status",
+            "response_due_at",
+            "due_provisional",
+            "responded_at",
+            "closed_at",
+            "rating",
+            "rating_comment",
+            "rating_respondent",
+            "rating_channel",
+            "rated_at",
+            "assessed_by",
+            "assessed_at",
+            "merged_into",
+            "merged_at",
+        ]
 
     def scope_project(self, user):
         return Project.objects.restrict(user, "view")
@@ -302,6 +333,86 @@ class NeedSerializer(_ClientChild):
         for k, v in validated_data.items():
             setattr(instance, k, v)
         return self._call(services.need_update, need=instance, by=self.user)
+
+
+class NeedAssessSerializer(serializers.Serializer):
+    """R50: the classification and assessment; what is left out stays as it is. Send the version
+    it is based on as ``If-Match`` (or ``version``): a stale one answers 409."""
+
+    urgency = serializers.ChoiceField(choices=Need.Urgency.choices, required=False)
+    is_functional = serializers.BooleanField(required=False)
+    feasibility = serializers.ChoiceField(choices=Need.Level.choices, required=False)
+    value_assessment = serializers.ChoiceField(choices=Need.Level.choices, required=False)
+    assessment_note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class NeedMergeSerializer(ScopedMixin, serializers.Serializer):
+    """R51: the need this one (a duplicate) is merged into."""
+
+    into = serializers.PrimaryKeyRelatedField(queryset=Need.objects.none())
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def scope_into(self, user):
+        return Need.objects.restrict(user, "view")
+
+
+class NeedConflictSerializer(ScopedMixin, serializers.ModelSerializer):
+    """R52: two needs of one client that contradict each other."""
+
+    other = serializers.PrimaryKeyRelatedField(queryset=Need.objects.none(), write_only=True)
+    marked_by = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = NeedConflict
+        fields = ["id", "first", "second", "other", "note", "marked_by", "marked_at"]
+        read_only_fields = ["first", "second", "marked_at"]
+
+    def scope_other(self, user):
+        return Need.objects.restrict(user, "view")
+
+
+class SimilarNeedSerializer(serializers.Serializer):
+    """R53: another need of the same client with similar content."""
+
+    id = serializers.IntegerField()
+    description = serializers.CharField()
+    status = serializers.CharField()
+    similarity = serializers.FloatField()
+
+
+class SimilarNeedsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = SimilarNeedSerializer(many=True)
+
+
+class NeedRateSerializer(serializers.Serializer):
+    """R48: the client's evaluation of how a done need was handled."""
+
+    rating = serializers.ChoiceField(choices=Need.Rating.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    respondent = serializers.CharField(required=False, allow_blank=True, default="", max_length=50)
+
+
+class NeedRatingLinkSerializer(serializers.Serializer):
+    days = serializers.IntegerField(required=False, default=30, min_value=1, max_value=90)
+
+
+class NeedRatingLinkResultSerializer(serializers.Serializer):
+    rating_url = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    version = serializers.IntegerField()
+
+
+class PublicNeedRatingSerializer(serializers.Serializer):
+    """What the public rating endpoint shows: the group's name and the need as the client stated
+    it (R48), nothing else of the archive."""
+
+    group = serializers.CharField()
+    description = serializers.CharField()
+    response_note = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    ratings = serializers.DictField(child=serializers.CharField())
 
 
 class NeedActionSerializer(serializers.Serializer):

@@ -1,18 +1,29 @@
 """API routes of the archive; cross-branch access registers on its own router (clients/access/api)."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from ..access.api.urls import router as access_router
 from ..cultivation.api import BEvaluationViewSet, CultivationPlanViewSet
 from ..giveups.api import GiveUpViewSet
 from ..imports.api import ImportJobViewSet
-from .views import ClientViewSet, ContactViewSet, NeedViewSet, ProjectViewSet, VisitPlanViewSet, VisitViewSet
+from ..needcare.api import PublicNeedRatingView
+from .views import (
+    ClientViewSet,
+    ContactViewSet,
+    NeedConflictViewSet,
+    NeedViewSet,
+    ProjectViewSet,
+    VisitPlanViewSet,
+    VisitViewSet,
+)
 
 router = SimpleRouter()
 router.register("clients", ClientViewSet, basename="client")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("needs", NeedViewSet, basename="need")
+router.register("need-conflicts", NeedConflictViewSet, basename="need-conflict")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("visit-plans", VisitPlanViewSet, basename="visitplan")
 router.register("import-jobs", ImportJobViewSet, basename="import-job")
@@ -20,4 +31,8 @@ router.register("give-ups", GiveUpViewSet, basename="give-up")
 router.register("cultivation-plans", CultivationPlanViewSet, basename="cultivation-plan")
 router.register("b-evaluations", BEvaluationViewSet, basename="b-evaluation")
 
-urlpatterns = router.urls + access_router.urls
+urlpatterns = [
+    path("public/need-ratings/<str:token>/", PublicNeedRatingView.as_view(), name="need-public-rating"),
+    *router.urls,
+    *access_router.urls,
+]

@@ -18,9 +18,8 @@ def make_client(org, branch_code="east", **kwargs) -> Client:
 
 def make_need(org, branch_code="east", urgency="general", **kwargs) -> Need:
     client = kwargs.pop("client", None) or make_client(org, branch_code)
-    need = Need(
-        client=client, category="service", urgency=urgency, description="希望提供BIM深化设计服务", **kwargs
-    )
+    kwargs.setdefault("description", "希望提供BIM深化设计服务")
+    need = Need(client=client, category="service", urgency=urgency, **kwargs)
     return services.need_create(need=need, by=client.owner)
 
 

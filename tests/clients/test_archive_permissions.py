@@ -160,6 +160,7 @@ class TestProjectMatrix(WriteRoutes, ObjectMatrix):
 class TestNeedMatrix(WriteRoutes, ObjectMatrix):
     model = Need
     list_route = "clients:need-list"
+    detail_route = "clients:need-detail"
     api_list_route = "need-list"
     api_detail_route = "need-detail"
     write_routes = (("clients:need-edit", "self"), ("clients:need-respond", "self"))
@@ -172,10 +173,28 @@ class TestNeedMatrix(WriteRoutes, ObjectMatrix):
         "need-detail",
         "need-respond",
         "need-close",
+        # R48: the need's page and its rating steps (tests/clients/test_need_rating.py)
+        "clients:need-detail",
+        "clients:need-rate",
+        "clients:need-rating-link",
+        "need-rate",
+        "need-rating-link",
     }
 
     def make(self, org, branch_code):
         return make_need(org, branch_code)
+
+    def test_step_pages_scope(self, org):
+        """The need page's steps (POST only): a missing role 403, out of scope 404, readers 403."""
+        need = self.make(org, "east")
+        before = Need.objects.filter(pk=need.pk).values().get()
+        for name in ("clients:need-rate", "clients:need-rating-link"):
+            url = reverse(name, kwargs={"pk": need.pk})
+            assert org.web(None).post(url, {}).status_code == 302, url
+            assert org.web("norole").post(url, {}).status_code == 403, url
+            assert org.web("south_staff").post(url, {"rating": "satisfied"}).status_code == 404, url
+            assert org.web("leader").post(url, {"rating": "satisfied", "days": 5}).status_code == 403, url
+        assert Need.objects.filter(pk=need.pk).values().get() == before
 
     def test_export_scope(self, org):
         self.make(org, "east")
@@ -185,7 +204,7 @@ class TestNeedMatrix(WriteRoutes, ObjectMatrix):
 
     def test_api_steps_scope(self, org):
         need = self.make(org, "east")
-        for name in ("need-respond", "need-close"):
+        for name in ("need-respond", "need-close", "need-rate", "need-rating-link"):
             url = reverse(name, kwargs={"pk": need.pk})
             assert org.api("norole").post(url, {}).status_code == 403
             assert org.api("south_staff").post(url, {}).status_code == 404

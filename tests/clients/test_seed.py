@@ -219,3 +219,26 @@ def test_same_plan_for_the_same_seed(org):
         return out
 
     assert names() == names()
+
+
+def test_the_demo_cares_for_needs_by_the_rules(seeded):
+    """R48, R51-R53: done needs of east and south rated by their clients (one through the link),
+    one need recorded twice merged into the first, one repeat left on the list of likely
+    duplicates, and two south needs marked as contradicting."""
+    from clients.models import NeedConflict
+    from clients.needcare import services as care
+
+    rated = Need.objects.exclude(rating="")
+    assert rated.count() == 5 and all(n.status == "done" for n in rated)
+    assert rated.filter(rating_channel="link", rated_by__isnull=True).count() == 1
+    assert set(rated.values_list("client__branch__code", flat=True)) == {"east", "south"}
+    (merged,) = Need.objects.filter(status="merged")
+    assert merged.merged_into.client_id == merged.client_id and merged.merged_into.status != "merged"
+    assert merged.history.filter(history_change_reason__startswith="作为重复需求合并至").exists()
+    pairs = care.likely_duplicates(seeded["east_staff"])
+    assert any("再次提出" in p["duplicate"]["description"] for p in pairs)
+    assert merged.pk not in {p["duplicate"]["pk"] for p in pairs} | {p["keep"]["pk"] for p in pairs}
+    (conflict,) = NeedConflict.objects.all()
+    assert (
+        conflict.first.client_id == conflict.second.client_id and conflict.first.client.branch.code == "south"
+    )
