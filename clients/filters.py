@@ -45,7 +45,12 @@ def _owners(request):
         if not chosen.isdigit():
             return User.objects.filter(pk=request.user.pk)
         branches = branches.filter(pk=int(chosen))
-    return User.objects.filter(branch__in=branches, is_active=True).order_by("username")
+    # The choice shows the name (str()): only the columns it reads.
+    return (
+        User.objects.filter(branch__in=branches, is_active=True)
+        .only("username", "full_name")
+        .order_by("username")
+    )
 
 
 class SmallWidgets:
