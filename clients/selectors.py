@@ -106,16 +106,36 @@ def project_totals_annotations() -> dict:
     }
 
 
-def needs_collection_overdue_q(today: dt.date | None = None) -> Q:
-    """R12: clients whose needs collection is overdue (A monthly, others quarterly). A client
-    given up (R38) is not asked for its needs: it leaves the flag, the filter and the figure."""
+def _needs_collection_limits(today: dt.date | None):
+    """(A's limit, others' limit, A's since, others' since): a collection before the limit is
+    late; a client never asked is overdue once it has been in the archive for a whole period
+    (created before the since)."""
     today = today or timezone.localdate()
     a_limit = today - dt.timedelta(days=NEEDS_COLLECTION_DAYS[Grade.A])
     other_limit = today - dt.timedelta(days=NEEDS_COLLECTION_DAYS["other"])
-    # A client never asked is overdue once it has been in the archive for a whole period.
     tz = timezone.get_current_timezone()
     a_since = dt.datetime.combine(a_limit, dt.time.min, tzinfo=tz)
     other_since = dt.datetime.combine(other_limit, dt.time.min, tzinfo=tz)
+    return a_limit, other_limit, a_since, other_since
+
+
+def needs_collection_overdue(client, today: dt.date | None = None, *, limits=None) -> bool:
+    """``needs_collection_overdue_q`` for one client in memory (the archive list's rows: no
+    query); ``limits`` from ``_needs_collection_limits`` for many clients. The tests of the list
+    facts check the two agree."""
+    a_limit, other_limit, a_since, other_since = limits or _needs_collection_limits(today)
+    if client.tracking == Tracking.GIVEN_UP:
+        return False
+    limit, since = (a_limit, a_since) if client.grade == Grade.A else (other_limit, other_since)
+    if client.needs_collected_on is None:
+        return client.created_at < since
+    return client.needs_collected_on < limit
+
+
+def needs_collection_overdue_q(today: dt.date | None = None) -> Q:
+    """R12: clients whose needs collection is overdue (A monthly, others quarterly). A client
+    given up (R38) is not asked for its needs: it leaves the flag, the filter and the figure."""
+    a_limit, other_limit, a_since, other_since = _needs_collection_limits(today)
     never = Q(needs_collected_on__isnull=True)
     overdue = (
         Q(grade=Grade.A) & ((never & Q(created_at__lt=a_since)) | Q(needs_collected_on__lt=a_limit))
@@ -206,10 +226,12 @@ def client_list(user):
 def list_facts(clients, *, today: dt.date | None = None) -> None:
     """The list's per-row facts for one page of ``clients`` (rows already in the reader's
     scope): ``visit_overdue`` (R13), ``has_active_plan`` (R13's flag of A clients) and
-    ``contact_count``, in two queries over the page's ids. Asked per page rather than as
+    ``contact_count``, in two queries over the page's ids; ``needs_overdue`` (R12) from the
+    row itself. Asked per page rather than as
     subqueries of the list's query, which PostgreSQL answers by hashing every visit plan of
     the archive whatever the page's size (1M clients: 170 ms per page instead of 1 ms)."""
     today = today or timezone.localdate()
+    limits = _needs_collection_limits(today)
     ids = [c.pk for c in clients]
     active: dict[int, list] = {}
     for client_id, due in VisitPlan.objects.filter(client_id__in=ids, is_active=True).values_list(
@@ -228,6 +250,7 @@ def list_facts(clients, *, today: dt.date | None = None) -> None:
         c.has_active_plan = bool(dues)
         c.visit_overdue = any(due is not None and due < today for due in dues)
         c.contact_count = contacts.get(c.pk, 0)
+        c.needs_overdue = needs_collection_overdue(c, limits=limits)
 
 
 @navigation.register("overdue_visits")

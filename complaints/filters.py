@@ -30,7 +30,12 @@ def owner_choices(request):
     if request is None:
         return User.objects.none()
     visible = Complaint.objects.restrict(request.user, "view").values("owner")
-    return User.objects.filter(pk__in=visible).order_by("username")
+    # The choice shows the name (display_name, str()): only the columns it reads.
+    return (
+        User.objects.filter(pk__in=visible)
+        .only("username", "full_name", "first_name", "last_name")
+        .order_by("username")
+    )
 
 
 class ComplaintFilter(django_filters.FilterSet):

@@ -234,7 +234,11 @@ class Complaint(Versioned, BusinessModel):
         verbose_name_plural = _("客户投诉")
         ordering = ["-received_at"]
         indexes = [
-            models.Index(fields=["client", "received_at"]),
+            # A branch's complaints (restrict() joins the branch's clients) read from the index
+            # alone: the queue's count, its page of ids by the newest, its owners to filter by.
+            models.Index(
+                fields=["client", "received_at", "id"], include=["owner"], name="complaint_client_queue_idx"
+            ),
             models.Index(fields=["status", "acknowledge_due_at"]),
             models.Index(fields=["status", "resolve_due_at"]),
             models.Index(fields=["owner", "status"]),

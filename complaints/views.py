@@ -33,6 +33,16 @@ from .forms import (
 from .models import Complaint
 
 PAGE_SIZE = 25
+# What a row of the queue shows or decides by (its overdue mark): only these columns are read
+# for the page (the export reads whole rows). A complaint row carries its text and the client's
+# row its search text, which the queue never shows.
+QUEUE_COLUMNS = (
+    "kind", "category", "severity", "status", "title", "received_at", "acknowledge_due_at",
+    "resolve_due_at", "client_id", "project_id", "owner_id",
+    "client__name", "client__branch_id", "client__branch__name", "client__branch__short_name",
+    "project__name",
+    "owner__full_name", "owner__first_name", "owner__last_name", "owner__username",
+)  # fmt: skip
 
 
 def _require_role(user, action):
@@ -61,7 +71,7 @@ def complaint_list(request):
     if request.GET.get("export") == "xlsx":
         log_queryset_reads(request, qs, via="export")  # R4: another branch's complaints
         return _export(qs)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _queue_page(qs, request.GET.get("page"))
     return render(
         request,
         "complaints/complaint_list.html",
@@ -73,6 +83,22 @@ def complaint_list(request):
             "can_add": can(request.user, "add", Complaint),
         },
     )
+
+
+def _queue_page(qs, number):
+    """One page of the queue ``qs`` (restricted, filtered, sorted): the page's ids first, in a
+    query that reads only the complaints' and the branch's client ids, then those 25 rows with
+    what they show. Read in one query, PostgreSQL joined every client of the branch, with its
+    row, before sorting the branch's complaints (36 ms against 2 on the bench's busiest
+    branch under load)."""
+    page = Paginator(qs, PAGE_SIZE).get_page(number)
+    if not page.paginator.count:
+        page.object_list = []
+        return page
+    ids = qs.values("pk")[page.start_index() - 1 : page.end_index()]
+    rows = qs.filter(pk__in=ids).select_related(None).select_related("client__branch", "project", "owner")
+    page.object_list = list(rows.only(*QUEUE_COLUMNS))
+    return page
 
 
 def _export(qs):
