@@ -7,6 +7,8 @@ COUNTED = (
     "clients.GradeChange",
     "clients.StageChange",
     "clients.GiveUp",
+    "clients.Project",
+    "clients.FeeCollection",
     "clients.Need",
     "clients.Visit",
     "clients.VisitPlan",

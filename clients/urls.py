@@ -32,4 +32,5 @@ urlpatterns = [
     path("import/", include("clients.imports.urls")),
     path("access/", include("clients.access.urls")),
     path("give-ups/", include("clients.giveups.urls")),
+    path("projects/", include("clients.projects.urls")),
 ]

@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 from ..access.api.urls import router as access_router
 from ..giveups.api import GiveUpViewSet
 from ..imports.api import ImportJobViewSet
+from ..projects.api import FeeCollectionViewSet, SiteServiceViewSet
 from .views import ClientViewSet, ContactViewSet, NeedViewSet, ProjectViewSet, VisitPlanViewSet, VisitViewSet
 
 router = SimpleRouter()
@@ -16,5 +17,7 @@ router.register("visits", VisitViewSet, basename="visit")
 router.register("visit-plans", VisitPlanViewSet, basename="visitplan")
 router.register("import-jobs", ImportJobViewSet, basename="import-job")
 router.register("give-ups", GiveUpViewSet, basename="give-up")
+router.register("fee-collections", FeeCollectionViewSet, basename="fee-collection")
+router.register("site-services", SiteServiceViewSet, basename="site-service")
 
 urlpatterns = router.urls + access_router.urls
