@@ -63,6 +63,11 @@ PARITY = {
     "clients:give-up-step[confirm]": ["give_ups_confirm_create"],
     "clients:give-up-step[reject]": ["give_ups_reject_create"],
     "clients:give-up-step[resume]": ["give_ups_resume_create"],
+    "clients:fee-collection-add": ["fee_collections_create"],
+    "clients:fee-collection-reverse": ["fee_collections_reverse_create"],
+    "clients:project-settle": ["projects_settle_create"],
+    "clients:site-service-add": ["site_services_create"],
+    "clients:site-service-edit": ["site_services_update", "site_services_partial_update"],
     # complaints
     "complaints:complaint-create": ["complaints_create"],
     "complaints:complaint-edit": ["complaints_partial_update"],

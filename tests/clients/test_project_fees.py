@@ -51,7 +51,9 @@ def project(org, branch_code="east", *, fee="100000", completed=dt.date(2026, 3,
 
 
 def collect(org, p, amount, on=dt.date(2026, 5, 1), who="east_staff", note=""):
-    return fees.fee_collection_record(project=p, by=org[who], amount=Decimal(amount), collected_on=on, note=note)
+    return fees.fee_collection_record(
+        project=p, by=org[who], amount=Decimal(amount), collected_on=on, note=note
+    )
 
 
 # -- R60, R61: collections and settling by collection -----------------------------------------
@@ -170,7 +172,11 @@ def test_the_branch_manager_settles_by_agreement_with_a_note_r62(org):
     amount, with a note; the settlement stays whatever the fee does afterwards."""
     p = project(org)
     collect(org, p, "70000")
-    for who, error in (("east_staff", PermissionDenied), ("marketing", PermissionDenied), ("south_manager", Http404)):
+    for who, error in (
+        ("east_staff", PermissionDenied),
+        ("marketing", PermissionDenied),
+        ("south_manager", Http404),
+    ):
         with pytest.raises(error):
             fees.project_settle(project=p, by=org[who], note="协商")
     with pytest.raises(ValidationError) as refused:
@@ -223,7 +229,9 @@ def test_the_unsettled_list_r63(org):
 
     marketing = org.web("marketing").get(reverse("clients:project-unsettled"))
     assert south.pk in {p.pk for p in marketing.context["page"].object_list}
-    assert org.web("south_staff").get(reverse("clients:project-unsettled")).context["page"].paginator.count == 1
+    assert (
+        org.web("south_staff").get(reverse("clients:project-unsettled")).context["page"].paginator.count == 1
+    )
 
     export = web.get(reverse("clients:project-unsettled"), {"export": "xlsx", "min_days": 30})
     sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
@@ -246,12 +254,16 @@ def test_the_figure_counts_the_unsettled_at_the_end_of_the_period_r63(org):
     window = fig.Period.parse("2026-05").window()
     rows = fig.figure("projects_unsettled").collect(org["east_manager"], window)
     assert [r["id"] for r in rows] == [p.pk]
-    assert rows[0]["collected"] == 30000.0 and rows[0]["url"] == reverse("clients:project-detail", args=[p.pk])
+    assert rows[0]["collected"] == 30000.0 and rows[0]["url"] == reverse(
+        "clients:project-detail", args=[p.pk]
+    )
     collect(org, p, "70000", on=dt.date(2026, 6, 8))  # settled after that window: still counted
     assert [r["id"] for r in fig.figure("projects_unsettled").collect(org["east_manager"], window)] == [p.pk]
     june = fig.Period.parse("2026-06").window()
     with time_machine.travel(at("2026-06-26T10:00"), tick=False):
-        assert [r["id"] for r in fig.figure("projects_unsettled").collect(org["east_manager"], june)] == [later.pk]
+        assert [r["id"] for r in fig.figure("projects_unsettled").collect(org["east_manager"], june)] == [
+            later.pk
+        ]
     assert fig.figure("projects_unsettled").collect(org["south_staff"], window) == []
 
 
@@ -280,7 +292,10 @@ def test_site_service_is_recorded_during_construction_and_closed_with_its_handli
     fees.site_service_save(service=row, by=org["east_staff"])
     row.refresh_from_db()
     assert row.status == "closed" and row.closed_on == TODAY and row.version == 2
-    assert [h.history_change_reason for h in row.history.order_by("history_date")] == ["登记现场服务", "更新现场服务记录"]
+    assert [h.history_change_reason for h in row.history.order_by("history_date")] == [
+        "登记现场服务",
+        "更新现场服务记录",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -289,7 +304,11 @@ def test_site_service_is_recorded_during_construction_and_closed_with_its_handli
         ("design", {}, "__all__"),
         ("construction", {"served_on": dt.date(2026, 6, 11)}, "served_on"),
         ("construction", {"served_on": dt.date(2025, 1, 31)}, "served_on"),
-        ("construction", {"status": "closed", "handling": "已处理", "closed_on": dt.date(2026, 5, 1)}, "closed_on"),
+        (
+            "construction",
+            {"status": "closed", "handling": "已处理", "closed_on": dt.date(2026, 5, 1)},
+            "closed_on",
+        ),
     ],
 )
 def test_a_bad_site_service_is_refused_r64(org, phase, kw, field):
@@ -341,7 +360,9 @@ def test_the_settle_page_and_the_reverse_route_r61_r62(org):
     assert manager.get(reverse("clients:project-detail", args=[p.pk])).context["may_settle"]
     url = reverse("clients:project-settle", args=[p.pk])
     assert manager.post(url, {"note": ""}).status_code == 200
-    response = manager.post(reverse("clients:fee-collection-reverse", args=[wrong.pk]), {"reason": "重复录入"})
+    response = manager.post(
+        reverse("clients:fee-collection-reverse", args=[wrong.pk]), {"reason": "重复录入"}
+    )
     assert response.status_code == 302 and fees.collected(p) == 0
     assert manager.post(url, {"note": "甲方资金困难,余款协商核销"}).status_code == 302
     p.refresh_from_db()
@@ -355,7 +376,9 @@ def test_the_site_service_pages_r64(org):
     assert web.get(add).status_code == 200
     bad = web.post(add, {"served_on": "2026-06-01", "our_people": "张工", "problem": "", "status": "open"})
     assert bad.status_code == 200 and "problem" in bad.context["form"].errors
-    ok = web.post(add, {"served_on": "2026-06-01", "our_people": "张工", "problem": "管线碰撞", "status": "open"})
+    ok = web.post(
+        add, {"served_on": "2026-06-01", "our_people": "张工", "problem": "管线碰撞", "status": "open"}
+    )
     assert ok.status_code == 302
     row = SiteService.objects.get()
     edit = reverse("clients:site-service-edit", args=[row.pk])
@@ -386,9 +409,13 @@ def test_the_api_fee_fields_collections_and_settle(org):
     assert api.patch(url, {"fee_settlement": "agreed"}, format="json").json()["fee_settlement"] == ""
 
     collections = reverse("fee-collection-list")
-    too_much = api.post(collections, {"project": p.pk, "amount": "999999", "collected_on": "2026-06-01"}, format="json")
+    too_much = api.post(
+        collections, {"project": p.pk, "amount": "999999", "collected_on": "2026-06-01"}, format="json"
+    )
     assert too_much.status_code == 400 and "amount" in too_much.json()
-    made = api.post(collections, {"project": p.pk, "amount": "20000", "collected_on": "2026-06-01"}, format="json")
+    made = api.post(
+        collections, {"project": p.pk, "amount": "20000", "collected_on": "2026-06-01"}, format="json"
+    )
     assert made.status_code == 201 and made.json()["amount"] == "20000.00"
     assert api.get(url).json()["fee_collected"] == "20000.00"
     assert org.api("leader").post(collections, {"project": p.pk, "amount": "1", "collected_on": "2026-06-01"},
@@ -421,7 +448,9 @@ def test_the_api_site_services(org):
     url = reverse("site-service-detail", args=[made.json()["id"]])
     assert api.patch(url, {"status": "closed"}, format="json").status_code == 400
     version = api.get(url).json()["version"]
-    closed = api.patch(url, {"status": "closed", "handling": "后置锚栓"}, format="json", HTTP_IF_MATCH=f'W/"{version}"')
+    closed = api.patch(
+        url, {"status": "closed", "handling": "后置锚栓"}, format="json", HTTP_IF_MATCH=f'W/"{version}"'
+    )
     assert closed.status_code == 200 and closed.json()["closed_on"] == "2026-06-10"
     assert api.delete(url).status_code == 405
     listed = api.get(reverse("site-service-list"), {"client": p.client_id}).json()
