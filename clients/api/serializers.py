@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -14,7 +15,7 @@ from crm.models import Branch, ProjectDepartment
 
 from .. import grading, services
 from ..forms import branch_choices
-from ..models import Client, Contact, Need, Project, Tag, Visit, VisitPlan
+from ..models import Client, Contact, FeeSettlement, Need, Project, Tag, Visit, VisitPlan
 from ..projects import services as project_fees
 
 
@@ -226,6 +227,10 @@ class ProjectSerializer(_ClientChild):
     branch = serializers.PrimaryKeyRelatedField(queryset=Branch.objects.none())
     fee_collected = serializers.SerializerMethodField()
     fee_outstanding = serializers.SerializerMethodField()
+    # R60, R62: "" while not settled, else how it was settled.
+    fee_settlement = serializers.ChoiceField(
+        choices=[("", gettext_lazy("未结清")), *FeeSettlement.choices], read_only=True
+    )
 
     class Meta:
         model = Project
