@@ -41,7 +41,7 @@ def _own_url(row) -> str:
 
 
 def projects_unsettled(user, window: Window) -> list[dict]:
-    """R63: completed projects (by the end of the window) with a design fee not settled at the
+    """R59: completed projects (by the end of the window) with a design fee not settled at the
     end of the window (standing), with what had been collected by then."""
     last = window.last_day
     qs = (

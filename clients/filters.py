@@ -145,7 +145,7 @@ class ProjectFilter(django_filters.FilterSet):
     client = django_filters.NumberFilter(field_name="client_id")
     branch = django_filters.NumberFilter(field_name="branch_id")
     search = django_filters.CharFilter(field_name="name", lookup_expr="contains")
-    # R63: ``unsettled=true``: completed projects with a design fee that is not settled.
+    # R59: ``unsettled=true``: completed projects with a design fee that is not settled.
     unsettled = django_filters.BooleanFilter(method="filter_unsettled")
 
     class Meta:

@@ -388,7 +388,7 @@ class Phase(models.TextChoices):
 
 
 class FeeSettlement(models.TextChoices):
-    """How a project's design fee was settled (R60, R62)."""
+    """How a project's design fee was settled (R56, R58)."""
 
     COLLECTED = "collected", _("收齐结清")
     AGREED = "agreed", _("协商结清")
@@ -431,7 +431,7 @@ class Project(Versioned, BusinessModel):
     started_on = models.DateField(_("开工日期"), null=True, blank=True)
     completed_on = models.DateField(_("竣工日期"), null=True, blank=True)
     is_key = models.BooleanField(_("重点项目"), default=False)
-    # The design fee (设计费, seed 000; R60-R62): what is owed, and when and how it was settled.
+    # The design fee (设计费, seed 000; R56-R58): what is owed, and when and how it was settled.
     # What has been collected is the sum of the project's FeeCollection rows (never stored here).
     design_fee = models.DecimalField(_("设计费(元)"), default=Decimal("0"), **MONEY)
     fee_settled_on = models.DateField(_("结清日期"), null=True, blank=True, editable=False)
@@ -471,8 +471,8 @@ class Project(Versioned, BusinessModel):
 
 
 class FeeCollection(Versioned, BusinessModel):
-    """A collection (收款) of a project's design fee (seed 000: 项目竣工后,清理余下设计费用; R60,
-    R61): the amount collected on the project is the sum of these rows. A row is never edited
+    """A collection (收款) of a project's design fee (seed 000: 项目竣工后,清理余下设计费用; R56,
+    R57): the amount collected on the project is the sum of these rows. A row is never edited
     or deleted (the history is the ledger); a mistake is corrected by a reversal (冲销), a row of
     the opposite sign that names the row it reverses."""
 
@@ -508,7 +508,7 @@ class FeeCollection(Versioned, BusinessModel):
 
 class SiteService(Versioned, BusinessModel):
     """An on-site service record (现场服务记录) of a project during construction (seed 000:
-    加强服务记录文件管理,特别是设计产品在施工阶段的现场服务记录管理; R63, R64): the day, our
+    加强服务记录文件管理,特别是设计产品在施工阶段的现场服务记录管理; R59, R60): the day, our
     people, the problem met on site, how it was handled and the outcome; open until closed."""
 
     class Status(models.TextChoices):

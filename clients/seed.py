@@ -1181,7 +1181,7 @@ def seed_give_ups(org) -> str:
     return f"{made} give-ups"
 
 
-# R60-R64 in the demo (seed 000): east projects with design fees: one completed and collected in
+# R56-R60 in the demo (seed 000): east projects with design fees: one completed and collected in
 # full (settled), one completed with part collected (on the unsettled list), one completed and
 # settled by agreement by east_manager, and two under construction with an advance collected and
 # on-site service records (one solved, one being handled).

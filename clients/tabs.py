@@ -33,8 +33,8 @@ def projects_rows(user):
 
 
 def projects_context(request, client) -> dict:
-    """The cooperation history with each project's design fee, collected and settled (R60), and
-    the latest on-site service records of the client's projects (R64)."""
+    """The cooperation history with each project's design fee, collected and settled (R56), and
+    the latest on-site service records of the client's projects (R60)."""
     projects = list(
         projects_rows(request.user)
         .filter(client=client)

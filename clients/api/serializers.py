@@ -227,7 +227,7 @@ class ProjectSerializer(_ClientChild):
     branch = serializers.PrimaryKeyRelatedField(queryset=Branch.objects.none())
     fee_collected = serializers.SerializerMethodField()
     fee_outstanding = serializers.SerializerMethodField()
-    # R60, R62: "" while not settled, else how it was settled.
+    # R56, R58: "" while not settled, else how it was settled.
     fee_settlement = serializers.ChoiceField(
         choices=[("", gettext_lazy("未结清")), *FeeSettlement.choices], read_only=True
     )
@@ -263,7 +263,7 @@ class ProjectSerializer(_ClientChild):
 
     @extend_schema_field(serializers.DecimalField(max_digits=16, decimal_places=2))
     def get_fee_collected(self, obj) -> str:
-        """R60: the sum of the project's collections."""
+        """R56: the sum of the project's collections."""
         value = getattr(obj, "fee_collected", None)
         if value is None:
             value = project_fees.collected(obj)
@@ -271,7 +271,7 @@ class ProjectSerializer(_ClientChild):
 
     @extend_schema_field(serializers.DecimalField(max_digits=16, decimal_places=2))
     def get_fee_outstanding(self, obj) -> str:
-        """R60: the fee less what was collected (0 once settled)."""
+        """R56: the fee less what was collected (0 once settled)."""
         if obj.fee_settlement:
             return "0.00"
         value = getattr(obj, "fee_outstanding", None)

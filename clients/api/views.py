@@ -91,8 +91,8 @@ class ContactViewSet(ArchiveViewSet):
 
 
 class ProjectViewSet(ArchiveViewSet):
-    """Projects (合作历史) with their design fee (R60); ``?unsettled=true`` lists the completed
-    projects not settled (R63); ``settle`` settles the rest by agreement (R62)."""
+    """Projects (合作历史) with their design fee (R56); ``?unsettled=true`` lists the completed
+    projects not settled (R59); ``settle`` settles the rest by agreement (R58)."""
 
     queryset = Project.objects.select_related("client", "branch").annotate(**fee_annotations())
     serializer_class = ProjectSerializer

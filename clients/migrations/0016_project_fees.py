@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0013_stage_names'),
+        ('clients', '0015_need_care'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,14 +1,14 @@
-"""API of design fees and on-site service (seed 000; R60-R64).
+"""API of design fees and on-site service (seed 000; R56-R60).
 
 * ``/api/projects/`` carries ``design_fee`` (writable, with the project's version / If-Match)
   and, read-only, ``fee_collected``, ``fee_outstanding``, ``fee_settled_on``, ``fee_settlement``
   (``collected`` / ``agreed``), ``fee_settlement_note``; ``?unsettled=true`` lists the completed
-  projects not settled (R63); ``POST /api/projects/<id>/settle/`` ``{"note"}`` settles by
-  agreement (R62, the branch manager).
+  projects not settled (R59); ``POST /api/projects/<id>/settle/`` ``{"note"}`` settles by
+  agreement (R58, the branch manager).
 * ``/api/fee-collections/``: ``POST`` ``{"project", "amount", "collected_on", "note"}`` records
-  a collection (R61); collections are never edited or deleted; ``POST .../<id>/reverse/``
+  a collection (R57); collections are never edited or deleted; ``POST .../<id>/reverse/``
   ``{"reason"}`` reverses one (the branch manager).
-* ``/api/site-services/``: on-site service records (R64), created and edited (``PATCH`` with
+* ``/api/site-services/``: on-site service records (R60), created and edited (``PATCH`` with
   If-Match), never deleted.
 
 Who may take a step is decided by the services (403 for a missing role, 400 with a message for a
@@ -121,7 +121,7 @@ class FeeCollectionViewSet(RestrictedViewSet):
     @extend_schema(request=ReasonSerializer, responses={201: FeeCollectionSerializer})
     @action(detail=True, methods=["post"])
     def reverse(self, request, pk=None):
-        """The branch manager reverses a wrong collection with a ``reason`` (R61): the answer is
+        """The branch manager reverses a wrong collection with a ``reason`` (R57): the answer is
         the reversal row."""
         collection = self.get_object()
         data = ReasonSerializer(data=request.data)
@@ -182,7 +182,7 @@ class SiteServiceSerializer(serializers.ModelSerializer):
 
 
 class SiteServiceViewSet(RestrictedViewSet):
-    """On-site service records of the user's scope (R64). Filters: ``project``, ``client``,
+    """On-site service records of the user's scope (R60). Filters: ``project``, ``client``,
     ``status``."""
 
     queryset = SiteService.objects.select_related("project", "recorded_by").order_by("-served_on", "-pk")

@@ -1,4 +1,4 @@
-"""Forms of design fees and on-site service (R60-R64), and the unsettled list's filter (R63)."""
+"""Forms of design fees and on-site service (R56-R60), and the unsettled list's filter (R59)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ TEXTAREA = {"rows": 3}
 
 
 class FeeCollectionForm(OnceTokenMixin, BootstrapMixin, forms.ModelForm):
-    """R61: a collection of the design fee."""
+    """R57: a collection of the design fee."""
 
     class Meta:
         model = FeeCollection
@@ -28,7 +28,7 @@ class FeeCollectionForm(OnceTokenMixin, BootstrapMixin, forms.ModelForm):
 
 
 class SettleForm(BootstrapMixin, forms.Form):
-    """R62: settling the rest of the design fee by agreement, with what was agreed."""
+    """R58: settling the rest of the design fee by agreement, with what was agreed."""
 
     note = forms.CharField(
         label=_("结清说明"),
@@ -40,7 +40,7 @@ class SettleForm(BootstrapMixin, forms.Form):
 
 
 class ReverseForm(BootstrapMixin, forms.Form):
-    """R61: the reason of reversing a wrong collection."""
+    """R57: the reason of reversing a wrong collection."""
 
     reason = forms.CharField(
         label=_("冲销理由"),
@@ -51,7 +51,7 @@ class ReverseForm(BootstrapMixin, forms.Form):
 
 
 class SiteServiceForm(OnceTokenMixin, BootstrapMixin, VersionedFormMixin, forms.ModelForm):
-    """R64: an on-site service record."""
+    """R60: an on-site service record."""
 
     class Meta:
         model = SiteService
@@ -73,7 +73,7 @@ def _branches(request):
 
 
 class UnsettledFilter(SmallWidgets, django_filters.FilterSet):
-    """R63: the unsettled list's filters: a project's or client's name, the branch, the days
+    """R59: the unsettled list's filters: a project's or client's name, the branch, the days
     since completion at least, the client."""
 
     q = django_filters.CharFilter(method="filter_search", label=_("搜索"))

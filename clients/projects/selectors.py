@@ -1,4 +1,4 @@
-"""Reads of design fees and on-site service (R60, R63): the collected and outstanding amounts as
+"""Reads of design fees and on-site service (R56, R59): the collected and outstanding amounts as
 annotations (one query for a list), and the unsettled projects."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ MONEY_FIELD = DecimalField(max_digits=16, decimal_places=2)
 
 
 def fee_annotations() -> dict:
-    """``fee_collected`` (the sum of the collections, R60) and ``fee_outstanding`` (the fee less
+    """``fee_collected`` (the sum of the collections, R56) and ``fee_outstanding`` (the fee less
     it) for a project queryset, as correlated subqueries (no GROUP BY of the project rows)."""
     total = (
         FeeCollection.objects.filter(project=OuterRef("pk"))
@@ -34,7 +34,7 @@ def fee_annotations() -> dict:
 
 
 def collected_by(on: dt.date):
-    """R60: what a project had collected by the end of ``on`` (an expression)."""
+    """R56: what a project had collected by the end of ``on`` (an expression)."""
     total = (
         FeeCollection.objects.filter(project=OuterRef("pk"), collected_on__lte=on)
         .order_by()
@@ -48,7 +48,7 @@ def collected_by(on: dt.date):
 
 
 def unsettled_q(on: dt.date | None = None) -> Q:
-    """R63: a completed project with a design fee, not settled (on ``on``: completed by then and
+    """R59: a completed project with a design fee, not settled (on ``on``: completed by then and
     not settled by then; None: now)."""
     q = Q(completed_on__isnull=False, design_fee__gt=0)
     if on is None:
@@ -57,7 +57,7 @@ def unsettled_q(on: dt.date | None = None) -> Q:
 
 
 def unsettled(user):
-    """R63: the user's unsettled completed projects (through restrict), with their amounts."""
+    """R59: the user's unsettled completed projects (through restrict), with their amounts."""
     return (
         Project.objects.restrict(user, "view")
         .filter(unsettled_q())

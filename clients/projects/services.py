@@ -1,4 +1,4 @@
-"""Design fees and on-site service of a project (seed 000; R60-R64).
+"""Design fees and on-site service of a project (seed 000; R56-R60).
 
 Seed 000, on the design fee: «项目竣工后,清理余下设计费用的过程中,项目经理如何在维护客户关系的情况下
 顺利结清设计费,妥善处理该过程中的矛盾对立避免破坏原有的客户关系»; on on-site service: «加强服务记录
@@ -11,22 +11,22 @@ nothing; a person without the role for the step gets PermissionDenied (403); a r
 person's scope is a 404.
 
 Rules:
-* R60. A project's collected design fee is the sum of its collections (reversals included); the
+* R56. A project's collected design fee is the sum of its collections (reversals included); the
   outstanding amount is the fee less that sum. A project is settled (结清) when its collections
   reach the fee (收齐结清, dated by the collection that reached it) or when the branch manager
-  records that the rest was agreed (协商结清, R62). A settlement by collection follows the
+  records that the rest was agreed (协商结清, R58). A settlement by collection follows the
   money: a reversal or a higher fee that leaves the project short unsettles it again; an agreed
   settlement is a decision and stays. The fee cannot be set below what was collected.
-* R61. A collection is a positive amount, dated neither in the future nor before the project's
+* R57. A collection is a positive amount, dated neither in the future nor before the project's
   signing, of a project with a design fee that is not settled, and at most the outstanding
   amount. The project's branch (staff and manager) and group marketing record it. Collections are
   never edited or deleted: the branch manager reverses a wrong one with a reason (冲销, a row of
   the opposite amount naming it), once.
-* R62. Settling by agreement (协商结清): the manager of the project's branch, on a completed
+* R58. Settling by agreement (协商结清): the manager of the project's branch, on a completed
   project with an outstanding amount, with a note saying what was agreed with the client.
-* R63. (the unsettled list, clients.projects.selectors) A completed project with a design fee
+* R59. (the unsettled list, clients.projects.selectors) A completed project with a design fee
   that is not settled is listed with its outstanding amount and the days since completion.
-* R64. An on-site service record (现场服务记录) belongs to a project in construction or later
+* R60. An on-site service record (现场服务记录) belongs to a project in construction or later
   (施工, 结算, 竣工, 竣工后服务), is dated neither in the future nor before the project started,
   names our people and the problem; closing it (已解决) needs how it was handled and a closing
   date not before the service; every edit is a history row.
@@ -50,7 +50,7 @@ from crm.models import Role, User
 from ..models import FeeCollection, FeeSettlement, Phase, Project, SiteService
 
 ZERO = Decimal("0.00")
-# R64: the phases in which a project has a site (construction and after).
+# R60: the phases in which a project has a site (construction and after).
 SITE_PHASES = (Phase.CONSTRUCTION, Phase.SETTLEMENT, Phase.COMPLETED, Phase.AFTER_SERVICE)
 
 
@@ -58,14 +58,14 @@ SITE_PHASES = (Phase.CONSTRUCTION, Phase.SETTLEMENT, Phase.COMPLETED, Phase.AFTE
 
 
 def may_record(user, project: Project, *, memory: bool = False) -> bool:
-    """R61, R64: whoever may change the project (its branch's staff and manager, group marketing)."""
+    """R57, R60: whoever may change the project (its branch's staff and manager, group marketing)."""
     if not user.is_authenticated or not user.is_active:
         return False
     return in_scope(user, "change", project) if memory else check_in_scope(user, "change", project)
 
 
 def may_decide(user, project: Project, *, memory: bool = False) -> bool:
-    """R61, R62: the manager (分公司经营部负责人) of the project's branch settles by agreement and
+    """R57, R58: the manager (分公司经营部负责人) of the project's branch settles by agreement and
     reverses a collection."""
     if not (
         user.is_authenticated
@@ -97,7 +97,7 @@ def _require_decide(user, project: Project) -> None:
 
 
 def collected(project: Project) -> Decimal:
-    """R60: the sum of the project's collections (reversals included)."""
+    """R56: the sum of the project's collections (reversals included)."""
     total = FeeCollection.objects.filter(project=project).aggregate(s=Sum("amount"))["s"]
     return total if total is not None else ZERO
 
@@ -118,12 +118,12 @@ def _save_project(project: Project, by, reason: str) -> None:
 
 
 def _settle_by_collection(project: Project, by, on: dt.date | None, reason: str) -> bool:
-    """R60: settle a project whose collections reach its fee, or unsettle one settled by
+    """R56: settle a project whose collections reach its fee, or unsettle one settled by
     collection that no longer reaches it. Returns whether the project changed."""
     total = collected(project)
     reached = project.design_fee > ZERO and total >= project.design_fee
     if project.fee_settlement == FeeSettlement.AGREED:
-        return False  # a decision stays (R62)
+        return False  # a decision stays (R58)
     if reached and project.fee_settlement != FeeSettlement.COLLECTED:
         project.fee_settlement = FeeSettlement.COLLECTED
         project.fee_settled_on = on or timezone.localdate()
@@ -141,7 +141,7 @@ def _settle_by_collection(project: Project, by, on: dt.date | None, reason: str)
 
 
 def project_fee_check(project: Project) -> None:
-    """R60, called by ``project_save`` before a project with a changed fee is saved: the fee
+    """R56, called by ``project_save`` before a project with a changed fee is saved: the fee
     cannot go below what was collected."""
     if project.pk is None:
         return
@@ -153,18 +153,18 @@ def project_fee_check(project: Project) -> None:
 
 
 def project_fee_follow(project: Project, *, by) -> None:
-    """R60, called by ``project_save`` after the save: a changed fee settles or unsettles."""
+    """R56, called by ``project_save`` after the save: a changed fee settles or unsettles."""
     _settle_by_collection(project, by, None, _("设计费调整"))
 
 
-# -- collections (R61) ------------------------------------------------------------------------
+# -- collections (R57) ------------------------------------------------------------------------
 
 
 @transaction.atomic
 def fee_collection_record(
     *, project: Project, by: User, amount: Decimal, collected_on: dt.date, note: str = ""
 ) -> FeeCollection:
-    """R61: record a collection of the design fee; R60: it settles the project when it reaches
+    """R57: record a collection of the design fee; R56: it settles the project when it reaches
     the fee (dated by the collection)."""
     _require_record(by, project)
     project = _lock(project)
@@ -202,8 +202,8 @@ def fee_collection_record(
 
 @transaction.atomic
 def fee_collection_reverse(*, collection: FeeCollection, by: User, reason: str) -> FeeCollection:
-    """R61: the branch manager reverses a wrong collection with a reason (a row of the opposite
-    amount); R60: a project settled by collection that is now short is unsettled."""
+    """R57: the branch manager reverses a wrong collection with a reason (a row of the opposite
+    amount); R56: a project settled by collection that is now short is unsettled."""
     project = collection.project
     _require_decide(by, project)
     project = _lock(project)
@@ -231,13 +231,13 @@ def fee_collection_reverse(*, collection: FeeCollection, by: User, reason: str) 
     return row
 
 
-# -- settling by agreement (R62) ----------------------------------------------------------------
+# -- settling by agreement (R58) ----------------------------------------------------------------
 
 
 @transaction.atomic
 def project_settle(*, project: Project, by: User, note: str) -> Project:
-    """R62: the branch manager records that the rest of the design fee was agreed with the
-    client (协商结清), with a note; the project leaves the unsettled list (R63)."""
+    """R58: the branch manager records that the rest of the design fee was agreed with the
+    client (协商结清), with a note; the project leaves the unsettled list (R59)."""
     _require_decide(by, project)
     project = _lock(project)
     note = (note or "").strip()
@@ -259,7 +259,7 @@ def project_settle(*, project: Project, by: User, note: str) -> Project:
     return project
 
 
-# -- on-site service (R64) --------------------------------------------------------------------
+# -- on-site service (R60) --------------------------------------------------------------------
 
 
 def _check_site_service(service: SiteService, project: Project) -> None:
@@ -288,7 +288,7 @@ def _check_site_service(service: SiteService, project: Project) -> None:
 
 @transaction.atomic
 def site_service_save(*, service: SiteService, by: User) -> SiteService:
-    """R64: record or edit an on-site service record of a project (its branch's people, group
+    """R60: record or edit an on-site service record of a project (its branch's people, group
     marketing); the project cannot be changed on an existing record."""
     adding = service.pk is None
     if adding:

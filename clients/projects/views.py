@@ -1,4 +1,4 @@
-"""Pages of design fees and on-site service (seed 000; R60-R64). Thin: reads through
+"""Pages of design fees and on-site service (seed 000; R56-R60). Thin: reads through
 ``restrict`` (out of scope 404, a missing role 403), writes through clients.projects.services."""
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ def _detail_url(project) -> str:
 
 @login_required
 def project_detail(request, pk):
-    """The project's page: its design fee (collected, outstanding, settled; R60-R62), the
-    collections, and the on-site service records (R64), with the steps the user may take."""
+    """The project's page: its design fee (collected, outstanding, settled; R56-R58), the
+    collections, and the on-site service records (R60), with the steps the user may take."""
     user = request.user
     project = _project(request, pk)
     collections = list(
@@ -119,7 +119,7 @@ def _step_page(request, project, form, title, template="clients/project_step_for
 @login_required
 @require_http_methods(["GET", "POST"])
 def fee_collection_add(request, pk):
-    """R61: record a collection of the design fee (R60: it may settle the project)."""
+    """R57: record a collection of the design fee (R56: it may settle the project)."""
     project = _project(request, pk, "change")
     if not services.may_record(request.user, project):
         raise PermissionDenied(_("只有项目所属单位的人员或集团市场营销部可以登记。"))
@@ -163,7 +163,7 @@ def fee_collection_add(request, pk):
 @login_required
 @require_POST
 def fee_collection_reverse(request, pk):
-    """R61: the branch manager reverses a wrong collection with a reason."""
+    """R57: the branch manager reverses a wrong collection with a reason."""
     _require(request.user, "change", FeeCollection)
     collection = get_object_or_404(
         FeeCollection.objects.restrict(request.user, "change").select_related("project"), pk=pk
@@ -186,7 +186,7 @@ def fee_collection_reverse(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_settle(request, pk):
-    """R62: the branch manager settles the rest of the design fee by agreement, with a note."""
+    """R58: the branch manager settles the rest of the design fee by agreement, with a note."""
     project = _project(request, pk, "change")
     if not services.may_decide(request.user, project):
         raise PermissionDenied(_("只有项目所属分公司的经营部负责人可以执行此操作。"))
@@ -205,7 +205,7 @@ def project_settle(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def site_service_add(request, pk):
-    """R64: record an on-site service of the project."""
+    """R60: record an on-site service of the project."""
     project = _project(request, pk, "change")
     if not services.may_record(request.user, project):
         raise PermissionDenied(_("只有项目所属单位的人员或集团市场营销部可以登记。"))
@@ -217,7 +217,7 @@ def site_service_add(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def site_service_edit(request, pk):
-    """R64: edit (or close) an on-site service record."""
+    """R60: edit (or close) an on-site service record."""
     _require(request.user, "change", SiteService)
     service = get_object_or_404(
         SiteService.objects.restrict(request.user, "change").select_related("project__client"), pk=pk
@@ -256,7 +256,7 @@ def _site_service_form(request, project, form, title, service=None):
 
 @login_required
 def unsettled_list(request):
-    """R63: completed projects whose design fee is not settled, with the outstanding amount and
+    """R59: completed projects whose design fee is not settled, with the outstanding amount and
     the days since completion; a branch's people their branch's, the group roles every branch's."""
     user = request.user
     _require(user, "view", Project)

@@ -1,6 +1,6 @@
-"""Design fees and on-site service of a project (seed 000; R60-R64): the collected amount is the
-sum of the collections, settling by collection and by agreement, the unsettled list (R63) with
-its filters and export, on-site service records (R64), every step in the history, the client
+"""Design fees and on-site service of a project (seed 000; R56-R60): the collected amount is the
+sum of the collections, settling by collection and by agreement, the unsettled list (R59) with
+its filters and export, on-site service records (R60), every step in the history, the client
 page's projects tab, the figure 竣工未结清项目 and its list, and the API. The clock is fixed."""
 
 from __future__ import annotations
@@ -56,11 +56,11 @@ def collect(org, p, amount, on=dt.date(2026, 5, 1), who="east_staff", note=""):
     )
 
 
-# -- R60, R61: collections and settling by collection -----------------------------------------
+# -- R56, R57: collections and settling by collection -----------------------------------------
 
 
 def test_collected_is_the_sum_and_reaching_the_fee_settles_r60(org):
-    """R60: the collected amount is the sum of the collections; the one that reaches the fee
+    """R56: the collected amount is the sum of the collections; the one that reaches the fee
     settles the project (收齐结清), dated by that collection."""
     p = project(org)
     collect(org, p, "60000", on=dt.date(2026, 4, 1))
@@ -89,7 +89,7 @@ def test_collected_is_the_sum_and_reaching_the_fee_settles_r60(org):
     ],
 )
 def test_a_bad_collection_is_refused_and_changes_nothing_r61(org, amount, on, field):
-    """R61: positive, not more than outstanding, not in the future, not before the signing."""
+    """R57: positive, not more than outstanding, not in the future, not before the signing."""
     p = project(org)
     with pytest.raises(ValidationError) as refused:
         collect(org, p, amount, on=on)
@@ -108,7 +108,7 @@ def test_no_collection_without_a_fee_or_after_settlement_r61(org):
 
 
 def test_who_records_a_collection_r61(org):
-    """R61: the project's branch (staff, manager) and group marketing; others are refused."""
+    """R57: the project's branch (staff, manager) and group marketing; others are refused."""
     p = project(org, fee="900")
     collect(org, p, "100", who="east_staff")
     collect(org, p, "100", who="east_manager")
@@ -120,8 +120,8 @@ def test_who_records_a_collection_r61(org):
 
 
 def test_the_manager_reverses_a_wrong_collection_and_it_unsettles_r61(org):
-    """R61: a wrong collection is reversed (not edited or deleted) by the branch manager, with a
-    reason, once; R60: the project settled by it is unsettled again."""
+    """R57: a wrong collection is reversed (not edited or deleted) by the branch manager, with a
+    reason, once; R56: the project settled by it is unsettled again."""
     p = project(org, fee="1000")
     wrong = collect(org, p, "1000")
     p.refresh_from_db()
@@ -141,7 +141,7 @@ def test_the_manager_reverses_a_wrong_collection_and_it_unsettles_r61(org):
 
 
 def test_the_fee_cannot_go_below_what_was_collected_and_a_new_fee_follows_r60(org):
-    """R60: the fee is never set below what was collected; lowering it to the collected amount
+    """R56: the fee is never set below what was collected; lowering it to the collected amount
     settles, raising it again unsettles (a settlement by collection follows the money)."""
     from clients.services import project_save
 
@@ -164,11 +164,11 @@ def test_the_fee_cannot_go_below_what_was_collected_and_a_new_fee_follows_r60(or
     assert p.fee_settlement == "" and p.fee_settled_on is None
 
 
-# -- R62: settling by agreement ---------------------------------------------------------------
+# -- R58: settling by agreement ---------------------------------------------------------------
 
 
 def test_the_branch_manager_settles_by_agreement_with_a_note_r62(org):
-    """R62: the manager of the project's branch, on a completed project with an outstanding
+    """R58: the manager of the project's branch, on a completed project with an outstanding
     amount, with a note; the settlement stays whatever the fee does afterwards."""
     p = project(org)
     collect(org, p, "70000")
@@ -198,11 +198,11 @@ def test_settling_by_agreement_needs_completion_and_an_outstanding_amount_r62(or
     assert Project.objects.get(pk=building.pk).fee_settlement == ""
 
 
-# -- R63: the unsettled list and the figure ---------------------------------------------------
+# -- R59: the unsettled list and the figure ---------------------------------------------------
 
 
 def test_the_unsettled_list_r63(org):
-    """R63: completed, with a fee, not settled; through restrict; outstanding and days since
+    """R59: completed, with a fee, not settled; through restrict; outstanding and days since
     completion; filters; the export is exactly what is shown."""
     open_one = project(org, name="东区甲项目", completed=dt.date(2026, 1, 1))
     collect(org, open_one, "25000")
@@ -246,7 +246,7 @@ def test_the_unsettled_list_r63(org):
 
 
 def test_the_figure_counts_the_unsettled_at_the_end_of_the_period_r63(org):
-    """R63: 竣工未结清项目 is a standing figure: completed by the end of the window, not settled
+    """R59: 竣工未结清项目 is a standing figure: completed by the end of the window, not settled
     by then; its rows carry what had been collected by then."""
     p = project(org, completed=dt.date(2026, 4, 1))
     collect(org, p, "30000", on=dt.date(2026, 4, 20))
@@ -267,7 +267,7 @@ def test_the_figure_counts_the_unsettled_at_the_end_of_the_period_r63(org):
     assert fig.figure("projects_unsettled").collect(org["south_staff"], window) == []
 
 
-# -- R64: on-site service records -------------------------------------------------------------
+# -- R60: on-site service records -------------------------------------------------------------
 
 
 def service(p, **kw):
@@ -278,7 +278,7 @@ def service(p, **kw):
 
 
 def test_site_service_is_recorded_during_construction_and_closed_with_its_handling_r64(org):
-    """R64: construction or later; dated between the start and today; closing needs the
+    """R60: construction or later; dated between the start and today; closing needs the
     handling and sets the closing day; every edit is a history row."""
     p = project(org, completed=None, phase="construction")
     row = fees.site_service_save(service=service(p), by=org["east_staff"])

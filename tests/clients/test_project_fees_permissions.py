@@ -1,4 +1,4 @@
-"""Permission matrix of design fees and on-site service (style.md 10; R60-R64): the project
+"""Permission matrix of design fees and on-site service (style.md 10; R56-R60): the project
 page, the unsettled list, the collection, settle, reverse and site-service pages and the API,
 for every role: a branch's staff and manager (their branch), another branch's staff (404, not
 listed), group marketing, leaders and auditors (every branch, read only), nobody without a role
@@ -129,7 +129,7 @@ class TestSiteServiceMatrix(ObjectMatrix):
     ],
 )
 def test_the_unsettled_list(org, persona, expected, listed):
-    """R63: the list goes through restrict(): a branch's people their branch's, group roles all."""
+    """R59: the list goes through restrict(): a branch's people their branch's, group roles all."""
     p = completed_project(org)
     response = org.web(persona).get(reverse("clients:project-unsettled"))
     assert response.status_code == expected
@@ -197,7 +197,7 @@ def test_write_pages_refused_change_nothing(org, route, persona, expected):
     ],
 )
 def test_write_pages_allowed(org, route, persona, expected):
-    """R61, R64: the branch and group marketing record; R62: only the branch manager settles."""
+    """R57, R60: the branch and group marketing record; R58: only the branch manager settles."""
     p = completed_project(org, phase="after_service")
     before = _state()
     response = org.web(persona).post(reverse(route, kwargs={"pk": p.pk}), WRITES[route])
@@ -218,7 +218,7 @@ def test_write_pages_allowed(org, route, persona, expected):
     ],
 )
 def test_reverse_refused_changes_nothing(org, persona, page, api):
-    """R61: only the manager of the project's branch reverses a collection."""
+    """R57: only the manager of the project's branch reverses a collection."""
     row = collection(org)
     before = FeeCollection.objects.count()
     assert (

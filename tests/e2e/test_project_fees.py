@@ -1,5 +1,5 @@
 """The design fee and on-site service journey (seed 000: «项目竣工后,清理余下设计费用 ... 顺利结清
-设计费»; «施工阶段的现场服务记录管理»; R60-R64): a completed east project with part of its design
+设计费»; «施工阶段的现场服务记录管理»; R56-R60): a completed east project with part of its design
 fee collected is on east_staff's list of completed projects not settled; east_staff opens it,
 records the rest of the fee, the project is settled (收齐结清) and leaves the list; on a project
 under construction east_staff records an on-site service (the problem and how it was handled),
