@@ -9,6 +9,8 @@ COUNTED = (
     "clients.GiveUp",
     "clients.CultivationPlan",  # R47: the cultivation figures
     "clients.BEvaluation",
+    "clients.Project",
+    "clients.FeeCollection",
     "clients.Need",
     "clients.Visit",
     "clients.VisitPlan",

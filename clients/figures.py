@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.figures import Column, Figure, Rate, Window, detail_url, jsonable, narrow, register, rows_of, section
 
-from .models import Client, GiveUp, Grade, GradeChange, Need, Stage, StageChange, Visit, VisitPlan
+from .models import Client, GiveUp, Grade, GradeChange, Need, Project, Stage, StageChange, Visit, VisitPlan
+from .projects.selectors import collected_by, unsettled_q
 from .selectors import needs_collection_overdue_q
 
 section("clients", _("客户档案"))
@@ -28,11 +29,37 @@ def _give_up_url(row) -> str:
     return detail_url("clients:give-up-detail")(row["id"])
 
 
+def _project_url(row) -> str:
+    return detail_url("clients:project-detail")(row["id"])
+
+
 def _own_url(row) -> str:
     return detail_url("clients:client-detail")(row["id"])
 
 
 # ---------------------------------------------------------------------------------- clients
+
+
+def projects_unsettled(user, window: Window) -> list[dict]:
+    """R59: completed projects (by the end of the window) with a design fee not settled at the
+    end of the window (standing), with what had been collected by then."""
+    last = window.last_day
+    qs = (
+        narrow(Project.objects.restrict(user, "view"), window, department="department_id")
+        .filter(unsettled_q(last))
+        .annotate(collected=collected_by(last))
+    )
+    return rows_of(
+        qs.order_by("completed_on", "pk"),
+        url=_project_url,
+        department="department_id",
+        client_id="client_id",
+        client="client__name",
+        name="name",
+        completed="completed_on",
+        fee="design_fee",
+        collected="collected",
+    )
 
 
 def new_clients(user, window: Window) -> list[dict]:
@@ -453,6 +480,25 @@ register(
         ),
         help=_("期间内经营部负责人确认放弃跟踪的C类客户。"),
         model=GiveUp,
+    )
+)
+register(
+    Figure(
+        "projects_unsettled",
+        _("竣工未结清项目"),
+        "clients",
+        60,
+        projects_unsettled,
+        (
+            Column("name", _("项目名称")),
+            _client,
+            Column("completed", _("竣工日期"), "date"),
+            Column("fee", _("设计费(元)")),
+            Column("collected", _("已收(元)")),
+        ),
+        help=_("期间末已竣工、设计费尚未结清的项目。"),
+        flow=False,
+        model=Project,
     )
 )
 _need_columns = (

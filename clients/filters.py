@@ -153,10 +153,19 @@ class ProjectFilter(django_filters.FilterSet):
     client = django_filters.NumberFilter(field_name="client_id")
     branch = django_filters.NumberFilter(field_name="branch_id")
     search = django_filters.CharFilter(field_name="name", lookup_expr="contains")
+    # R59: ``unsettled=true``: completed projects with a design fee that is not settled.
+    unsettled = django_filters.BooleanFilter(method="filter_unsettled")
 
     class Meta:
         model = Project
         fields = ["client", "branch", "phase", "project_type"]
+
+    def filter_unsettled(self, queryset, name, value):
+        from .projects.selectors import unsettled_q
+
+        if value is None:
+            return queryset
+        return queryset.filter(unsettled_q()) if value else queryset.exclude(unsettled_q())
 
 
 NATURE = (("true", _("功能性需求")), ("false", _("非功能性需求")))

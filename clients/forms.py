@@ -238,6 +238,7 @@ class ProjectForm(OnceTokenMixin, BootstrapMixin, VersionedFormMixin, forms.Mode
             "contract_value",
             "cost",
             "profit",
+            "design_fee",
             "signed_on",
             "started_on",
             "completed_on",

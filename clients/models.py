@@ -387,6 +387,13 @@ class Phase(models.TextChoices):
     AFTER_SERVICE = "after_service", _("竣工后服务")
 
 
+class FeeSettlement(models.TextChoices):
+    """How a project's design fee was settled (R56, R58)."""
+
+    COLLECTED = "collected", _("收齐结清")
+    AGREED = "agreed", _("协商结清")
+
+
 class Project(Versioned, BusinessModel):
     """A project (工程项目) with a client: the cooperation history (合作历史)."""
 
@@ -424,6 +431,23 @@ class Project(Versioned, BusinessModel):
     started_on = models.DateField(_("开工日期"), null=True, blank=True)
     completed_on = models.DateField(_("竣工日期"), null=True, blank=True)
     is_key = models.BooleanField(_("重点项目"), default=False)
+    # The design fee (设计费, seed 000; R56-R58): what is owed, and when and how it was settled.
+    # What has been collected is the sum of the project's FeeCollection rows (never stored here).
+    design_fee = models.DecimalField(_("设计费(元)"), default=Decimal("0"), **MONEY)
+    fee_settled_on = models.DateField(_("结清日期"), null=True, blank=True, editable=False)
+    fee_settlement = models.CharField(
+        _("结清方式"), max_length=12, choices=FeeSettlement.choices, blank=True, editable=False
+    )
+    fee_settlement_note = LimitedTextField(_("结清说明"), blank=True, editable=False)
+    fee_settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("结清确认人"),
+    )
 
     scope = Scope(branch="branch", client="client", owner="client__owner")
 
@@ -444,6 +468,77 @@ class Project(Versioned, BusinessModel):
             errors["department"] = _("项目经理部不属于所选承接单位。")
         if errors:
             raise ValidationError(errors)
+
+
+class FeeCollection(Versioned, BusinessModel):
+    """A collection (收款) of a project's design fee (seed 000: 项目竣工后,清理余下设计费用; R56,
+    R57): the amount collected on the project is the sum of these rows. A row is never edited
+    or deleted (the history is the ledger); a mistake is corrected by a reversal (冲销), a row of
+    the opposite sign that names the row it reverses."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="fee_collections", verbose_name=_("工程项目")
+    )
+    collected_on = models.DateField(_("收款日期"))
+    amount = models.DecimalField(_("收款金额(元)"), max_digits=16, decimal_places=2)
+    note = LimitedTextField(_("备注"), blank=True)
+    reverses = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+        verbose_name=_("冲销的收款"),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("记录人")
+    )
+
+    scope = Scope(branch="project__branch", client="project__client", owner="project__client__owner")
+
+    class Meta:
+        verbose_name = _("设计费收款")
+        verbose_name_plural = _("设计费收款")
+        ordering = ["-collected_on", "-pk"]
+        indexes = [models.Index(fields=["project", "collected_on"])]
+
+    def __str__(self):
+        return f"{self.project} {self.collected_on:%Y-%m-%d} {self.amount}"
+
+
+class SiteService(Versioned, BusinessModel):
+    """An on-site service record (现场服务记录) of a project during construction (seed 000:
+    加强服务记录文件管理,特别是设计产品在施工阶段的现场服务记录管理; R59, R60): the day, our
+    people, the problem met on site, how it was handled and the outcome; open until closed."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("处理中")
+        CLOSED = "closed", _("已解决")
+
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="site_services", verbose_name=_("工程项目")
+    )
+    served_on = models.DateField(_("服务日期"))
+    our_people = models.CharField(_("我方人员"), max_length=200)
+    problem = LimitedTextField(_("现场问题"))
+    handling = LimitedTextField(_("处理情况"), blank=True)
+    outcome = LimitedTextField(_("处理结果"), blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    closed_on = models.DateField(_("解决日期"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("记录人")
+    )
+
+    scope = Scope(branch="project__branch", client="project__client", owner="project__client__owner")
+
+    class Meta:
+        verbose_name = _("现场服务记录")
+        verbose_name_plural = _("现场服务记录")
+        ordering = ["-served_on", "-pk"]
+        indexes = [models.Index(fields=["project", "served_on"])]
+
+    def __str__(self):
+        return f"{self.project} {self.served_on:%Y-%m-%d}"
 
 
 class Need(Versioned, BusinessModel):

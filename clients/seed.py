@@ -1140,7 +1140,7 @@ def seed(org) -> str:
     made = ", ".join(f"{n} {label}" for label, n in rows.items())
     return (
         f"{made}; {skipped} already there; {seed_give_ups(org)}; {seed_cultivation(org)}; "
-        f"{seed_need_care(org)}"
+        f"{seed_need_care(org)}; {seed_project_fees(org)}"
     )
 
 
@@ -1366,3 +1366,113 @@ def seed_need_integration(org) -> str:
             )
             marked = 1
     return f"{len(made)} repeated needs (1 merged), {marked} contradiction"
+
+
+# R56-R60 in the demo (seed 000): east projects with design fees: one completed and collected in
+# full (settled), one completed with part collected (on the unsettled list), one completed and
+# settled by agreement by east_manager, and two under construction with an advance collected and
+# on-site service records (one solved, one being handled).
+DEMO_SITE_SERVICES = (
+    ("张工、李工(结构)", "地下室底板后浇带位置与施工单位现场排布冲突,施工方要求调整。",
+     "结构专业现场复核后出具设计变更通知单,后浇带位置东移1.5米,当日交底。", "施工单位按变更施工,未影响工期。"),
+    ("王工(给排水)", "五层卫生间排水立管与梁位碰撞,现场无法按图安装。",
+     "", ""),
+    ("赵工(建筑)", "外立面幕墙预埋件部分漏埋,施工方询问补救做法。",
+     "建议采用后置化学锚栓,附节点大样,由幕墙单位复核荷载。", "补救方案已由监理确认。"),
+)  # fmt: skip
+
+
+def seed_project_fees(org) -> str:
+    """The demo's design fees and on-site service records of the east branch, through the
+    services (so every step is in the history and the rules hold). Idempotent: a branch with
+    any collection is left as it is."""
+    from decimal import ROUND_HALF_UP
+
+    from .models import FeeCollection, Project, SiteService
+    from .projects import services as fees
+    from .services import project_save
+
+    branch, staff, manager = (
+        org.branches.get("east"),
+        org.users.get("east_staff"),
+        org.users.get("east_manager"),
+    )
+    if branch is None or staff is None or manager is None:
+        return "no design fees (no east branch)"
+    if FeeCollection.objects.filter(project__branch=branch).exists():
+        return "design fees already there"
+    today = timezone.localdate()
+
+    def fee_of(project) -> Decimal:
+        fee = (project.contract_value * Decimal("0.025") / 1000).quantize(Decimal("1"), ROUND_HALF_UP) * 1000
+        return max(fee, Decimal("50000"))
+
+    def set_fee(project):
+        project.design_fee = fee_of(project)
+        project_save(project=project, by=manager)
+        return project
+
+    def day_after(project, days_back: int):
+        first = project.signed_on or (today - dt.timedelta(days=400))
+        return max(first, today - dt.timedelta(days=days_back))
+
+    base = Project.objects.filter(branch=branch, design_fee=0).order_by("signed_on", "pk")
+    completed = list(base.filter(completed_on__isnull=False, completed_on__lt=today)[:3])
+    building = list(
+        base.filter(phase="construction", started_on__isnull=False, started_on__lt=today).order_by(
+            "-signed_on"
+        )[:2]
+    )
+    made = {"fees": 0, "collections": 0, "site services": 0}
+    for i, project in enumerate(completed):
+        set_fee(project)
+        made["fees"] += 1
+        fee = project.design_fee
+        first = (fee * Decimal("0.6")).quantize(Decimal("1"))
+        fees.fee_collection_record(
+            project=project, by=staff, amount=first, collected_on=day_after(project, 200), note="设计费首期款"
+        )
+        made["collections"] += 1
+        if i == 0:  # collected in full: settled by collection
+            fees.fee_collection_record(
+                project=project,
+                by=staff,
+                amount=fee - first,
+                collected_on=day_after(project, 30),
+                note="设计费尾款",
+            )
+            made["collections"] += 1
+        elif i == 2:  # the rest agreed with the client
+            fees.project_settle(
+                project=project,
+                by=manager,
+                note="经与甲方协商,余款因设计变更增项与结算审减相抵,双方确认结清,保持良好合作关系。",
+            )
+    for j, project in enumerate(building):
+        set_fee(project)
+        made["fees"] += 1
+        fees.fee_collection_record(
+            project=project,
+            by=staff,
+            amount=(project.design_fee * Decimal("0.3")).quantize(Decimal("1")),
+            collected_on=day_after(project, 120),
+            note="设计费预付款",
+        )
+        made["collections"] += 1
+        for k, (people, problem, handling, outcome) in enumerate(DEMO_SITE_SERVICES[j * 2 : j * 2 + 2]):
+            served = max(project.started_on, today - dt.timedelta(days=40 - 15 * k))
+            fees.site_service_save(
+                service=SiteService(
+                    project=project,
+                    served_on=served,
+                    our_people=people,
+                    problem=problem,
+                    handling=handling,
+                    outcome=outcome,
+                    status=SiteService.Status.CLOSED if handling else SiteService.Status.OPEN,
+                    closed_on=served if handling else None,
+                ),
+                by=staff,
+            )
+            made["site services"] += 1
+    return ", ".join(f"{n} {label}" for label, n in made.items())

@@ -45,6 +45,7 @@ from .models import (
     Visit,
     VisitPlan,
 )
+from .projects import services as project_fees
 
 # --------------------------------------------------------------------------- scope checks
 
@@ -398,9 +399,11 @@ def project_save(*, project: Project, by) -> Project:
         _ensure_in_scope(by, "change", Project.objects.get(pk=project.pk))
     if not project.profit and project.contract_value and project.cost:
         project.profit = project.contract_value - project.cost
+    project_fees.project_fee_check(project)  # R56: not below what was collected
     project.full_clean()
     project.save()
     _ensure_in_scope(by, action, project)
+    project_fees.project_fee_follow(project, by=by)  # R56: a changed fee settles or unsettles
     return project
 
 

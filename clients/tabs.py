@@ -16,14 +16,18 @@ from .models import (
     GradeChange,
     Need,
     Project,
+    SiteService,
     StageChange,
     Visit,
     VisitPlan,
 )
 from .panels import register_tab
+from .projects.selectors import fee_annotations
 
 # The visits tab shows the latest visits (the API and the print view list them all the same way).
 VISITS_SHOWN = 50
+# The projects tab shows the latest on-site service records of the client's projects.
+SITE_SERVICES_SHOWN = 20
 # The change history shows the latest edits of the record.
 HISTORY_SHOWN = 30
 
@@ -41,8 +45,25 @@ def projects_rows(user):
 
 
 def projects_context(request, client) -> dict:
-    projects = list(projects_rows(request.user).filter(client=client).select_related("department"))
-    return {"projects": projects, "scale_profit": grading.scale_profit_class(projects)}
+    """The cooperation history with each project's design fee, collected and settled (R56), and
+    the latest on-site service records of the client's projects (R60)."""
+    projects = list(
+        projects_rows(request.user)
+        .filter(client=client)
+        .select_related("department")
+        .annotate(**fee_annotations())
+    )
+    site_services = list(
+        SiteService.objects.restrict(request.user, "view")
+        .filter(project__client=client)
+        .select_related("project")
+        .order_by("-served_on", "-pk")[:SITE_SERVICES_SHOWN]
+    )
+    return {
+        "projects": projects,
+        "scale_profit": grading.scale_profit_class(projects),
+        "site_services": site_services,
+    }
 
 
 def needs_rows(user):

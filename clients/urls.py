@@ -37,4 +37,5 @@ urlpatterns = [
     path("access/", include("clients.access.urls")),
     path("give-ups/", include("clients.giveups.urls")),
     path("cultivation/", include("clients.cultivation.urls")),
+    path("projects/", include("clients.projects.urls")),
 ]

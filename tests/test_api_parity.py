@@ -75,6 +75,11 @@ PARITY = {
     "clients:cultivation-step[edit]": ["cultivation_plans_update", "cultivation_plans_partial_update"],
     "clients:cultivation-step[close]": ["cultivation_plans_close_create"],
     "clients:b-evaluation-create": ["b_evaluations_create"],
+    "clients:fee-collection-add": ["fee_collections_create"],
+    "clients:fee-collection-reverse": ["fee_collections_reverse_create"],
+    "clients:project-settle": ["projects_settle_create"],
+    "clients:site-service-add": ["site_services_create"],
+    "clients:site-service-edit": ["site_services_update", "site_services_partial_update"],
     # complaints
     "complaints:complaint-create": ["complaints_create"],
     "complaints:complaint-edit": ["complaints_partial_update"],

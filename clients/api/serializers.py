@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.api.fields import BlankChoices
@@ -14,7 +16,8 @@ from crm.models import Branch, ProjectDepartment
 
 from .. import grading, services
 from ..forms import branch_choices
-from ..models import Client, Contact, Need, NeedConflict, Project, Tag, Visit, VisitPlan
+from ..models import Client, Contact, FeeSettlement, Need, NeedConflict, Project, Tag, Visit, VisitPlan
+from ..projects import services as project_fees
 
 
 def _django_errors(error: DjangoValidationError):
@@ -223,6 +226,12 @@ class ContactSerializer(_ClientChild):
 
 class ProjectSerializer(_ClientChild):
     branch = serializers.PrimaryKeyRelatedField(queryset=Branch.objects.none())
+    fee_collected = serializers.SerializerMethodField()
+    fee_outstanding = serializers.SerializerMethodField()
+    # R56, R58: "" while not settled, else how it was settled.
+    fee_settlement = serializers.ChoiceField(
+        choices=[("", gettext_lazy("未结清")), *FeeSettlement.choices], read_only=True
+    )
 
     class Meta:
         model = Project
@@ -243,7 +252,33 @@ class ProjectSerializer(_ClientChild):
             "started_on",
             "completed_on",
             "is_key",
+            "design_fee",
+            "fee_collected",
+            "fee_outstanding",
+            "fee_settled_on",
+            "fee_settlement",
+            "fee_settlement_note",
+            "fee_settled_by",
         ]
+        read_only_fields = ["fee_settled_on", "fee_settlement", "fee_settlement_note", "fee_settled_by"]
+
+    @extend_schema_field(serializers.DecimalField(max_digits=16, decimal_places=2))
+    def get_fee_collected(self, obj) -> str:
+        """R56: the sum of the project's collections."""
+        value = getattr(obj, "fee_collected", None)
+        if value is None:
+            value = project_fees.collected(obj)
+        return f"{value:.2f}"
+
+    @extend_schema_field(serializers.DecimalField(max_digits=16, decimal_places=2))
+    def get_fee_outstanding(self, obj) -> str:
+        """R56: the fee less what was collected (0 once settled)."""
+        if obj.fee_settlement:
+            return "0.00"
+        value = getattr(obj, "fee_outstanding", None)
+        if value is None:
+            value = project_fees.outstanding(obj)
+        return f"{max(value, 0):.2f}"
 
     def scope_branch(self, user):
         return branch_choices(user, "change" if self.instance is not None else "add")

@@ -8,6 +8,7 @@ from ..cultivation.api import BEvaluationViewSet, CultivationPlanViewSet
 from ..giveups.api import GiveUpViewSet
 from ..imports.api import ImportJobViewSet
 from ..needcare.api import PublicNeedRatingView
+from ..projects.api import FeeCollectionViewSet, SiteServiceViewSet
 from .views import (
     ClientViewSet,
     ContactViewSet,
@@ -30,6 +31,8 @@ router.register("import-jobs", ImportJobViewSet, basename="import-job")
 router.register("give-ups", GiveUpViewSet, basename="give-up")
 router.register("cultivation-plans", CultivationPlanViewSet, basename="cultivation-plan")
 router.register("b-evaluations", BEvaluationViewSet, basename="b-evaluation")
+router.register("fee-collections", FeeCollectionViewSet, basename="fee-collection")
+router.register("site-services", SiteServiceViewSet, basename="site-service")
 
 urlpatterns = [
     path("public/need-ratings/<str:token>/", PublicNeedRatingView.as_view(), name="need-public-rating"),

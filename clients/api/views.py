@@ -23,6 +23,9 @@ from ..access.log import AccessLoggedMixin
 from ..filters import ClientFilter, ContactFilter, NeedFilter, ProjectFilter, VisitFilter, VisitPlanFilter
 from ..models import Client, Contact, Need, NeedConflict, Project, Visit, VisitPlan
 from ..needcare import services as care
+from ..projects import services as project_fees
+from ..projects.api import SettleSerializer
+from ..projects.selectors import fee_annotations
 from ..selectors import with_grading_facts
 from .serializers import (
     ClientSerializer,
@@ -99,11 +102,28 @@ class ContactViewSet(ArchiveViewSet):
 
 
 class ProjectViewSet(ArchiveViewSet):
-    queryset = Project.objects.select_related("client", "branch")
+    """Projects (合作历史) with their design fee (R56); ``?unsettled=true`` lists the completed
+    projects not settled (R59); ``settle`` settles the rest by agreement (R58)."""
+
+    queryset = Project.objects.select_related("client", "branch").annotate(**fee_annotations())
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilter
-    ordering_fields = ["signed_on", "contract_value", "name"]
+    ordering_fields = ["signed_on", "contract_value", "name", "completed_on", "design_fee"]
     ordering = ["-signed_on", "name"]
+    action_scopes = {"destroy": "change", "settle": "view"}
+
+    @extend_schema(request=SettleSerializer, responses={200: ProjectSerializer})
+    @action(detail=True, methods=["post"])
+    def settle(self, request, pk=None):
+        """The branch manager settles the rest of the design fee by agreement, with a ``note``."""
+        project = self.get_object()
+        data = SettleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            project_fees.project_settle(project=project, by=request.user, note=data.validated_data["note"])
+        except DjangoValidationError as error:
+            raise _bad_request(error) from error
+        return self.answer(self.get_queryset().get(pk=project.pk))
 
 
 class NeedViewSet(ArchiveViewSet):

@@ -200,7 +200,7 @@ PAGE_BUDGET = 8
 # A tab loaded into the page: the page's first five, the client, the tab's rows (and theirs).
 TAB_BUDGETS = {
     "contacts": 7,
-    "projects": 7,
+    "projects": 8,  # the projects (with their design fee, R56) and their on-site service records (R60)
     "needs": 7,
     "visits": 8,
     "complaints": 8,
