@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -255,9 +256,14 @@ class ProjectForm(OnceTokenMixin, BootstrapMixin, VersionedFormMixin, forms.Mode
         )
         self.fields["profit"].required = False
         self.fields["profit"].help_text = _("留空则按合同金额减成本计算")
+        # R56: a project without a design fee (yet) has none to collect; blank is 0.
+        self.fields["design_fee"].required = False
 
     def clean_profit(self):
         return self.cleaned_data.get("profit") or 0
+
+    def clean_design_fee(self):
+        return self.cleaned_data.get("design_fee") or Decimal("0")
 
 
 class NeedForm(OnceTokenMixin, BootstrapMixin, VersionedFormMixin, forms.ModelForm):

@@ -230,7 +230,7 @@ class ProjectSerializer(_ClientChild):
     fee_outstanding = serializers.SerializerMethodField()
     # R56, R58: "" while not settled, else how it was settled.
     fee_settlement = serializers.ChoiceField(
-        choices=[("", gettext_lazy("未结清")), *FeeSettlement.choices], read_only=True
+        choices=[("", gettext_lazy("未结清")), *FeeSettlement.choices], read_only=True, allow_blank=True
     )
 
     class Meta:
