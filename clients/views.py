@@ -25,7 +25,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from crm.access import can, in_scope
 from crm.concurrency import lock_values
 from crm.exports import streamed_xlsx_response, xlsx_response
-from crm.forms import add_integrity_error
+from crm.forms import add_integrity_error, apply_errors
 
 from . import grading, panels, selectors, services
 from .access.log import log_queryset_reads, log_reads, log_tab_read
@@ -85,15 +85,6 @@ def _get(request, model, pk, action="view", **select):
 def _sorted(qs, request, sorts, default):
     key = request.GET.get("sort", default)
     return qs.order_by(sorts.get(key, sorts[default]), "pk"), key if key in sorts else default
-
-
-def _apply_errors(form, error: ValidationError):
-    """Put a service's ValidationError on the form's fields (non-field when not in the form)."""
-    if hasattr(error, "error_dict"):
-        for field, errs in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, error)
 
 
 # ----------------------------------------------------------------------------- client list
@@ -342,7 +333,7 @@ def client_create(request):
         except IntegrityError as error:  # a parallel create won the race (R10)
             add_integrity_error(form, error)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("客户“%(name)s”已建档。") % {"name": client.name})
             return redirect("clients:client-detail", pk=client.pk)
@@ -376,7 +367,7 @@ def client_edit(request, pk):
         except IntegrityError as error:
             add_integrity_error(form, error)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("客户档案已更新。"))
             return redirect("clients:client-detail", pk=client.pk)
@@ -400,7 +391,7 @@ def client_set_grade(request, pk):
                 by=request.user,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("客户分级已调整。"))
             return redirect(_tab_url(client, "history"))
@@ -489,7 +480,7 @@ def _inline(request, client, *, tab, form, save, success, blank=None):
         try:
             saved = _save_once(request, form, tab, save)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             done = success if saved else _("此表单已提交过,未重复保存。")
             page = _tab_url(client, tab)
@@ -667,7 +658,7 @@ def _project_form(request, client, form):
                 lambda f: services.project_save(project=f.instance, by=request.user),
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             if saved:
                 messages.success(request, _("工程项目已保存。"))
@@ -691,7 +682,7 @@ def visit_plan_edit(request, pk):
         except IntegrityError as error:  # a plan for this client was created meanwhile
             add_integrity_error(form, error)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("拜访计划已保存。"))
             return redirect(_tab_url(client, "visits"))

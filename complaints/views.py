@@ -18,6 +18,7 @@ from clients.access.log import log_queryset_reads, log_reads
 from clients.models import Client, Project
 from crm.access import can
 from crm.exports import xlsx_response
+from crm.forms import apply_errors
 
 from . import selectors, services
 from .filters import SORTS, ComplaintFilter
@@ -48,15 +49,6 @@ QUEUE_COLUMNS = (
 def _require_role(user, action):
     if not can(user, action, Complaint):
         raise PermissionDenied(_("您没有处理客户投诉的权限。"))
-
-
-def _apply_errors(form, exc: ValidationError):
-    """Put a service's refusal on the form: field errors where they belong, else non-field."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -179,7 +171,7 @@ def complaint_create(request):
             try:
                 complaint = services.complaint_receive(by=request.user, **data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(
                     request, _("投诉 %(code)s 已登记,您是首问负责人。") % {"code": complaint.code}
@@ -221,7 +213,7 @@ def complaint_edit(request, pk):
             try:
                 services.complaint_update(complaint=complaint, by=request.user, **data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, _("投诉信息已保存。"))
                 return redirect("complaints:complaint-detail", pk=complaint.pk)
@@ -269,7 +261,7 @@ def complaint_step(request, pk, step):
             try:
                 call(complaint, request.user, form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, str(done))
                 return redirect("complaints:complaint-detail", pk=complaint.pk)

@@ -98,7 +98,30 @@ class Snapshot:
     suspensions: tuple = ()  # the active Suspension rows of the user's branch (R33)
 
 
-def _scope_rows(user):
+# The user's id in the compiled scope query (_scope_rows): no user has a negative id.
+_SENTINEL_USER_ID = -271828
+_scope_sql: dict[str, tuple[str, tuple]] = {}
+
+
+def _scope_rows(user) -> list[tuple[str, int]]:
+    """The rows of ``_scope_query(user)``, run as SQL compiled once per process and database:
+    every request asks it, and building the four-part union through the ORM took longer than
+    the database took to answer it (issue 24: 3.6 ms against 1.5 ms on the bench data)."""
+    from django.contrib.auth.models import Permission
+    from django.db import connections, router
+
+    connection = connections[router.db_for_read(Permission)]
+    compiled = _scope_sql.get(connection.alias)
+    if compiled is None:
+        sql, params = _scope_query(_SENTINEL_USER_ID).query.sql_with_params()
+        compiled = _scope_sql[connection.alias] = (sql, tuple(params))
+    sql, params = compiled
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk if p == _SENTINEL_USER_ID else p for p in params])
+        return cursor.fetchall()
+
+
+def _scope_query(user_id: int):
     """One query for what every request asks first: the user's model permissions (through
     the user and their groups, as Django's ModelBackend reads them in two queries) and the
     branch object permissions (through the groups and directly): ``(label, id)`` rows, the
@@ -137,10 +160,10 @@ def _scope_rows(user):
             .values_list("_label", "_id")
         )
 
-    return model_perms(Permission.objects.filter(user=user)).union(
-        model_perms(Permission.objects.filter(group__user=user)),
-        branch_perms(BranchGroupObjectPermission.objects.filter(group__user=user)),
-        branch_perms(BranchUserObjectPermission.objects.filter(user=user)),
+    return model_perms(Permission.objects.filter(user=user_id)).union(
+        model_perms(Permission.objects.filter(group__user=user_id)),
+        branch_perms(BranchGroupObjectPermission.objects.filter(group__user=user_id)),
+        branch_perms(BranchUserObjectPermission.objects.filter(user=user_id)),
     )
 
 

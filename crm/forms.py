@@ -32,6 +32,16 @@ def posted_object(queryset: models.QuerySet, value, *, field: str):
     return get_object_or_404(queryset, pk=pk)
 
 
+def apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Put a service's refusal on the page's form: each field's errors on its field, the rest
+    (and errors of fields the form does not show) above the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
 # Bookkeeping columns: never listed as "changed since you opened the page".
 _NOT_SHOWN = {"id", "version", "created_at", "updated_at"}
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from crm.access import active_suspension, can, has_global
 from crm.exports import xlsx_response
+from crm.forms import apply_errors
 from crm.holds import active_hold, held_branch_ids, hold_message
 from crm.models import Suspension
 
@@ -45,14 +46,6 @@ REQUEST_SORTS = {
     "-branch": "-branch__sort_order",
 }
 LOG_SORTS = {"at": "at", "-at": "-at", "user": "user__username", "client": "client__name"}
-
-
-def _apply_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _require(user, action, model, message):
@@ -169,7 +162,7 @@ def access_request_create(request):
                     ends_on=form.cleaned_data["ends_on"],
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, _("查阅申请已提交,等待集团市场营销部审核。"))
                 return redirect("clients:access-request-detail", pk=obj.pk)
@@ -359,7 +352,7 @@ def client_transfer(request, pk):
             try:
                 services.client_transfer(client=client, by=user, **form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(
                     request, _("客户已转移至%(branch)s。") % {"branch": form.cleaned_data["to_branch"]}

@@ -17,6 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm.access import can, has_global
 from crm.exports import xlsx_response
 from crm.figures import HalfYear
+from crm.forms import apply_errors
+from crm.lists import tabbed_list
 
 from ..models import Client, Grade
 from . import services
@@ -64,14 +66,6 @@ def rows(user):
     )
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 def _name(user) -> str:
     return user.display_name if user else ""
 
@@ -81,30 +75,17 @@ def cultivation_list(request):
     """R42: the plans of the user's branch (the group roles: every branch), by state."""
     user = request.user
     _require_view(user)
-    tab = request.GET.get("tab", "open")
-    if tab not in TABS:
-        tab = "open"
-    title, statuses = TABS[tab]
-    qs = rows(user)
-    if statuses:
-        qs = qs.filter(status__in=statuses)
-    flt = PlanFilter(request.GET or None, queryset=qs, request=request)
-    qs = flt.qs if flt.is_bound and flt.is_valid() else qs
-    sort = request.GET.get("sort", "-proposed")
-    qs = qs.order_by(SORTS.get(sort, "-proposed_at"), "-pk")
-    if request.GET.get("export") == "xlsx":
-        return _export(qs, title)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
+    return tabbed_list(
         request,
-        "clients/cultivation_list.html",
-        {
-            "page": page,
-            "filter": flt,
-            "sort": sort,
-            "tab": tab,
-            "tabs": [(key, label) for key, (label, _s) in TABS.items()],
-            "title": title,
+        template="clients/cultivation_list.html",
+        rows=rows(user),
+        tabs=TABS,
+        default_tab="open",
+        filterset=PlanFilter,
+        sorts=SORTS,
+        default_sort="-proposed",
+        export=_export,
+        context={
             "all_branches": has_global(user, CultivationPlan, "view"),
             "today": timezone.localdate(),
         },
@@ -198,7 +179,7 @@ def cultivation_create(request, pk):
                 measures=form.measures(),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("培养计划已制定。"))
             return redirect("clients:cultivation-detail", pk=plan.pk)
@@ -250,7 +231,7 @@ def cultivation_step(request, pk, step):
         try:
             call(plan, user, dict(form.cleaned_data))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, done)
             return redirect("clients:cultivation-detail", pk=plan.pk)
@@ -365,7 +346,7 @@ def b_evaluation_create(request, pk):
         try:
             services.b_evaluation_record(client=client, by=user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("半年度评价已记录。"))
             return redirect("clients:client-tab", pk=client.pk, tab="cultivation")

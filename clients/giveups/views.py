@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -15,12 +14,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.access import can, has_global
 from crm.exports import xlsx_response
+from crm.forms import apply_errors
+from crm.lists import tabbed_list
 
 from ..models import Client, GiveUp, Grade, Tracking
 from . import services
 from .forms import ConfirmForm, GiveUpFilter, ProposeForm, ReasonForm
 
-PAGE_SIZE = 25
 SORTS = {
     "proposed": "proposed_at",
     "-proposed": "-proposed_at",
@@ -51,44 +51,23 @@ def rows(user):
     )
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @login_required
 def give_up_list(request):
     """R40: a branch's proposals awaiting confirmation and its given-up clients (the managers'
     list; staff read their branch's); group marketing, leaders and auditors read every branch."""
     user = request.user
     _require_view(user)
-    tab = request.GET.get("tab", "pending")
-    if tab not in TABS:
-        tab = "pending"
-    title, statuses = TABS[tab]
-    qs = rows(user)
-    if statuses:
-        qs = qs.filter(status__in=statuses)
-    flt = GiveUpFilter(request.GET or None, queryset=qs, request=request)
-    qs = flt.qs if flt.is_bound and flt.is_valid() else qs
-    sort = request.GET.get("sort", "-proposed")
-    qs = qs.order_by(SORTS.get(sort, "-proposed_at"), "-pk")
-    if request.GET.get("export") == "xlsx":
-        return _export(qs, title)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
+    return tabbed_list(
         request,
-        "clients/giveup_list.html",
-        {
-            "page": page,
-            "filter": flt,
-            "sort": sort,
-            "tab": tab,
-            "tabs": [(key, label) for key, (label, _s) in TABS.items()],
-            "title": title,
+        template="clients/giveup_list.html",
+        rows=rows(user),
+        tabs=TABS,
+        default_tab="pending",
+        filterset=GiveUpFilter,
+        sorts=SORTS,
+        default_sort="-proposed",
+        export=_export,
+        context={
             "all_branches": has_global(user, GiveUp, "view"),
         },
     )
@@ -150,7 +129,7 @@ def give_up_create(request, pk):
         try:
             obj = services.giveup_propose(client=client, by=user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("放弃跟踪的提议已提交,等待经营部负责人确认。"))
             return redirect("clients:give-up-detail", pk=obj.pk)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.access import can, has_global
+from crm.forms import apply_errors
 
 from ..models import FeeCollection, Project, SiteService
 from . import selectors, services
@@ -43,14 +44,6 @@ def _project(request, pk, action="view") -> Project:
     _require(request.user, action, Project)
     qs = Project.objects.restrict(request.user, action).annotate(**selectors.fee_annotations())
     return get_object_or_404(qs.select_related("client", "branch", "department", "fee_settled_by"), pk=pk)
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields and field != "__all__" else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _detail_url(project) -> str:
@@ -146,7 +139,7 @@ def fee_collection_add(request, pk):
                 ),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             if saved:
                 project.refresh_from_db()
@@ -195,7 +188,7 @@ def project_settle(request, pk):
         try:
             services.project_settle(project=project, by=request.user, note=form.cleaned_data["note"])
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("设计费已协商结清。"))
             return redirect(_detail_url(project))
@@ -239,7 +232,7 @@ def _site_service_form(request, project, form, title, service=None):
                 lambda f: services.site_service_save(service=f.instance, by=request.user),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             if saved:
                 messages.success(request, _("现场服务记录已保存。"))

@@ -13,23 +13,10 @@ from bench import run
 
 pytestmark = pytest.mark.django_db
 
-# Queries of one request, per page (the benchmark's scenario names). The first five of every
-# page: session, user (with branch and unread count), permissions and branch scope, the
-# branch's suspensions, grants.
-BUDGETS = {
-    "list_page": 13,
-    "api_clients": 8,
-    "search3_page": 13,
-    "search2_page": 13,
-    "complaint_queue": 8,
-    "client_page": 8,
-    "client_tab": 9,
-    "survey_results": 14,
-    # The dashboards as their readers find them (figures cached, R35): group marketing's with a
-    # column per branch, the branch manager's with one.
-    "group_dashboard": 6,
-    "branch_dashboard": 6,
-}
+# Queries of one request, per page (the benchmark's scenario names; one table for both). The first
+# five of every page: session, user (with branch and unread count), permissions and branch scope,
+# the branch's suspensions, grants.
+BUDGETS = run.QUERY_BUDGETS
 
 
 def _queries(web, path, **headers):
@@ -108,3 +95,84 @@ def test_budgets_of_the_benchmarked_pages(org):
         seen[name] = (n, n, BUDGETS[name])
     over = {page: counts for page, counts in seen.items() if not counts[0] == counts[1] <= counts[2]}
     assert not over, f"(few rows, many rows, budget): {over}"
+
+
+def _close(period):
+    """The 25th job for ``period`` as its tasks run it, in this process."""
+    from assessments.monthly import services
+
+    close, pending = services.monthly_close_start(period=period)
+    for branch_id in pending:
+        services.monthly_close_part(close_id=close.pk, branch_id=branch_id)
+
+
+def _open_round(half):
+    """The half-year job (R34) as its tasks run it, in this process."""
+    from assessments.review import services
+
+    rnd, pending = services.assessment_round_start(half=half)
+    for branch_id in pending:
+        services.assessment_compute(round_id=rnd.pk, branch_id=branch_id)
+    services.assessment_round_finish(round_id=rnd.pk)
+
+
+def test_budgets_of_the_rollup_and_the_workbench(org):
+    """Group marketing's roll-up (a row per branch) and an auditor's assessment (the workbench):
+    the same queries with two more branches in the roll-up, whether its rows are live or frozen,
+    and for a small branch's assessment as for a large one's; within the budget."""
+    import time_machine
+    from django.urls import reverse
+
+    from assessments.models import Assessment
+    from clients.models import Client
+    from crm import figures as fig
+    from crm.models import Branch
+    from tests.assessments.helpers import at
+
+    rollup = reverse("assessments:rollup")
+    seen = {}
+    with time_machine.travel(at("2026-12-26T10:00"), tick=False):
+        marketing = WebClient(HTTP_HOST="127.0.0.1")
+        marketing.force_login(org["marketing"])
+        call_command("seed_bulk", clients=150, branches=2, users=8, verbosity=0)
+        # Live: the drafts counted over their window, one query per figure grouped by branch (a
+        # draft whose predecessor was submitted early has a window, and a pass, of its own:
+        # assessments.monthly.services._draft_values).
+        marketing.get(f"{rollup}?period=2026-11")
+        live, _ = _queries(marketing, f"{rollup}?period=2026-11")
+        for n in (1, 2):
+            Branch.objects.create(code=f"extra{n}", name=f"新设分公司{n}", sort_order=900 + n)
+        marketing.get(f"{rollup}?period=2026-11")  # the period's first read opens their drafts
+        more_live, response = _queries(marketing, f"{rollup}?period=2026-11")
+        assert "新设分公司2" in response.content.decode()
+        # Frozen by the 25th job: read from the reports.
+        _close(fig.Period(2026, 11))
+        more_frozen, _ = _queries(marketing, f"{rollup}?period=2026-11")
+        Branch.objects.filter(code__startswith="extra").update(is_active=False)
+        frozen, _ = _queries(marketing, f"{rollup}?period=2026-11")
+        seen["rollup_page live"] = (live, more_live)
+        seen["rollup_page frozen"] = (frozen, more_frozen)
+        # The month after: every draft's window starts at the job's freeze, one pass.
+        marketing.get(f"{rollup}?period=2026-12")
+        seen["rollup_page next month"] = (live, _queries(marketing, f"{rollup}?period=2026-12")[0])
+
+        _open_round(fig.HalfYear(2026, 1))
+        auditor = WebClient(HTTP_HOST="127.0.0.1")
+        auditor.force_login(org["auditor"])
+        bulk = sorted(
+            Assessment.objects.filter(half_year="2026H1", branch__code__startswith="b"),
+            key=lambda a: Client.objects.filter(branch=a.branch_id).count(),
+        )
+        assert len(bulk) == 2
+        detail = [reverse("assessments:assessment-detail", kwargs={"pk": a.pk}) for a in bulk]
+        auditor.get(detail[0])
+        small, large = (_queries(auditor, path)[0] for path in detail)
+    # The assessment reads each of its lists again (their ids, through restrict), only the
+    # lists that have rows: at most one query more per list, never one per row.
+    assert small <= large <= BUDGETS["workbench_page"], (small, large)
+    over = {
+        page: (a, b, BUDGETS[page.split()[0]])
+        for page, (a, b) in seen.items()
+        if not a == b <= BUDGETS[page.split()[0]]
+    }
+    assert not over, f"(fewer rows, more rows, budget): {over}"
