@@ -401,4 +401,8 @@ def test_the_demo_has_four_weeks_of_checks_by_the_rules(org):
     assert NeedCheckFinding.objects.filter(remarked_by=org["east_manager"]).count() == 3
     before = (NeedCheck.objects.count(), NeedCheckFinding.objects.count(), Notification.objects.count())
     demo.seed(org.org)
-    assert (NeedCheck.objects.count(), NeedCheckFinding.objects.count(), Notification.objects.count()) == before
+    assert (
+        NeedCheck.objects.count(),
+        NeedCheckFinding.objects.count(),
+        Notification.objects.count(),
+    ) == before
