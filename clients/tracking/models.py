@@ -60,6 +60,13 @@ class NeedCheck(BusinessModel):
     def __str__(self):
         return f"{self.branch} · {self.week}"
 
+    @property
+    def week_end(self):
+        """The week's Sunday (for the page: 12月7日-12月13日)."""
+        import datetime as dt
+
+        return self.week_start + dt.timedelta(days=6)
+
 
 class NeedCheckFinding(Versioned, BusinessModel):
     """A need found by a check (R71): open at the check moment and past a checkpoint (its
