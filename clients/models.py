@@ -1202,3 +1202,6 @@ class ImportJob(models.Model):
 
 # B→A cultivation (R42-R47): the clients app's models, kept in a module of their own.
 from .cultivation.models import BEvaluation, CultivationMeasure, CultivationPlan, CultivationReview  # noqa: E402, F401
+
+# The weekly tracking check of needs (R71-R73): the clients app's models, in a module of their own.
+from .tracking.models import NeedCheck, NeedCheckFinding  # noqa: E402, F401

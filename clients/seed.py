@@ -1140,8 +1140,15 @@ def seed(org) -> str:
     made = ", ".join(f"{n} {label}" for label, n in rows.items())
     return (
         f"{made}; {skipped} already there; {seed_give_ups(org)}; {seed_cultivation(org)}; "
-        f"{seed_need_care(org)}; {seed_project_fees(org)}"
+        f"{seed_need_care(org)}; {seed_project_fees(org)}; {seed_need_checks(org)}"
     )
+
+
+def seed_need_checks(org) -> str:
+    """R71-R73 in the demo (clients.tracking.seed): the past weeks' tracking checks."""
+    from .tracking.seed import seed_need_checks as seed_checks
+
+    return seed_checks(org)
 
 
 # R37-R40 in the demo: two C clients of the east branch given up for their poor reputation

@@ -30,6 +30,7 @@ urlpatterns = [
     path("<int:pk>/cultivation/", cultivation_views.cultivation_create, name="cultivation-create"),
     path("<int:pk>/evaluation/", cultivation_views.b_evaluation_create, name="b-evaluation-create"),
     path("needs/", views.need_list, name="need-list"),
+    path("needs/tracking/", include("clients.tracking.urls")),
     path("needs/", include("clients.needcare.urls")),
     path("needs/export/", views.need_export, name="need-export"),
     path("visits/overdue/", views.visit_overdue_list, name="visit-overdue-list"),

@@ -225,7 +225,7 @@ else:
     }
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules beside the autodiscovered <app>.tasks (parts of the archive keep their own).
-CELERY_IMPORTS = ["clients.imports.tasks", "clients.access.tasks"]
+CELERY_IMPORTS = ["clients.imports.tasks", "clients.access.tasks", "clients.tracking.tasks"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

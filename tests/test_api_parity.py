@@ -80,6 +80,7 @@ PARITY = {
     "clients:project-settle": ["projects_settle_create"],
     "clients:site-service-add": ["site_services_create"],
     "clients:site-service-edit": ["site_services_update", "site_services_partial_update"],
+    "clients:need-check-remark": ["need_check_findings_remark_create"],
     # complaints
     "complaints:complaint-create": ["complaints_create"],
     "complaints:complaint-edit": ["complaints_partial_update"],

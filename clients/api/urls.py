@@ -9,6 +9,7 @@ from ..giveups.api import GiveUpViewSet
 from ..imports.api import ImportJobViewSet
 from ..needcare.api import PublicNeedRatingView
 from ..projects.api import FeeCollectionViewSet, SiteServiceViewSet
+from ..tracking.api import NeedCheckFindingViewSet, NeedCheckViewSet, NeedLedgerViewSet
 from .views import (
     ClientViewSet,
     ContactViewSet,
@@ -33,6 +34,9 @@ router.register("cultivation-plans", CultivationPlanViewSet, basename="cultivati
 router.register("b-evaluations", BEvaluationViewSet, basename="b-evaluation")
 router.register("fee-collections", FeeCollectionViewSet, basename="fee-collection")
 router.register("site-services", SiteServiceViewSet, basename="site-service")
+router.register("need-ledger-entries", NeedLedgerViewSet, basename="need-ledger-entry")
+router.register("need-checks", NeedCheckViewSet, basename="need-check")
+router.register("need-check-findings", NeedCheckFindingViewSet, basename="need-check-finding")
 
 urlpatterns = [
     path("public/need-ratings/<str:token>/", PublicNeedRatingView.as_view(), name="need-public-rating"),
