@@ -1201,4 +1201,6 @@ class ImportJob(models.Model):
 
 
 # B→A cultivation (R42-R47): the clients app's models, kept in a module of their own.
+# Attachments of needs and visits (R61-R64): the clients app's models, kept in their package.
+from .attachments.models import NeedAttachment, VisitAttachment  # noqa: E402, F401
 from .cultivation.models import BEvaluation, CultivationMeasure, CultivationPlan, CultivationReview  # noqa: E402, F401
