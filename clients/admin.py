@@ -4,6 +4,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from crm.admin_base import ReadOnlyAdmin, RestrictedAdmin
+from crm.attachments.admin import AttachmentAdmin
 
 from .models import (
     AccessGrant,
@@ -13,10 +14,12 @@ from .models import (
     Contact,
     ImportJob,
     Need,
+    NeedAttachment,
     NeedConflict,
     Project,
     Tag,
     Visit,
+    VisitAttachment,
     VisitPlan,
 )
 
@@ -75,3 +78,8 @@ class ImportJobAdmin(ReadOnlyAdmin):
     list_filter = ["state", "phase"]
     search_fields = ["filename", "created_by__username"]
     exclude = ["report"]
+
+
+@admin.register(NeedAttachment, VisitAttachment)
+class ArchiveAttachmentAdmin(AttachmentAdmin):
+    pass

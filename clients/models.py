@@ -1201,6 +1201,8 @@ class ImportJob(models.Model):
 
 
 # B→A cultivation (R42-R47): the clients app's models, kept in a module of their own.
+# Attachments of needs and visits (R61-R64): the clients app's models, kept in their package.
+from .attachments.models import NeedAttachment, VisitAttachment  # noqa: E402, F401
 from .cultivation.models import BEvaluation, CultivationMeasure, CultivationPlan, CultivationReview  # noqa: E402, F401
 
 # The weekly tracking check of needs (R71-R73): the clients app's models, in a module of their own.

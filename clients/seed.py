@@ -1140,7 +1140,7 @@ def seed(org) -> str:
     made = ", ".join(f"{n} {label}" for label, n in rows.items())
     return (
         f"{made}; {skipped} already there; {seed_give_ups(org)}; {seed_cultivation(org)}; "
-        f"{seed_need_care(org)}; {seed_project_fees(org)}; {seed_need_checks(org)}"
+        f"{seed_need_care(org)}; {seed_project_fees(org)}; {seed_need_checks(org)}; {seed_attachments(org)}"
     )
 
 
@@ -1483,3 +1483,61 @@ def seed_project_fees(org) -> str:
             )
             made["site services"] += 1
     return ", ".join(f"{n} {label}" for label, n in made.items())
+
+
+# R61-R64 in the demo (seed 003, 收集记录: «对客户沟通、市场调研等过程中的重要信息进行录音、录像或文字
+# 记录,并妥善保存»): east's and south's latest open needs carry the typed record of the call and the
+# client's letter; their latest visits a site photo and the recording of the talk.
+DEMO_CALL_RECORD = (
+    "电话沟通记录",
+    "客户提出:{need}",
+    "我方答复:已记录需求,将在响应期限内给出详细方案。",
+    "下一步:安排设计负责人与客户技术部门对接,核实现场条件。",
+)
+DEMO_LETTER = ("客户来函", "致贵公司:", "关于{client}项目的需求,请贵方尽快研究并回复处理意见。", "此致 敬礼")
+
+
+def seed_attachments(org) -> str:
+    """The demo's attachments, through the service (so the rules hold and each upload is in the
+    history), small files made in code (crm.attachments.samples). Idempotent: nothing is added
+    once any need or visit has an attachment."""
+    from django.core.files.base import ContentFile
+
+    from crm.attachments import samples
+    from crm.attachments.services import attachment_add
+
+    from .models import NeedAttachment, VisitAttachment
+
+    if NeedAttachment.objects.exists() or VisitAttachment.objects.exists():
+        return "attachments already there"
+    made = 0
+    for code in ("east", "south"):
+        branch, staff = org.branches.get(code), org.users.get(f"{code}_staff")
+        if branch is None or staff is None:
+            continue
+        needs = list(
+            Need.objects.filter(client__branch=branch, status__in=Need.OPEN)
+            .select_related("client")
+            .order_by("-received_at", "pk")[:2]
+        )
+        for i, need in enumerate(needs):
+            if i == 0:
+                title, *lines = DEMO_CALL_RECORD
+                body = samples.text_record(title, [line.format(need=need.description[:60]) for line in lines])
+                upload, note = ContentFile(body, name="需求电话沟通记录.txt"), "电话沟通后整理的文字记录"
+            else:
+                title, *lines = DEMO_LETTER
+                body = samples.pdf_document(title, [line.format(client=need.client.name) for line in lines])
+                upload, note = ContentFile(body, name="客户来函.pdf"), "客户书面提出的需求"
+            attachment_add(model=NeedAttachment, parent=need, upload=upload, by=staff, note=note)
+            made += 1
+        visits = list(Visit.objects.filter(client__branch=branch).order_by("-visited_at", "pk")[:2])
+        for i, visit in enumerate(visits):
+            if i == 0:
+                upload = ContentFile(samples.png_picture(variant=len(code) % 3), name="现场照片.png")
+                note = "拜访时拍摄的项目现场"
+            else:
+                upload, note = ContentFile(samples.wav_tone(), name="座谈录音.wav"), "经客户同意录音"
+            attachment_add(model=VisitAttachment, parent=visit, upload=upload, by=staff, note=note)
+            made += 1
+    return f"{made} attachments"

@@ -20,6 +20,7 @@ urlpatterns = [
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact-edit"),
     path("<int:pk>/visits/add/", views.visit_add, name="visit-add"),
     path("visits/<int:pk>/edit/", views.visit_edit, name="visit-edit"),
+    path("visits/<int:pk>/", views.visit_detail, name="visit-detail"),
     path("<int:pk>/needs/add/", views.need_add, name="need-add"),
     path("needs/<int:pk>/edit/", views.need_edit, name="need-edit"),
     path("needs/<int:pk>/respond/", views.need_respond, name="need-respond"),
@@ -39,4 +40,5 @@ urlpatterns = [
     path("give-ups/", include("clients.giveups.urls")),
     path("cultivation/", include("clients.cultivation.urls")),
     path("projects/", include("clients.projects.urls")),
+    path("", include("clients.attachments.urls")),
 ]

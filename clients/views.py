@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from crm.access import can, in_scope
+from crm.attachments.pages import attachment_panel
 from crm.concurrency import lock_values
 from crm.exports import streamed_xlsx_response, xlsx_response
 from crm.forms import add_integrity_error, apply_errors
@@ -44,7 +45,18 @@ from .forms import (
 )
 from .giveups.views import client_give_up
 from .imports.spreadsheet import COLUMNS, EXPORT_ONLY_COLUMNS, export_rows
-from .models import AccessLog, Client, Contact, CultivationPlan, Grade, Need, Project, Visit, VisitPlan
+from .models import (
+    AccessLog,
+    Client,
+    Contact,
+    CultivationPlan,
+    Grade,
+    Need,
+    Project,
+    Visit,
+    VisitAttachment,
+    VisitPlan,
+)
 from .panels import tabs as registered_tabs
 
 PAGE_SIZE = 25
@@ -577,6 +589,31 @@ def visit_edit(request, pk):
         form=form,
         save=lambda f: services.visit_update(visit=f.instance, by=request.user),
         success=_("拜访记录已更新。"),
+    )
+
+
+@login_required
+def visit_detail(request, pk):
+    """A visit's own page (拜访记录): who met whom, how, what was agreed and what comes next, with
+    its attachments (R61-R64: the minutes, recordings, videos and photos of the meeting)."""
+    visit = _get(request, Visit, pk, related=("client", "client__branch", "recorded_by", "plan"))
+    return visit_page(request, visit)
+
+
+def visit_page(request, visit, *, attachment_form=None):
+    """The visit's page; ``attachment_form``: an upload refused, shown with its errors (R61)."""
+    log_reads(request, [visit], via=AccessLog.Via.PAGE)  # R4
+    timeline = visit.history.select_related("history_user").order_by("history_date", "history_id")
+    return render(
+        request,
+        "clients/visit_detail.html",
+        {
+            "visit": visit,
+            "client": visit.client,
+            "may_change": in_scope(request.user, "change", visit),
+            "timeline": timeline,
+            "attachments": attachment_panel(request.user, VisitAttachment, visit, form=attachment_form),
+        },
     )
 
 

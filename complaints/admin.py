@@ -4,8 +4,9 @@ listed through restrict() and worked on their own pages (the workflow lives in t
 from django.contrib import admin
 
 from crm.admin_base import RestrictedAdmin
+from crm.attachments.admin import AttachmentAdmin
 
-from .models import Complaint, DeadlinePolicy, Event, HandOver, ReturnVisit
+from .models import Complaint, ComplaintAttachment, DeadlinePolicy, Event, HandOver, ReturnVisit
 
 
 @admin.register(DeadlinePolicy)
@@ -83,3 +84,8 @@ class ComplaintAdmin(RestrictedAdmin):
     )
     raw_id_fields = ("client", "project", "department")
     inlines = (HandOverInline, EventInline, ReturnVisitInline)
+
+
+@admin.register(ComplaintAttachment)
+class ComplaintAttachmentAdmin(AttachmentAdmin):
+    pass

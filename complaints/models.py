@@ -334,6 +334,8 @@ class Event(BusinessModel):
         ACK_BREACH = "ack_breach", _("确认超期")
         RESOLVE_BREACH = "resolve_breach", _("处理超期")
         VISIT_BREACH = "visit_breach", _("回访超期")
+        ATTACHED = "attached", _("上传附件")
+        ATTACHMENT_DELETED = "attachment_deleted", _("删除附件")
 
     complaint = models.ForeignKey(
         Complaint, on_delete=models.CASCADE, related_name="events", verbose_name=_("投诉")
@@ -440,3 +442,7 @@ class ReturnVisit(BusinessModel):
     def is_open(self) -> bool:
         opens = self.opens_at
         return opens is None or opens <= timezone.now()
+
+
+# Attachments of complaints (R61-R64): the complaints app's model, kept in its package.
+from .attachments.models import ComplaintAttachment  # noqa: E402, F401

@@ -179,7 +179,7 @@ def seed(org) -> str:
         return "no clients"
     all_clients = [c for cs in clients_by_branch.values() for c in cs]
     if Complaint.objects.filter(client__in=all_clients).exists():
-        return f"already there: {Complaint.objects.count()} complaints"
+        return f"already there: {Complaint.objects.count()} complaints; {seed_attachments(org)}"
     rng = random.Random(20260505)
     now = timezone.now()
     made = 0
@@ -217,4 +217,39 @@ def seed(org) -> str:
             _steps(rng, complaint, status, handover=handover, our_fault=our_fault, branch_code=code, org=org)
             made += 1
     counts = services.complaints_flag_overdue()
-    return f"{made} complaints, {counts['acknowledge'] + counts['resolve']} overdue flagged"
+    flagged = counts["acknowledge"] + counts["resolve"]
+    return f"{made} complaints, {flagged} overdue flagged; {seed_attachments(org)}"
+
+
+def seed_attachments(org) -> str:
+    """R61-R64 in the demo: the first open complaints of east and south carry a photo of the
+    defect and the complainant's letter, uploaded by their owner through the service (each a
+    step of the timeline). Idempotent: nothing is added once a complaint has an attachment."""
+    from django.core.files.base import ContentFile
+
+    from crm.attachments import samples
+    from crm.attachments.services import attachment_add
+
+    from .models import ComplaintAttachment, Status
+
+    if ComplaintAttachment.objects.exists():
+        return "attachments already there"
+    made = 0
+    for code in ("east", "south"):
+        branch = org.branches.get(code)
+        if branch is None:
+            continue
+        open_ones = Complaint.objects.filter(client__branch=branch).exclude(status=Status.CLOSED)
+        for i, complaint in enumerate(open_ones.select_related("client", "owner").order_by("pk")[:2]):
+            if i == 0:
+                upload = ContentFile(samples.png_picture(variant=2), name="问题部位照片.png")
+                note = "投诉人提供的现场照片"
+            else:
+                lines = [f"投诉事由:{complaint.title}", "请贵公司尽快核实处理并答复。", complaint.client.name]
+                upload = ContentFile(samples.pdf_document("投诉函", lines), name="投诉函.pdf")
+                note = "投诉人的书面投诉"
+            attachment_add(
+                model=ComplaintAttachment, parent=complaint, upload=upload, by=complaint.owner, note=note
+            )
+            made += 1
+    return f"{made} complaint attachments"

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from clients.access.log import log_queryset_reads, log_reads
 from clients.models import Client, Project
 from crm.access import can
+from crm.attachments.pages import attachment_panel
 from crm.exports import xlsx_response
 from crm.forms import apply_errors
 
@@ -31,7 +32,7 @@ from .forms import (
     ResolveForm,
     ReturnVisitForm,
 )
-from .models import Complaint
+from .models import Complaint, ComplaintAttachment
 
 PAGE_SIZE = 25
 # What a row of the queue shows or decides by (its overdue mark): only these columns are read
@@ -132,7 +133,12 @@ def complaint_detail(request, pk):
     """The complaint page: facts, deadlines, owner chain (R15), timeline, return visits and
     buttons for the steps the user may take now."""
     _require_role(request.user, "view")
-    complaint = _get(request, pk)
+    return complaint_page(request, _get(request, pk))
+
+
+def complaint_page(request, complaint, *, attachment_form=None):
+    """The complaint page of ``complaint`` (read through ``restrict``); ``attachment_form``: an
+    upload refused, shown with its errors (R61)."""
     log_reads(request, [complaint], via="page")  # R4: another branch's complaint
     return render(
         request,
@@ -143,6 +149,9 @@ def complaint_detail(request, pk):
             "steps": services.allowed_steps(request.user, complaint),
             "closing_blockers": services.closing_blockers(complaint),
             "can_edit": services.may_work(request.user, complaint) and complaint.status != "closed",
+            "attachments": attachment_panel(
+                request.user, ComplaintAttachment, complaint, form=attachment_form
+            ),
         },
     )
 

@@ -176,6 +176,16 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Attachments of needs, visits and complaints (R61-R64), kept through this storage only
+    # (crm/attachments): files under MEDIA_ROOT/attachments/ by default; a shared object store
+    # (e.g. django-storages' S3 backend, with its options as JSON) where several web servers
+    # serve one archive. Never served from a URL of its own: downloads go through the views.
+    "attachments": {
+        "BACKEND": env.str(
+            "CRM_ATTACHMENT_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json("CRM_ATTACHMENT_STORAGE_OPTIONS", default={}),
+    },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -185,6 +195,19 @@ STORAGES = {
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The storage (a key of STORAGES) attachments are kept in, and the largest attachment (R61).
+CRM_ATTACHMENT_STORAGE = "attachments"
+CRM_ATTACHMENT_MAX_MB = env.int("CRM_ATTACHMENT_MAX_MB", default=20)
+if not 1 <= CRM_ATTACHMENT_MAX_MB <= 1024:
+    raise ImproperlyConfigured("CRM_ATTACHMENT_MAX_MB must be between 1 and 1024.")
+# No uploaded file of any form is kept past this size (crm.attachments.files.UploadLimitHandler
+# drops it as it streams in): the largest that any upload may be (attachments; imports, 10 MB).
+CRM_UPLOAD_LIMIT_BYTES = max(CRM_ATTACHMENT_MAX_MB, 10) * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "crm.attachments.files.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Uploaded import files are deleted this many days after the upload (the job rows stay).
 IMPORT_KEEP_DAYS = env.int("IMPORT_KEEP_DAYS", default=30)
 
@@ -304,6 +327,7 @@ SPECTACULAR_SETTINGS = {
         "ImportJobStateEnum": "clients.models.ImportJob.State",
         "ImportJobPhaseEnum": "clients.models.ImportJob.Phase",
         "ComplaintKindEnum": "complaints.models.Kind",
+        "AttachmentKindEnum": "crm.attachments.files.Kind",
         "ComplaintChannelEnum": "complaints.models.Channel",
         "ComplaintCategoryEnum": "complaints.models.Category",
         "ComplaintStatusEnum": "complaints.models.Status",

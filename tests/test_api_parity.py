@@ -81,6 +81,10 @@ PARITY = {
     "clients:site-service-add": ["site_services_create"],
     "clients:site-service-edit": ["site_services_update", "site_services_partial_update"],
     "clients:need-check-remark": ["need_check_findings_remark_create"],
+    "clients:need-attachment-add": ["need_attachments_create"],
+    "clients:need-attachment-delete": ["need_attachments_destroy"],
+    "clients:visit-attachment-add": ["visit_attachments_create"],
+    "clients:visit-attachment-delete": ["visit_attachments_destroy"],
     # complaints
     "complaints:complaint-create": ["complaints_create"],
     "complaints:complaint-edit": ["complaints_partial_update"],
@@ -91,6 +95,8 @@ PARITY = {
     "complaints:complaint-step[return_visit]": ["complaints_return_visit_create"],
     "complaints:complaint-step[close]": ["complaints_close_create"],
     "complaints:complaint-step[reopen]": ["complaints_reopen_create"],
+    "complaints:complaint-attachment-add": ["complaint_attachments_create"],
+    "complaints:complaint-attachment-delete": ["complaint_attachments_destroy"],
     # surveys
     "surveys:survey-create": ["surveys_create"],
     "surveys:survey-send": ["surveys_send_create"],

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from ..access.api.urls import router as access_router
+from ..attachments.api import NeedAttachmentViewSet, VisitAttachmentViewSet
 from ..cultivation.api import BEvaluationViewSet, CultivationPlanViewSet
 from ..giveups.api import GiveUpViewSet
 from ..imports.api import ImportJobViewSet
@@ -37,6 +38,8 @@ router.register("site-services", SiteServiceViewSet, basename="site-service")
 router.register("need-ledger-entries", NeedLedgerViewSet, basename="need-ledger-entry")
 router.register("need-checks", NeedCheckViewSet, basename="need-check")
 router.register("need-check-findings", NeedCheckFindingViewSet, basename="need-check-finding")
+router.register("need-attachments", NeedAttachmentViewSet, basename="need-attachment")
+router.register("visit-attachments", VisitAttachmentViewSet, basename="visit-attachment")
 
 urlpatterns = [
     path("public/need-ratings/<str:token>/", PublicNeedRatingView.as_view(), name="need-public-rating"),

@@ -15,11 +15,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from crm.access import can, in_scope
+from crm.attachments.pages import attachment_panel
 from crm.forms import BIGINT_MAX
 from crm.public_links import LinkError, rate_limited
 
 from ..access.log import log_reads
-from ..models import AccessLog, Need, NeedConflict
+from ..models import AccessLog, Need, NeedAttachment, NeedConflict
 from . import services
 from .forms import AssessForm, RatingForm, RatingLinkForm
 
@@ -61,7 +62,8 @@ def _conflicts(user, need) -> list:
     return out
 
 
-def _detail(request, need, *, assess_form=None, status=200):
+def _detail(request, need, *, assess_form=None, attachment_form=None, status=200):
+    """The need's page; ``attachment_form``: an upload refused, shown with its errors (R61)."""
     log_reads(request, [need], via=AccessLog.Via.PAGE)  # R4
     user = request.user
     may_change = in_scope(user, "change", need)
@@ -87,6 +89,7 @@ def _detail(request, need, *, assess_form=None, status=200):
             "others": others,
             "open_statuses": list(Need.OPEN),
             "link": request.session.pop(_link_key(need), None),
+            "attachments": attachment_panel(user, NeedAttachment, need, form=attachment_form),
         },
         status=status,
     )

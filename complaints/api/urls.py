@@ -1,8 +1,10 @@
 from rest_framework.routers import SimpleRouter
 
+from ..attachments.api import ComplaintAttachmentViewSet
 from .views import ComplaintViewSet
 
 router = SimpleRouter()
 router.register("complaints", ComplaintViewSet, basename="complaint")
+router.register("complaint-attachments", ComplaintAttachmentViewSet, basename="complaint-attachment")
 
 urlpatterns = router.urls

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from clients import services
 from clients.models import Client, Need, Project, Visit, VisitPlan
+from crm.attachments.files import attachment_storage
 from tests.clients.factories import ClientFactory, ContactFactory, ProjectFactory
 
 
@@ -41,3 +42,17 @@ def make_project(org, branch_code="east") -> Project:
 
 def make_contact(org, branch_code="east"):
     return ContactFactory(client=make_client(org, branch_code))
+
+
+def stored_files() -> list[str]:
+    """Every file the attachments' storage holds (walked through the storage API)."""
+    storage = attachment_storage()
+    found, folders = [], ["attachments"]
+    while folders:
+        folder = folders.pop()
+        if not storage.exists(folder):
+            continue
+        dirs, files = storage.listdir(folder)
+        folders += [f"{folder}/{d}" for d in dirs]
+        found += [f"{folder}/{f}" for f in files]
+    return sorted(found)
