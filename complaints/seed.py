@@ -168,6 +168,12 @@ def _steps(rng, complaint, status, *, handover, our_fault, branch_code, org):
 
 
 def seed(org) -> str:
+    from .repairs.seed import seed as seed_repairs
+
+    return f"{_seed_complaints(org)}; {seed_repairs(org)}"
+
+
+def _seed_complaints(org) -> str:
     branches = [code for code in org.branches if code != "hq"]
     clients_by_branch = {
         code: list(

@@ -170,7 +170,7 @@ class RepairViewSet(RestrictedViewSet):
         )
 
     @extend_schema(request=DispatchInput, responses=RepairSerializer)
-    @action(detail=True, methods=["post"], url_path="dispatch")
+    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
     def dispatch_team(self, request, pk=None):
         return self._step(
             request, DispatchInput, lambda r, d: services.repair_dispatch(repair=r, by=request.user, **d)

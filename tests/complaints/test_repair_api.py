@@ -1,0 +1,121 @@
+"""/api/repairs/ (R94-R101): the whole workflow through the API, a refused step as 400 with the
+service's message, a stale edit as 409 with the current repair, and the page's forms keeping
+what was typed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import BytesIO
+
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from complaints.repairs.models import RepairRequest
+from tests.clients.factories import ProjectFactory
+
+from .conftest import make_client
+
+
+def project_of(org, branch_code="east", **kw):
+    client = make_client(org, branch_code)
+    return ProjectFactory(
+        client=client, completed_on=dt.date(2025, 6, 1), warranty_ends_on=dt.date(2027, 6, 1), **kw
+    )
+
+
+def action(pk, name):
+    return reverse(f"repair-{name}", kwargs={"pk": pk})
+
+
+def test_the_workflow_through_the_api(org):
+    project = project_of(org, is_key=False)
+    api = org.api("east_staff")
+    r = api.post(
+        reverse("repair-list"),
+        {"project": project.pk, "reporter": "业主王先生", "reporter_phone": "13812345678", "part": "waterproofing",
+         "location": "5号楼1单元302", "description": "卫生间渗水至楼下。"},
+        format="json",
+    )  # fmt: skip
+    assert r.status_code == 201, r.content
+    body = r.json()
+    pk = body["id"]
+    assert body["status"] == "received" and body["is_paid"] is False and body["title"] == "卫生间渗水至楼下。"
+    assert body["client"] == project.client_id and body["registered_on_time"] is None
+    assert api.post(action(pk, "register"), {}, format="json").json()["registered_on_time"] is True
+    refused = api.post(action(pk, "dispatch"), {"team": ""}, format="json")
+    assert refused.status_code == 400 and "team" in refused.json()
+    assert (
+        api.post(action(pk, "dispatch"), {"team": "防水维修组"}, format="json").json()["status"]
+        == "dispatched"
+    )
+    assert api.post(action(pk, "close"), {}, format="json").status_code == 400  # not repaired yet
+    assert api.post(action(pk, "complete"), {"repair_note": "重做防水层"}, format="json").status_code == 200
+    closed = api.post(action(pk, "close"), {}, format="json").json()
+    assert closed["status"] == "closed" and len(closed["visits"]) == 1
+    visit = api.post(
+        action(pk, "return-visit"), {"satisfaction": "unsatisfied", "notes": "仍有渗水"}, format="json"
+    )
+    assert visit.status_code == 200 and visit.json()["visits"][0]["satisfaction"] == "unsatisfied"
+    made = api.post(
+        action(pk, "complaint"), {"content": "维修后仍渗水,业主不满。", "severity": "high"}, format="json"
+    )
+    assert made.status_code == 201, made.content
+    detail = api.get(reverse("repair-detail", kwargs={"pk": pk})).json()
+    assert detail["complaint"] == made.json()["id"]
+    assert [e["kind"] for e in detail["events"]] == [
+        "received", "registered", "dispatched", "repaired", "closed", "return_visit", "complaint"]  # fmt: skip
+    assert api.post(action(pk, "reopen"), {"reason": "再次渗水"}, format="json").json()["reopen_count"] == 1
+
+
+def test_a_patch_based_on_a_version_before_a_step_is_409(org):
+    project = project_of(org)
+    api = org.api("east_staff")
+    pk = api.post(
+        reverse("repair-list"),
+        {
+            "project": project.pk,
+            "reporter": "x",
+            "part": "other",
+            "location": "A区",
+            "description": "路灯不亮",
+        },
+        format="json",
+    ).json()["id"]
+    url = reverse("repair-detail", kwargs={"pk": pk})
+    assert api.get(url)["ETag"] == 'W/"1"'
+    assert api.post(action(pk, "register"), {}, format="json").status_code == 200
+    r = api.patch(url, {"location": "B区"}, format="json", HTTP_IF_MATCH='W/"1"')
+    assert r.status_code == 409 and r.json()["current"]["status"] == "registered"
+    assert RepairRequest.objects.get(pk=pk).location == "A区"
+    r = api.patch(url, {"location": "B区"}, format="json", HTTP_IF_MATCH='W/"2"')
+    assert r.status_code == 200 and r.json()["location"] == "B区"
+
+
+def test_the_page_keeps_what_was_typed_on_an_error(org):
+    project = project_of(org)
+    web = org.web("east_staff")
+    response = web.post(
+        reverse("complaints:repair-create"),
+        {"project": project.pk, "reporter": "业主赵女士", "part": "doors_windows", "location": "",
+         "description": "入户门关不上", "channel": "phone", "received_at": "2026-11-02T09:00"},
+    )  # fmt: skip
+    assert response.status_code == 200 and "location" in response.context["form"].errors
+    assert "入户门关不上" in response.content.decode() and not RepairRequest.objects.exists()
+
+
+def test_the_list_filters_searches_and_exports_what_it_shows(org):
+    project = project_of(org)
+    api = org.api("east_staff")
+    for part, text in (("doors_windows", "窗户漏风"), ("installations", "水管漏水")):
+        api.post(reverse("repair-list"), {"project": project.pk, "reporter": "x", "part": part, "location": "1号楼",
+                                          "description": text}, format="json")  # fmt: skip
+    web = org.web("east_staff")
+    response = web.get(reverse("complaints:repair-list"), {"part": "installations"})
+    assert response.context["page"].paginator.count == 1
+    response = web.get(reverse("complaints:repair-list"), {"q": "窗户"})
+    assert [r.title for r in response.context["page"].object_list] == ["窗户漏风"]
+    export = web.get(reverse("complaints:repair-list"), {"q": "窗户", "export": "xlsx"})
+    assert export.status_code == 200
+    rows = list(load_workbook(BytesIO(export.content)).active.iter_rows(values_only=True))
+    titles = [row[9] for row in rows[1:] if row[0]]
+    assert titles == ["窗户漏风"]
