@@ -170,7 +170,9 @@ def _steps(rng, complaint, status, *, handover, our_fault, branch_code, org):
 def seed(org) -> str:
     from .repairs.seed import seed as seed_repairs
 
-    return f"{_seed_complaints(org)}; {seed_repairs(org)}"
+    summary = _seed_complaints(org)
+    repairs = seed_repairs(org)
+    return summary if repairs is None else f"{summary}; {repairs}"
 
 
 def _seed_complaints(org) -> str:

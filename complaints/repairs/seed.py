@@ -131,7 +131,8 @@ def _walk(rng, org, code: str, project: Project, received: dt.datetime, now: dt.
     return repair
 
 
-def seed(org) -> str:
+def seed(org) -> str | None:
+    """None when there is nothing to repair (no projects in the demo's branches)."""
     codes = [code for code in org.branches if code != "hq"]
     if RepairRequest.objects.filter(project__branch__code__in=codes).exists():
         return f"already there: {RepairRequest.objects.count()} repairs"
@@ -174,4 +175,6 @@ def seed(org) -> str:
             )  # fmt: skip
             offered += 1
             break
+    if not made:
+        return None
     return f"{made} repairs, {offered} turned into a complaint"

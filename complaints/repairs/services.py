@@ -66,7 +66,8 @@ def _lock(repair: RepairRequest) -> RepairRequest:
 
 
 def may_work(user: User, repair: RepairRequest) -> bool:
-    """The project's branch (staff and manager) and group marketing work its repairs."""
+    """R100: the project's branch (staff and manager) and group marketing work its repairs;
+    group leaders and auditors read them."""
     return check_in_scope(user, "change", repair)
 
 

@@ -119,3 +119,54 @@ def test_the_list_filters_searches_and_exports_what_it_shows(org):
     rows = list(load_workbook(BytesIO(export.content)).active.iter_rows(values_only=True))
     titles = [row[9] for row in rows[1:] if row[0]]
     assert titles == ["窗户漏风"]
+
+
+def test_a_step_that_lost_the_race_is_a_409_with_the_current_repair(org, monkeypatch):
+    """Someone registered the repair between this request's read and its step: a conflict."""
+    from complaints.repairs import services
+
+    project = project_of(org)
+    repair = services.repair_receive(
+        by=org["east_staff"],
+        project=project,
+        reporter="x",
+        part="other",
+        location="A区",
+        description="路灯不亮",
+    )
+    real = services.repair_register
+
+    def someone_else_first(*, repair, by, **kw):
+        real(repair=type(repair).objects.get(pk=repair.pk), by=org["east_manager"])
+        return real(repair=repair, by=by, **kw)
+
+    monkeypatch.setattr(services, "repair_register", someone_else_first)
+    response = org.api("east_staff").post(action(repair.pk, "register"), {}, format="json")
+    assert response.status_code == 409, response.content
+    assert response.json()["current"]["status"] == "registered"
+    assert response.json()["current"]["registered_on_time"] is True
+
+
+def test_list_query_budget(org, django_assert_max_num_queries):
+    """No N+1: the queue and the API list cost the same with 2 rows as with 10."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    project = project_of(org)
+    api, web = org.api("east_staff"), org.web("east_staff")
+
+    def add(n):
+        for i in range(n):
+            api.post(reverse("repair-list"), {"project": project.pk, "reporter": "x", "part": "other",
+                                              "location": f"{i}号楼", "description": "灯不亮"}, format="json")  # fmt: skip
+
+    add(2)
+    with CaptureQueriesContext(connection) as page_few:
+        web.get(reverse("complaints:repair-list"))
+    with CaptureQueriesContext(connection) as api_few:
+        api.get(reverse("repair-list"))
+    add(8)
+    with django_assert_max_num_queries(len(page_few.captured_queries)):
+        assert web.get(reverse("complaints:repair-list")).context["page"].paginator.count == 10
+    with django_assert_max_num_queries(len(api_few.captured_queries)):
+        assert api.get(reverse("repair-list")).json()["count"] == 10
