@@ -170,3 +170,36 @@ def test_list_query_budget(org, django_assert_max_num_queries):
         assert web.get(reverse("complaints:repair-list")).context["page"].paginator.count == 10
     with django_assert_max_num_queries(len(api_few.captured_queries)):
         assert api.get(reverse("repair-list")).json()["count"] == 10
+
+
+def test_the_repair_pages_read_in_english(org):
+    """With English chosen, the queue, the repair page, the form and each step's form show no
+    Chinese outside the data; a refused step's message comes out in English."""
+    from complaints.repairs import services
+    from tests.crm.test_english_everywhere import _leftover, english
+
+    project = project_of(org, is_key=True)
+    repair = services.repair_receive(
+        by=org["east_staff"], project=project, reporter="业主王先生", part="walls_beams", location="2号楼",
+        description="墙面开裂",
+    )  # fmt: skip
+    user = org["east_staff"]
+    repair = services.repair_register(repair=repair, by=user)
+    repair = services.repair_dispatch(repair=repair, by=user, team="土建维修组")
+    repair = services.repair_complete(repair=repair, by=user, repair_note="修补裂缝")
+    repair = services.repair_close(repair=repair, by=user)
+    services.repair_return_visit(repair=repair, by=user, satisfaction="unsatisfied", notes="仍有裂缝")
+    web = english(org.web("east_staff"))
+    pages = [
+        reverse("complaints:repair-list"),
+        reverse("complaints:repair-create"),
+        reverse("complaints:repair-detail", kwargs={"pk": repair.pk}),
+        *[reverse("complaints:repair-step", kwargs={"pk": repair.pk, "step": s})
+          for s in ("reopen", "complaint", "return_visit", "register")],
+    ]  # fmt: skip
+    for url in pages:
+        response = web.get(url)
+        assert response.status_code == 200, url
+        assert _leftover(response.content.decode()) == [], url
+    refused = web.post(reverse("complaints:repair-step", kwargs={"pk": repair.pk, "step": "register"}), {})
+    assert "cannot be registered" in refused.content.decode()

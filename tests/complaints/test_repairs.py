@@ -308,3 +308,26 @@ def test_a_stale_edit_is_refused(org):
     fresh = RepairRequest.objects.get(pk=repair.pk)
     services.repair_update(repair=fresh, by=org["east_staff"], location="5号楼1单元101")
     assert repair.events.filter(kind="updated").exists()
+
+
+def test_the_half_year_analysis_product_aspect_counts_repairs(org):
+    """R99 -> R30/R31: the product aspect of the branch's client analysis is pre-filled with the
+    repair figures of the half year (the same registry's figures, not a count of its own)."""
+    from assessments.review.services import analysis_figures
+
+    project = make_project(org)
+    with time_machine.travel(at(2026, 11, 2, 9, 0), tick=False):
+        walk_to_closed(org, receive(org, project))
+        services.repair_reopen(
+            repair=walk_to_closed(org, receive(org, project)), by=org["east_staff"], reason="再次漏雨"
+        )
+    repairs = analysis_figures(org.branches["east"].pk, fig.HalfYear.parse("2026H2"))["product"]["repairs"]
+    assert repairs["repairs_received"] == 2 and repairs["repairs_registered_on_time"] == 2
+    assert repairs["repairs_closed"] == 1 and repairs["repairs_fixed_first_time"] == 1
+    assert repairs["repair_first_time_fix_rate"] == 1.0
+    assert (
+        analysis_figures(org.branches["south"].pk, fig.HalfYear.parse("2026H2"))["product"]["repairs"][
+            "repairs_received"
+        ]
+        == 0
+    )

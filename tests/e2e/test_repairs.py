@@ -40,7 +40,7 @@ def test_the_front_desk_registers_a_repair_the_team_closes_it_and_the_visit_move
 
         # The front desk takes the call and fills the repair form.
         page = journey.login("east_staff")
-        page.click("[data-testid=nav-repairs]")
+        page.click("[data-testid=nav-repairs] a")
         page.click("[data-testid=repair-create]")
         page.select_option("#id_project", str(project.pk))
         page.fill("#id_reporter", "业主张先生")
