@@ -154,6 +154,17 @@ def effect_visit_opens_at(due_at: dt.datetime) -> dt.datetime:
     return due_at - dt.timedelta(days=settings.CRM_SECOND_RETURN_VISIT_WINDOW_DAYS)
 
 
+def is_effect_visit(visit, siblings, done_at: dt.datetime | None) -> bool:
+    """R18, for complaints' and repairs' visits alike: the effect-confirming visit is one that
+    another visit of the same resolution (or closing, ``done_at``) precedes, pending or made
+    since then (visits of an earlier resolution were made before it). ``siblings``: the visits
+    of the same complaint or repair (prefetched on the pages)."""
+    return any(
+        v.sequence < visit.sequence and (v.visited_at is None or (done_at and v.visited_at >= done_at))
+        for v in siblings
+    )
+
+
 class ComplaintQuerySet(RestrictedQuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
@@ -442,11 +453,7 @@ class ReturnVisit(BusinessModel):
         """The effect-confirming visit of a key project (R18's second): another visit of the same
         resolution precedes it (pending, or made since the resolution; visits of an earlier
         resolution were made before it). Read from the prefetched visits on the page."""
-        resolved = self.complaint.resolved_at
-        return any(
-            v.sequence < self.sequence and (v.visited_at is None or (resolved and v.visited_at >= resolved))
-            for v in self.complaint.return_visits.all()
-        )
+        return is_effect_visit(self, self.complaint.return_visits.all(), self.complaint.resolved_at)
 
     @property
     def opens_at(self):

@@ -24,7 +24,15 @@ from crm.fields import LimitedTextField, NameField
 from crm.models import BusinessModel, Versioned
 
 # complaints.models imports this module at its end: these are defined by then.
-from ..models import UNSATISFIED, Channel, Complaint, ReturnVisit, Satisfaction, effect_visit_opens_at
+from ..models import (
+    UNSATISFIED,
+    Channel,
+    Complaint,
+    ReturnVisit,
+    Satisfaction,
+    effect_visit_opens_at,
+    is_effect_visit,
+)
 
 
 class BuildingPart(models.TextChoices):
@@ -264,11 +272,9 @@ class RepairVisit(BusinessModel):
     @property
     def opens_at(self):
         """R98 as R18: the second (effect) visit opens only shortly before it is due."""
-        if self.visited_at is not None or self.sequence == 1:
-            return None
-        earlier = [v for v in self.repair.visits.all() if v.sequence < self.sequence]
-        closed = self.repair.closed_at
-        if not any(v.visited_at is None or (closed and v.visited_at >= closed) for v in earlier):
+        if self.visited_at is not None or not is_effect_visit(
+            self, self.repair.visits.all(), self.repair.closed_at
+        ):
             return None
         return effect_visit_opens_at(self.due_at)
 
