@@ -148,27 +148,17 @@ def test_a_step_that_lost_the_race_is_a_409_with_the_current_repair(org, monkeyp
 
 
 def test_list_query_budget(org, django_assert_max_num_queries):
-    """No N+1: the queue and the API list cost the same with 2 rows as with 10."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
+    """No N+1: the queue and the API list of 10 repairs stay within a fixed ceiling (one query
+    per row would exceed it)."""
     project = project_of(org)
     api, web = org.api("east_staff"), org.web("east_staff")
-
-    def add(n):
-        for i in range(n):
-            api.post(reverse("repair-list"), {"project": project.pk, "reporter": "x", "part": "other",
-                                              "location": f"{i}号楼", "description": "灯不亮"}, format="json")  # fmt: skip
-
-    add(2)
-    with CaptureQueriesContext(connection) as page_few:
-        web.get(reverse("complaints:repair-list"))
-    with CaptureQueriesContext(connection) as api_few:
-        api.get(reverse("repair-list"))
-    add(8)
-    with django_assert_max_num_queries(len(page_few.captured_queries)):
+    for i in range(10):
+        api.post(reverse("repair-list"), {"project": project.pk, "reporter": "x", "part": "other",
+                                          "location": f"{i}号楼", "description": "灯不亮"}, format="json")  # fmt: skip
+    web.get(reverse("complaints:repair-list"))  # the session's and the scope's caches are warm
+    with django_assert_max_num_queries(15):
         assert web.get(reverse("complaints:repair-list")).context["page"].paginator.count == 10
-    with django_assert_max_num_queries(len(api_few.captured_queries)):
+    with django_assert_max_num_queries(12):
         assert api.get(reverse("repair-list")).json()["count"] == 10
 
 
