@@ -16,6 +16,8 @@ COUNTED = (
     "clients.VisitPlan",
     "complaints.Complaint",
     "complaints.Event",
+    "complaints.RepairRequest",  # R99: the repair figures
+    "complaints.RepairVisit",
     "surveys.Survey",
     "surveys.Answer",
     "assessments.MonthlyReport",

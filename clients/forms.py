@@ -243,9 +243,10 @@ class ProjectForm(OnceTokenMixin, BootstrapMixin, VersionedFormMixin, forms.Mode
             "signed_on",
             "started_on",
             "completed_on",
+            "warranty_ends_on",
             "is_key",
         ]
-        widgets = {"signed_on": DATE, "started_on": DATE, "completed_on": DATE}
+        widgets = {"signed_on": DATE, "started_on": DATE, "completed_on": DATE, "warranty_ends_on": DATE}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -431,6 +431,10 @@ class Project(Versioned, BusinessModel):
     started_on = models.DateField(_("开工日期"), null=True, blank=True)
     completed_on = models.DateField(_("竣工日期"), null=True, blank=True)
     is_key = models.BooleanField(_("重点项目"), default=False)
+    # The warranty (保修期, seed 002; R94): repairs reported after it ends are paid service.
+    warranty_ends_on = models.DateField(
+        _("保修期至"), null=True, blank=True, help_text=_("留空表示未约定保修期:报修按有偿维修登记。")
+    )
     # The design fee (设计费, seed 000; R56-R58): what is owed, and when and how it was settled.
     # What has been collected is the sum of the project's FeeCollection rows (never stored here).
     design_fee = models.DecimalField(_("设计费(元)"), default=Decimal("0"), **MONEY)
@@ -466,8 +470,15 @@ class Project(Versioned, BusinessModel):
             errors["completed_on"] = _("竣工日期不能早于开工日期。")
         if self.department_id and self.branch_id and self.department.branch_id != self.branch_id:
             errors["department"] = _("项目经理部不属于所选承接单位。")
+        if self.warranty_ends_on and self.completed_on and self.warranty_ends_on < self.completed_on:
+            errors["warranty_ends_on"] = _("保修期截止日期不能早于竣工日期。")
         if errors:
             raise ValidationError(errors)
+
+    def under_warranty(self, on: dt.date) -> bool:
+        """R94: a repair reported on ``on`` is warranty work when the project has a warranty
+        that has not ended by then; otherwise it is paid service (有偿维修)."""
+        return self.warranty_ends_on is not None and on <= self.warranty_ends_on
 
 
 class FeeCollection(Versioned, BusinessModel):

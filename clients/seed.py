@@ -794,6 +794,8 @@ def plan_client(
                 signed_on=None if phase == Phase.BIDDING else signed,
                 started_on=None if phase in (Phase.BIDDING, Phase.CONTRACT) else started,
                 completed_on=completed,
+                # A two-year warranty from the completion (R94): repairs after it are paid service.
+                warranty_ends_on=completed + dt.timedelta(days=730) if completed else None,
                 is_key=value > 100e6 or (grade == Grade.A and rng.random() < 0.3),
                 created_at=created,
                 updated_at=created,

@@ -21,6 +21,7 @@ class DeadlinePolicyAdmin(admin.ModelAdmin):
         "resolve_days_low",
         "first_visit_hours",
         "second_visit_months",
+        "repair_register_minutes",
     )
 
     def has_add_permission(self, request):

@@ -14,6 +14,7 @@ class ComplaintsConfig(AppConfig):
         from clients.panels import register_tab
 
         from . import figures, home_panels, search_providers, tasks  # noqa: F401
+        from .repairs import figures as repair_figures  # noqa: F401  (R99)
         from .selectors import unreasonable_count, unreasonable_count_annotation
         from .tabs import client_tab_context, client_tab_rows
 

@@ -22,7 +22,6 @@ import functools
 import random
 from collections import defaultdict
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils import timezone, translation
 
@@ -213,9 +212,8 @@ class ComplaintBulk:
         t_res = respond_moment(rng, t_inv, resolve_due, late=late)
         if t_res <= t_inv:
             t_res = t_inv + dt.timedelta(hours=rng.randint(2, 6))
-        visit_due = [t_res + dt.timedelta(hours=self.policy.first_visit_hours)]
-        if project is not None and project.is_key:  # R18: a second visit for key projects
-            visit_due.append(t_res + relativedelta(months=self.policy.second_visit_months))
+        # R18: a second visit for key projects
+        visit_due = self.policy.return_visit_dues(t_res, key_project=project is not None and project.is_key)
         t_visits = [visit_due[0] - dt.timedelta(hours=rng.choice((4, 6, 19, 21, 22)))]
         if len(visit_due) > 1:
             t_visits.append(t_res + dt.timedelta(days=rng.randint(20, 55)))

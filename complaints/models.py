@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -110,6 +111,7 @@ class DeadlinePolicy(models.Model):
     first_visit_hours = models.PositiveIntegerField(_("首次回访时限(小时)"), default=24)
     second_visit_months = models.PositiveIntegerField(_("重点项目二次回访时限(月)"), default=2)
     visit_reminder_days = models.PositiveIntegerField(_("回访提前提醒(天)"), default=3)
+    repair_register_minutes = models.PositiveIntegerField(_("报修登记转单时限(分钟)"), default=10)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -124,6 +126,18 @@ class DeadlinePolicy(models.Model):
         policy, _created = cls.objects.get_or_create(pk=1)
         return policy
 
+    def return_visit_dues(self, done_at: dt.datetime, *, key_project: bool) -> list[dt.datetime]:
+        """R18, the one rule of return visits (回访) for complaints and warranty repairs alike:
+        the first within ``first_visit_hours`` (24) of clock time after the complaint is
+        resolved or the repair closed, weekends and holidays included (the client is asked
+        while the work is fresh); for a key project a second within ``second_visit_months``
+        (2) to confirm the effect. Seed 002: «在维修关闭后的24小时内必须进行第一次回访 ...
+        对于重点工程规定前台在维修结束后的2个月内进行第二次回访»."""
+        dues = [done_at + dt.timedelta(hours=self.first_visit_hours)]
+        if key_project:
+            dues.append(done_at + relativedelta(months=self.second_visit_months))
+        return dues
+
     def resolve_days(self, severity: str) -> int:
         return {
             Severity.URGENT: self.resolve_days_urgent,
@@ -131,6 +145,24 @@ class DeadlinePolicy(models.Model):
             Severity.NORMAL: self.resolve_days_normal,
             Severity.LOW: self.resolve_days_low,
         }[severity]
+
+
+def effect_visit_opens_at(due_at: dt.datetime) -> dt.datetime:
+    """R18: the second, effect-confirming visit of a key project (a complaint's or a repair's)
+    may be recorded only CRM_SECOND_RETURN_VISIT_WINDOW_DAYS before it is due: recorded minutes
+    after the first it would confirm nothing."""
+    return due_at - dt.timedelta(days=settings.CRM_SECOND_RETURN_VISIT_WINDOW_DAYS)
+
+
+def is_effect_visit(visit, siblings, done_at: dt.datetime | None) -> bool:
+    """R18, for complaints' and repairs' visits alike: the effect-confirming visit is one that
+    another visit of the same resolution (or closing, ``done_at``) precedes, pending or made
+    since then (visits of an earlier resolution were made before it). ``siblings``: the visits
+    of the same complaint or repair (prefetched on the pages)."""
+    return any(
+        v.sequence < visit.sequence and (v.visited_at is None or (done_at and v.visited_at >= done_at))
+        for v in siblings
+    )
 
 
 class ComplaintQuerySet(RestrictedQuerySet):
@@ -423,11 +455,7 @@ class ReturnVisit(BusinessModel):
         """The effect-confirming visit of a key project (R18's second): another visit of the same
         resolution precedes it (pending, or made since the resolution; visits of an earlier
         resolution were made before it). Read from the prefetched visits on the page."""
-        resolved = self.complaint.resolved_at
-        return any(
-            v.sequence < self.sequence and (v.visited_at is None or (resolved and v.visited_at >= resolved))
-            for v in self.complaint.return_visits.all()
-        )
+        return is_effect_visit(self, self.complaint.return_visits.all(), self.complaint.resolved_at)
 
     @property
     def opens_at(self):
@@ -436,7 +464,7 @@ class ReturnVisit(BusinessModel):
         since recording it minutes after the resolution would confirm nothing. None: open now."""
         if self.visited_at is not None or not self.is_effect_visit:
             return None
-        return self.due_at - dt.timedelta(days=settings.CRM_SECOND_RETURN_VISIT_WINDOW_DAYS)
+        return effect_visit_opens_at(self.due_at)
 
     @property
     def is_open(self) -> bool:
@@ -446,3 +474,7 @@ class ReturnVisit(BusinessModel):
 
 # Attachments of complaints (R61-R64): the complaints app's model, kept in its package.
 from .attachments.models import ComplaintAttachment  # noqa: E402, F401
+
+# Warranty repairs (报修) are the complaints app's too (they own return visits and service
+# quality); kept in their own package. Imported last: they refer to the models above.
+from .repairs.models import RepairEvent, RepairRequest, RepairVisit  # noqa: E402, F401

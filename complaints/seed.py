@@ -168,6 +168,14 @@ def _steps(rng, complaint, status, *, handover, our_fault, branch_code, org):
 
 
 def seed(org) -> str:
+    from .repairs.seed import seed as seed_repairs
+
+    summary = _seed_complaints(org)
+    repairs = seed_repairs(org)
+    return summary if repairs is None else f"{summary}; {repairs}"
+
+
+def _seed_complaints(org) -> str:
     branches = [code for code in org.branches if code != "hq"]
     clients_by_branch = {
         code: list(

@@ -21,7 +21,7 @@ def complaint_queue(user):
 def complaint_detail_qs(user):
     return (
         Complaint.objects.restrict(user, "view")
-        .select_related("client", "client__branch", "project", "department", "owner", "received_by")
+        .select_related("client", "client__branch", "project", "department", "owner", "received_by", "repair")
         .prefetch_related(
             Prefetch("events", queryset=Event.objects.select_related("by")),
             Prefetch("handovers", queryset=HandOver.objects.select_related("from_user", "to_user", "by")),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -429,18 +428,9 @@ def complaint_resolve(
     complaint.return_visits.filter(visited_at__isnull=True).delete()
     done = complaint.return_visits.filter(visited_at__isnull=False).count()
     visits = [
-        ReturnVisit(
-            complaint=complaint, sequence=done + 1, due_at=now + dt.timedelta(hours=policy.first_visit_hours)
-        )
+        ReturnVisit(complaint=complaint, sequence=done + n, due_at=due)
+        for n, due in enumerate(policy.return_visit_dues(now, key_project=complaint.needs_second_visit), 1)
     ]
-    if complaint.needs_second_visit:
-        visits.append(
-            ReturnVisit(
-                complaint=complaint,
-                sequence=done + 2,
-                due_at=now + relativedelta(months=policy.second_visit_months),
-            )
-        )
     for visit in visits:
         visit.full_clean()
         visit.save()
@@ -449,6 +439,30 @@ def complaint_resolve(
         note += _("(无理投诉)")
     _event(complaint, Event.Kind.RESOLVED, by=by, note=note, from_status=Status.INVESTIGATING)
     return complaint
+
+
+def check_visit_record(
+    *,
+    satisfaction: str,
+    visited_at: dt.datetime,
+    done_at: dt.datetime | None,
+    satisfaction_message: str,
+    done_message: str,
+) -> None:
+    """R18, shared by complaints and warranty repairs (R98): a return visit records the
+    client's satisfaction, and was made after the work it asks about (the resolution, the
+    repair's closing) and not in the future."""
+    from .models import Satisfaction
+
+    errors = {}
+    if satisfaction not in Satisfaction.values:
+        errors["satisfaction"] = satisfaction_message
+    if done_at and visited_at < done_at:
+        errors["visited_at"] = done_message
+    if visited_at > timezone.now() + dt.timedelta(minutes=5):
+        errors["visited_at"] = _("回访时间不能晚于现在。")
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -478,18 +492,14 @@ def complaint_return_visit(
     if not visit.is_open:
         # R18: the second visit confirms the effect; it is not recorded before its window opens.
         raise ValidationError(_opens_message(visit), code="return_visit_not_due")
-    errors = {}
-    from .models import Satisfaction
-
-    if satisfaction not in Satisfaction.values:
-        errors["satisfaction"] = _("请选择客户对处理的满意度。")
     visited_at = visited_at or timezone.now()
-    if complaint.resolved_at and visited_at < complaint.resolved_at:
-        errors["visited_at"] = _("回访时间不能早于处理完成时间。")
-    if visited_at > timezone.now() + dt.timedelta(minutes=5):
-        errors["visited_at"] = _("回访时间不能晚于现在。")
-    if errors:
-        raise ValidationError(errors)
+    check_visit_record(
+        satisfaction=satisfaction,
+        visited_at=visited_at,
+        done_at=complaint.resolved_at,
+        satisfaction_message=_("请选择客户对处理的满意度。"),
+        done_message=_("回访时间不能早于处理完成时间。"),
+    )
     visit.visited_at = visited_at
     visit.visited_by = by
     visit.satisfaction = satisfaction

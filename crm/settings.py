@@ -332,6 +332,8 @@ SPECTACULAR_SETTINGS = {
         "ComplaintCategoryEnum": "complaints.models.Category",
         "ComplaintStatusEnum": "complaints.models.Status",
         "ComplaintEventKindEnum": "complaints.models.Event.Kind",
+        "RepairStatusEnum": "complaints.repairs.models.RepairStatus",
+        "RepairEventKindEnum": "complaints.repairs.models.RepairEvent.Kind",
         "CampaignStatusEnum": "surveys.models.Campaign.Status",
         "SurveyStatusEnum": "surveys.models.Survey.Status",
         "SurveyChannelEnum": "surveys.models.Survey.Channel",

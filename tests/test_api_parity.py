@@ -97,6 +97,16 @@ PARITY = {
     "complaints:complaint-step[reopen]": ["complaints_reopen_create"],
     "complaints:complaint-attachment-add": ["complaint_attachments_create"],
     "complaints:complaint-attachment-delete": ["complaint_attachments_destroy"],
+    # warranty repairs
+    "complaints:repair-create": ["repairs_create"],
+    "complaints:repair-edit": ["repairs_partial_update"],
+    "complaints:repair-step[register]": ["repairs_register_create"],
+    "complaints:repair-step[dispatch]": ["repairs_dispatch_create"],
+    "complaints:repair-step[complete]": ["repairs_complete_create"],
+    "complaints:repair-step[close]": ["repairs_close_create"],
+    "complaints:repair-step[return_visit]": ["repairs_return_visit_create"],
+    "complaints:repair-step[reopen]": ["repairs_reopen_create"],
+    "complaints:repair-step[complaint]": ["repairs_complaint_create"],
     # surveys
     "surveys:survey-create": ["surveys_create"],
     "surveys:survey-send": ["surveys_send_create"],

@@ -92,6 +92,7 @@ class Checker:
     def __init__(self):
         self.checked = 0
         self.seen: dict[str, int] = {}
+        self.names: set[str] = set()
 
     def page(self, web, url: str, *, who: str, lang: str, expect_some: bool = True) -> str:
         response = web.get(url)
@@ -101,6 +102,7 @@ class Checker:
         if expect_some:
             assert links, (who, url, "shows no figure links")
         for name, href, value in links:
+            self.names.add(name)
             key = f"{who}:{lang}:{href}"
             count = self.seen.get(key)
             if count is None:
@@ -188,6 +190,9 @@ def test_every_figure_on_every_surface_equals_the_list_behind_it():
                                 MISMATCHES.append(f"{who} [{lang}] home: {card} has {count}")
                             check.checked += 1
             group_checks.append(check.checked)
+            # The warranty repairs' figures (R99) are among those followed to their lists.
+            repairs = {f.key for f in fig.figures() if f.section == "repairs"}
+            assert repairs and repairs <= check.names, repairs - check.names
         # The assessment's indicators: each frozen figure is its list (shown or hidden).
         from assessments.models import Assessment
 

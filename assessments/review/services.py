@@ -521,6 +521,14 @@ def analysis_open(*, branch: Branch, half: HalfYear) -> AnalysisReport:
         return AnalysisReport.objects.get(branch=branch, half_year=half.label)
 
 
+# The repair figures of the product aspect (defined by complaints.repairs.figures, R99).
+REPAIR_FIGURES = (
+    "repairs_received", "repairs_registered_on_time", "repair_registration_rate", "repairs_closed",
+    "repairs_fixed_first_time", "repair_first_time_fix_rate", "repair_visits_due", "repair_visits_on_time",
+    "repair_visit_on_time_rate", "repair_visits_made", "repair_visits_satisfied", "repair_satisfaction_rate",
+)  # fmt: skip
+
+
 def analysis_figures(branch_id: int, half: HalfYear) -> dict:
     """R31: the figures the report is pre-filled with, from the records of the half year."""
     from clients.grading import REPEAT_COOPERATION_PROJECTS, quadrant
@@ -546,7 +554,13 @@ def analysis_figures(branch_id: int, half: HalfYear) -> dict:
     window = evaluate(
         SYSTEM,
         half.window(branch_id=branch_id),
-        only=["complaints_received", "complaints_resolved", "surveys_answered", "unsatisfied_items"],
+        only=[
+            "complaints_received",
+            "complaints_resolved",
+            "surveys_answered",
+            "unsatisfied_items",
+            *REPAIR_FIGURES,
+        ],
     ).values
     parents = list(
         clients.exclude(parent_company="")
@@ -564,7 +578,9 @@ def analysis_figures(branch_id: int, half: HalfYear) -> dict:
             "scale_to_profit": round(value / profit, 2) if profit else None,
             "cost_to_profit": round(cost / profit, 2) if profit else None,
         },
-        "product": {"by_type": by_type},
+        # The product aspect (R30) includes how its defects were repaired (R99, seed 002:
+        # 维修的及时性、维修一次成功率).
+        "product": {"by_type": by_type, "repairs": {k: window.get(k) for k in REPAIR_FIGURES}},
         "complaints": {k: window.get(k) for k in ("complaints_received", "complaints_resolved")},
         "surveys": {k: window.get(k) for k in ("surveys_answered", "unsatisfied_items")},
         "parents": [{"parent": p["parent_company"], "clients": p["n"]} for p in parents],

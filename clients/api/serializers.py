@@ -251,6 +251,7 @@ class ProjectSerializer(_ClientChild):
             "signed_on",
             "started_on",
             "completed_on",
+            "warranty_ends_on",
             "is_key",
             "design_fee",
             "fee_collected",

@@ -127,6 +127,7 @@ STATES = {
     "/api/complaints/{id}/": {"status__in": ["received", "acknowledged", "investigating"]},
     "/api/needs/{id}/": {"status__in": ["open", "responded"]},
     "/api/monthly-reports/{id}/": {"status__in": ["draft", "submitted", "returned"]},
+    "/api/repairs/{id}/": {"status__in": ["received", "registered", "dispatched"]},
 }
 
 
