@@ -53,9 +53,9 @@ def improvement_measures_overdue(user, window: Window) -> list[dict]:
     # At the end of the window, or now for a window still running (the dashboards' live period).
     cut = min(window.end, timezone.now())
     qs = (
-        qs.filter(due_on__lt=timezone.localdate(cut), created_at__lt=cut)
-        .filter(Q(done_at__isnull=True) | Q(done_at__gte=cut))
-        .filter(Q(plan__closed_at__isnull=True) | Q(plan__closed_at__gte=cut))
+        qs.filter(due_on__lt=timezone.localdate(cut), created_at__lt=window.end)
+        .filter(Q(done_at__isnull=True) | Q(done_at__gte=window.end))
+        .filter(Q(plan__closed_at__isnull=True) | Q(plan__closed_at__gte=window.end))
     )
     return rows_of(
         qs.order_by("due_on", "pk"),

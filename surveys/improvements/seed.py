@@ -114,8 +114,8 @@ def seed(org) -> str:
                 changes["due_on"] = today + dt.timedelta(days=days)
             ImprovementMeasure.objects.filter(pk=measure.pk).update(**changes)
         made += 1
-    if not made and not skipped:
-        return ""  # every branch has its plan already
+    if not made:
+        return ""  # every branch has its plan already (or none has a dimension to improve)
     answers = Answer.objects.filter(survey__campaign__isnull=False).count()
     note = f"; no plan for {', '.join(skipped)} (no dimension to improve)" if skipped else ""
     return f"{made} improvement plans ({answers} campaign answers behind their effects){note}"

@@ -182,7 +182,8 @@ def _matrix_params(request):
     """The matrix the plan is made from: its template, year and branch (None: the group's).
     A branch's manager plans for their own branch."""
     user = request.user
-    source = request.POST if request.method == "POST" else request.GET
+    # The form carries them in hidden fields; the page's address (from the matrix) otherwise.
+    source = {**request.GET.dict(), **(request.POST.dict() if request.method == "POST" else {})}
     templates = list(SurveyTemplate.objects.restrict(user, "view"))
     if not templates:
         raise PermissionDenied
