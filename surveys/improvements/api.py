@@ -108,7 +108,8 @@ class PlanSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(EffectSerializer)
     def get_effect(self, plan) -> dict:
-        return EffectSerializer(services.effect(plan)).data
+        known = self.context.get("effects") or {}
+        return EffectSerializer(known.get(plan.pk) or services.effect(plan)).data
 
 
 def _refused(exc: ValidationError) -> Response:
@@ -133,6 +134,15 @@ class ImprovementPlanViewSet(RestrictedViewSet):
     http_method_names = ["get", "post", "head", "options"]
     # The steps are open to whoever may see the plan; the services check the role (R102-R107).
     action_scopes = {"create": "view", "measures": "view", "complete": "view", "close": "view"}
+
+    def paginate_queryset(self, queryset):
+        """A page's effects in a few queries (R106), not two per plan."""
+        page = super().paginate_queryset(queryset)
+        self._effects = services.effects(page if page is not None else queryset)
+        return page
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "effects": getattr(self, "_effects", None)}
 
     def _plan(self, pk):
         return self.queryset.model.objects.restrict(self.request.user, "view").get(pk=pk)

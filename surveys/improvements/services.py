@@ -431,14 +431,57 @@ def effect(plan: ImprovementPlan) -> dict:
     scope; final once that campaign is closed) and the target. A closed plan shows what it
     kept."""
     if not plan.is_open and plan.after_campaign_id:
-        after, answers, campaign = plan.after_rate, plan.after_answers, plan.after_campaign
-        final = True
-    else:
-        campaign = next_campaign(plan)
-        after, answers = _after(plan, campaign) if campaign else (None, 0)
-        final = bool(campaign and campaign.status == Campaign.Status.CLOSED)
+        return _effect(plan, plan.after_campaign, plan.after_rate, plan.after_answers)
+    campaign = next_campaign(plan)
+    after, answers = _after(plan, campaign) if campaign else (None, 0)
+    return _effect(plan, campaign, after, answers)
+
+
+def effects(plans) -> dict[int, dict]:
+    """R106: :func:`effect` of many plans (a page of a list) in three queries: the campaigns of
+    their templates, and the answers of those campaigns by branch and dimension."""
+    plans = list(plans)
+    campaigns = list(
+        Campaign.objects.filter(template_id__in={p.template_id for p in plans}).order_by("deadline", "pk")
+    )
+    nexts: dict[int, Campaign | None] = {}
+    for plan in plans:
+        if plan.is_open or not plan.after_campaign_id:
+            made_on = timezone.localdate(plan.created_at)
+            nexts[plan.pk] = next(
+                (c for c in campaigns if c.template_id == plan.template_id and c.deadline >= made_on), None
+            )
+    rows = (
+        Answer.objects.filter(
+            survey__campaign_id__in={c.pk for c in nexts.values() if c},
+            survey__status=Survey.Status.ANSWERED,
+            dimension_id__in={p.dimension_id for p in plans},
+        )
+        .values("survey__campaign_id", "survey__branch_id", "dimension_id")
+        .annotate(n=Count("pk"), positive=Count("pk", filter=Q(positive=True)))
+    )
+    counts: dict[tuple, list[int]] = {}
+    for r in rows:
+        for branch in (r["survey__branch_id"], None):  # the branch's, and the group's (every branch)
+            key = (r["survey__campaign_id"], branch, r["dimension_id"])
+            n, positive = counts.get(key, (0, 0))
+            counts[key] = (n + r["n"], positive + r["positive"])
+    out = {}
+    for plan in plans:
+        if plan.pk not in nexts:
+            out[plan.pk] = _effect(plan, plan.after_campaign, plan.after_rate, plan.after_answers)
+            continue
+        campaign = nexts[plan.pk]
+        n, positive = (
+            counts.get((campaign.pk, plan.branch_id, plan.dimension_id), (0, 0)) if campaign else (0, 0)
+        )
+        out[plan.pk] = _effect(plan, campaign, positive / n if n else None, n)
+    return out
+
+
+def _effect(plan: ImprovementPlan, campaign, after, answers) -> dict:
+    final = bool(campaign and campaign.status == Campaign.Status.CLOSED)
     result = plan.result or result_of(before=plan.before_rate, after=after, target=plan.target)
-    change = None if after is None else float(after) - float(plan.before_rate)
     return {
         "plan": plan,
         "campaign": campaign,
@@ -447,7 +490,7 @@ def effect(plan: ImprovementPlan) -> dict:
         "after": None if after is None else float(after),
         "after_answers": answers or 0,
         "target": float(plan.target),
-        "change": change,
+        "change": None if after is None else float(after) - float(plan.before_rate),
         "final": final,
         "result": result,
         "result_label": str(Result(result).label) if result else "",

@@ -303,6 +303,9 @@ def test_the_next_campaign_shows_before_and_after_and_closes_the_plan(org, matri
     with time_machine.travel(NOW + dt.timedelta(days=21), tick=False):
         interim = services.effect(plan)
         assert interim["campaign"] == campaign and interim["after"] == 1.0 and not interim["final"]
+        group = make_plan(org, by="marketing", branch_code=None, code="service_quality")
+        many = services.effects([plan, group])  # a list's page, in a few queries
+        assert many[plan.pk] == interim and many[group.pk] == services.effect(group)
         assert [e["plan"] for e in services.campaign_effects(org["east_staff"], campaign)] == [plan]
         assert services.campaign_effects(org["south_staff"], campaign) == []
         with pytest.raises(ValidationError):  # the campaign is still running
