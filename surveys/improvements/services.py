@@ -123,7 +123,7 @@ def plan_url(plan: ImprovementPlan) -> str:
 def _lock(plan: ImprovementPlan) -> ImprovementPlan:
     """Reload under a row lock: two people cannot take a step on the same plan at once."""
     return (
-        ImprovementPlan.objects.select_for_update()
+        ImprovementPlan.objects.select_for_update(of=("self",))  # the branch is an outer join (the group's)
         .select_related("branch", "dimension", "template")
         .get(pk=plan.pk)
     )
