@@ -92,6 +92,8 @@ class PlanSerializer(serializers.ModelSerializer):
             "before_answers", "target", "status", "created_by", "created_at", "after_campaign", "after_rate",
             "after_answers", "result", "close_note", "closed_by", "closed_at", "measures", "new_measures", "effect",
         ]  # fmt: skip
+        # One open plan per dimension is the service's rule (R102), checked after the role.
+        validators = []
         read_only_fields = [
             "quadrant", "before_rate", "before_answers", "target", "status", "created_by", "created_at",
             "after_campaign", "after_rate", "after_answers", "result", "close_note", "closed_by", "closed_at",

@@ -161,7 +161,10 @@ class PlanFilter(django_filters.FilterSet):
     dimension = django_filters.CharFilter(field_name="dimension__code", label=_("维度"))
     template = django_filters.NumberFilter(field_name="template_id")
     year = django_filters.NumberFilter(field_name="year", label=_("年度"))
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("有逾期措施"))
+    # A checkbox: ``overdue=1`` (the home panel's link) and ``overdue=true`` both mean yes.
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", label=_("有逾期措施"), widget=forms.CheckboxInput
+    )
 
     class Meta:
         model = ImprovementPlan

@@ -107,7 +107,7 @@ def test_a_refused_plan_keeps_what_was_typed(org):
     data = {**_plan_form(org, owner="south_staff")}
     response = org.web("east_manager").post(_create_url(org), data)
     assert response.status_code == 400 and "建立客户意见反馈库" in response.content.decode()
-    assert "第1项措施" in response.content.decode()
+    assert "负责人应为本单位的在职人员" in response.content.decode()
     data = {**_plan_form(org), "dimension": dim("engineering_quality").pk}
     response = org.web("east_manager").post(_create_url(org), data)
     assert response.status_code == 400 and response.context["form"].errors["dimension"]
@@ -220,7 +220,7 @@ def test_the_api_makes_a_plan_and_takes_its_steps(org):
     )
     assert data["measures"][0]["client_group"] == "all" and data["measures"][0]["overdue"] is False
     again = api.post(reverse("improvement-plan-list"), body, format="json")
-    assert again.status_code == 400 and "dimension" in again.json()
+    assert again.status_code == 400 and "该维度已有进行中的改进计划" in str(again.json())
     strength = api.post(
         reverse("improvement-plan-list"), {**body, "dimension": dim("engineering_quality").pk}, format="json"
     )
@@ -261,6 +261,7 @@ def test_the_list_filters_and_exports_what_it_shows(org):
     assert [p.pk for p in listed.context["page"].object_list] != [plan.pk]
     assert listed.context["page"].paginator.count == 1
     with time_machine.travel(NOW + dt.timedelta(days=5), tick=False):
+        web = org.web("east_manager")  # signed in again: the session of five days ago has ended
         overdue = web.get(reverse("surveys:improvement-list") + "?overdue=1")
         assert [p.pk for p in overdue.context["page"].object_list] == [plan.pk]
         exported = web.get(reverse("surveys:improvement-list") + "?overdue=1&export=xlsx")
