@@ -20,6 +20,8 @@ COUNTED = (
     "complaints.RepairVisit",
     "surveys.Survey",
     "surveys.Answer",
+    "surveys.ImprovementPlan",  # R108: the improvement figures and the satisfaction table's links
+    "surveys.ImprovementMeasure",
     "assessments.MonthlyReport",
     "assessments.Assessment",
     "crm.Suspension",

@@ -11,5 +11,14 @@ class SurveysConfig(AppConfig):
     def ready(self):
         # The client page's tab and the archive's satisfaction fact (R8, R25): surveys imports
         # clients, never the reverse. tasks declares the campaign schedules (R25a).
-        for module in ("archive", "tasks", "home_panels", "figures"):
+        # improvements: the plans' figures and home panel (R105, R108).
+        modules = (
+            "archive",
+            "tasks",
+            "home_panels",
+            "figures",
+            "improvements.figures",
+            "improvements.home_panels",
+        )
+        for module in modules:
             import_module(f"{self.name}.{module}")

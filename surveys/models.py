@@ -456,3 +456,7 @@ class FollowUp(BusinessModel):
 
     def __str__(self):
         return f"{self.client} · {self.get_status_display()}"
+
+
+# Improvement plans per priority dimension (R102-R108): the surveys app's models, in their own module.
+from .improvements.models import ImprovementMeasure, ImprovementPlan  # noqa: E402, F401

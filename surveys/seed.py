@@ -87,6 +87,17 @@ def _quarter_start(day: dt.date) -> dt.date:
 
 
 def seed(org) -> str:
+    """The campaigns and surveys, then the improvement plans made from their matrix (R102)."""
+    from .improvements.seed import seed as seed_improvements
+
+    campaigns = seed_campaigns(org)
+    if campaigns == "no clients":
+        return campaigns
+    plans = seed_improvements(org)
+    return f"{campaigns}; {plans}" if plans else campaigns
+
+
+def seed_campaigns(org) -> str:
     clients = Client.objects.filter(grade__in=["A", "B"])
     if not Client.objects.exists():
         return "no clients"

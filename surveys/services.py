@@ -510,6 +510,10 @@ def campaign_close(*, campaign: Campaign, now: dt.datetime | None = None) -> Cam
         url=url,
         key=f"campaign-closed-{campaign.pk}",
     )
+    # R106, R107: the plans this campaign measures have their effect: their managers hear it.
+    from .improvements.services import plans_effect_ready
+
+    plans_effect_ready(campaign)
     return campaign
 
 

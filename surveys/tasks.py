@@ -39,3 +39,13 @@ def expire_links() -> int:
     from .services import surveys_expire
 
     return surveys_expire()
+
+
+# R105: its schedule ("surveys: overdue improvement measures", daily 08:40 Asia/Shanghai) is
+# created by the data migration surveys 0005_improvement_plans.
+@shared_task
+def improvement_overdue_daily() -> int:
+    """R105: remind the people of overdue improvement measures (once per measure)."""
+    from .improvements.services import improvement_overdue_remind
+
+    return improvement_overdue_remind()

@@ -1,7 +1,7 @@
 """Pages of the surveys, mounted at /surveys/ under the "surveys" namespace. ``answer`` is the
 public page of the personal link (R22): no login."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -28,4 +28,5 @@ urlpatterns = [
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign-detail"),
     path("campaigns/<int:pk>/send/", views.campaign_send, name="campaign-send"),
     path("campaigns/<int:pk>/close/", views.campaign_close, name="campaign-close"),
+    path("improvements/", include("surveys.improvements.urls")),
 ]

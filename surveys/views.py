@@ -36,6 +36,8 @@ from .forms import (
     TemplateForm,
     question_formset,
 )
+from .improvements import services as improvements
+from .improvements.models import ImprovementPlan
 from .models import (
     Campaign,
     CampaignBranchReport,
@@ -470,6 +472,14 @@ def matrix(request):
     _require(request.user, "view", Survey)
     templates, template, year, branches, branch = _analysis_params(request)
     data = selectors.priority_matrix(request.user, template=template, year=year, branch=branch)
+    # R102, R108: each dimension's improvement plan, and whether the user may make one here (a
+    # branch's manager plans for their branch, group marketing for the group or any branch).
+    plan_branch_id = branch.pk if branch else None
+    if branch is None and not has_global(request.user, ImprovementPlan, "add"):
+        plan_branch_id = request.user.branch_id
+    plans = improvements.plan_links(request.user, template=template, branch_id=plan_branch_id)
+    for p in data["points"]:
+        p["plan"] = plans.get(p["dimension"].pk)
     return render(
         request,
         "surveys/matrix.html",
@@ -481,6 +491,10 @@ def matrix(request):
             "branch": branch,
             "matrix": data,
             "matrix_json": _matrix_json(data),
+            "plan_column": True,
+            "plan_branch_id": plan_branch_id,
+            "may_plan": improvements.may_plan(request.user, plan_branch_id)
+            and (plan_branch_id is not None or branch is None),
         },
     )
 
@@ -710,6 +724,10 @@ def campaign_detail(request, pk):
             "report_rows": report_rows,
             "can_manage": has_global(request.user, Campaign, "change"),
             "group_summary": campaign.summary if has_global(request.user, Campaign, "view") else None,
+            # R106: the planned dimensions this campaign measures, before and after.
+            "effects": improvements.campaign_effects(request.user, campaign)
+            if can(request.user, "view", ImprovementPlan)
+            else [],
         },
     )
 

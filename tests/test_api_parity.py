@@ -74,6 +74,11 @@ PARITY = {
     "clients:cultivation-step[measure]": ["cultivation_plans_measures_create"],
     "clients:cultivation-step[edit]": ["cultivation_plans_update", "cultivation_plans_partial_update"],
     "clients:cultivation-step[close]": ["cultivation_plans_close_create"],
+    # improvement plans per priority dimension (R102-R108)
+    "surveys:improvement-create": ["improvement_plans_create"],
+    "surveys:improvement-step[measure]": ["improvement_plans_measures_create"],
+    "surveys:improvement-step[complete]": ["improvement_plans_complete_create"],
+    "surveys:improvement-step[close]": ["improvement_plans_close_create"],
     "clients:b-evaluation-create": ["b_evaluations_create"],
     "clients:fee-collection-add": ["fee_collections_create"],
     "clients:fee-collection-reverse": ["fee_collections_reverse_create"],

@@ -309,6 +309,7 @@ def _satisfaction(user, period: fig.Period, branch_id: int | None) -> dict | Non
     """R23, R24: satisfaction against base and target per dimension, and the priority matrix,
     for the default survey template and the period's year (the survey analysis, summarised)."""
     from surveys import selectors as surveys
+    from surveys.improvements import services as improvements
     from surveys.models import SurveyTemplate
 
     templates = list(SurveyTemplate.objects.restrict(user, "view"))
@@ -319,6 +320,8 @@ def _satisfaction(user, period: fig.Period, branch_id: int | None) -> dict | Non
     data = surveys.results(user, template=template, year=period.year, branches=[], branch=branch)
     matrix = surveys.priority_matrix(user, template=template, year=period.year, branch=branch)
     params = {"template": template.pk, "year": period.year, "branch": branch_id}
+    # R108: each dimension links to its improvement plan (the branch's, or the group's).
+    plans = improvements.plan_links(user, template=template, branch_id=branch.pk if branch else None)
     return {
         "template": template.name,
         "year": period.year,
@@ -331,6 +334,7 @@ def _satisfaction(user, period: fig.Period, branch_id: int | None) -> dict | Non
                 "actual": r["actual"],
                 "answers": r["answers"],
                 "status": r["status"],
+                "plan": _plan_link(plans.get(r["dimension"].pk)),
             }
             for r in data["rows"]
         ],
@@ -343,6 +347,17 @@ def _satisfaction(user, period: fig.Period, branch_id: int | None) -> dict | Non
             }
             for p in matrix["points"]
         ],
+    }
+
+
+def _plan_link(plan) -> dict | None:
+    """A dimension's improvement plan as the (cached) dashboard shows it: its page and state."""
+    if plan is None:
+        return None
+    return {
+        "url": reverse("surveys:improvement-detail", kwargs={"pk": plan.pk}),
+        "open": plan.is_open,
+        "label": str(plan.get_status_display() if plan.is_open else plan.get_result_display()),
     }
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from ..improvements.api import ImprovementPlanViewSet
 from . import views
 
 router = SimpleRouter()
@@ -11,6 +12,7 @@ router.register("survey-follow-ups", views.FollowUpViewSet, basename="survey-fol
 router.register("survey-targets", views.TargetViewSet, basename="survey-target")
 router.register("survey-campaigns", views.CampaignViewSet, basename="survey-campaign")
 router.register("survey-reports", views.CampaignReportViewSet, basename="survey-report")
+router.register("improvement-plans", ImprovementPlanViewSet, basename="improvement-plan")
 
 urlpatterns = [
     path("public/surveys/<str:token>/", views.PublicAnswerView.as_view(), name="survey-public-answer"),
