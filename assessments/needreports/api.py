@@ -180,7 +180,7 @@ class NeedAnalysisReportViewSet(RestrictedViewSet):
 
     def get_queryset(self):
         qs = super().get_queryset()
-        return qs.defer("snapshot") if self.action == "list" else qs
+        return qs.prefetch_related(None).defer("snapshot") if self.action == "list" else qs
 
     def _answer(self, report, status_code=status.HTTP_200_OK):
         report = self.get_queryset().get(pk=report.pk)

@@ -49,10 +49,17 @@ def _people_field(people, *, label, required=True):
     )
 
 
+class AttendeesField(forms.ModelMultipleChoiceField):
+    """The attendees, each shown with the role (a branch's people and the group roles)."""
+
+    def label_from_instance(self, obj):
+        return f"{obj.display_name}({obj.get_role_display()})"
+
+
 class MeetingForm(forms.Form):
     """R68: the meeting's date, place, attendees, discussion and up to three decisions."""
 
-    held_on = forms.DateField(label=_("会议日期"), widget=forms.DateInput(attrs=DATE))
+    held_on = forms.DateField(label=_("会议日期"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"))
     place = forms.CharField(
         label=_("会议地点"),
         max_length=100,
@@ -68,7 +75,7 @@ class MeetingForm(forms.Form):
 
     def __init__(self, *args, attendees=None, people=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["attendees"] = forms.ModelMultipleChoiceField(
+        self.fields["attendees"] = AttendeesField(
             label=_("参会人员"),
             queryset=attendees,
             widget=forms.CheckboxSelectMultiple,
@@ -86,7 +93,7 @@ class MeetingForm(forms.Form):
             )
             self.fields[f"d{i}_owner"] = _people_field(people, label=_("负责人"), required=False)
             self.fields[f"d{i}_due_on"] = forms.DateField(
-                label=_("完成期限"), required=False, widget=forms.DateInput(attrs=DATE)
+                label=_("完成期限"), required=False, widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d")
             )
 
     def decision_rows(self):
@@ -113,7 +120,7 @@ class DecisionForm(forms.Form):
         widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
         error_messages={"required": _("请填写决定事项。")},
     )
-    due_on = forms.DateField(label=_("完成期限"), widget=forms.DateInput(attrs=DATE))
+    due_on = forms.DateField(label=_("完成期限"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"))
 
     def __init__(self, *args, people=None, **kwargs):
         super().__init__(*args, **kwargs)
