@@ -41,6 +41,7 @@ class AssessmentsConfig(AppConfig):
 
         from . import archive, home_panels  # noqa: F401  (register the client tab, the home panels)
         from .dashboards.selectors import bump
+        from .needreports import home_panels as need_panels  # noqa: F401
 
         for label in COUNTED:
             model = apps.get_model(label)

@@ -604,3 +604,8 @@ class Regrading(BusinessModel):
 
     def __str__(self):
         return f"{self.client_id}: {self.from_grade} → {self.to_grade}"
+
+
+# The quarterly need analysis report and its meeting (R65-R69): models of this app, kept in a
+# module of their own.
+from .needreports.models import NeedAnalysisMeeting, NeedAnalysisReport, NeedMeetingDecision  # noqa: E402, F401

@@ -38,8 +38,10 @@ def seed(org) -> str:
     from django.test.utils import override_settings
 
     # The demo's past notices stay in the app; e-mailing a year of them at install helps nobody.
+    from .needreports.seed import seed as seed_need_reports
+
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-        return _seed(org)
+        return f"{_seed(org)}; {seed_need_reports(org)}"
 
 
 def _seed(org) -> str:

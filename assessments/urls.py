@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from .dashboards import views as dashboards
 from .monthly import views
@@ -39,6 +39,7 @@ urlpatterns = [
     path("assessments/<int:pk>/checks/<int:check_pk>/", review.spot_check, name="assessment-check"),
     path("assessments/<int:pk>/rate/", review.assessment_rate, name="assessment-rate"),
     path("summaries/<int:pk>/", review.summary_detail, name="summary-detail"),
+    path("need-analysis/", include("assessments.needreports.urls")),
     path("dashboard/", dashboards.dashboard, name="dashboard"),
     path("dashboard/figures/<slug:key>/", dashboards.dashboard_figure, name="dashboard-figure"),
     path("dashboard/transitions/", dashboards.dashboard_transitions, name="dashboard-transitions"),

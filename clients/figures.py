@@ -9,7 +9,19 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.figures import Column, Figure, Rate, Window, detail_url, jsonable, narrow, register, rows_of, section
 
-from .models import Client, GiveUp, Grade, GradeChange, Need, Project, Stage, StageChange, Visit, VisitPlan
+from .models import (
+    Client,
+    GiveUp,
+    Grade,
+    GradeChange,
+    Need,
+    NeedConflict,
+    Project,
+    Stage,
+    StageChange,
+    Visit,
+    VisitPlan,
+)
 from .projects.selectors import collected_by, unsettled_q
 from .selectors import needs_collection_overdue_q
 
@@ -247,9 +259,16 @@ def clients_given_up(user, window: Window) -> list[dict]:
 URGENCIES = dict(Need.Urgency.choices)
 CATEGORIES = dict(Need.Category.choices)
 NEED_STATUSES = dict(Need.Status.choices)
+ORIGINS = dict(Need.Origin.choices)
+LEVELS = dict(Need.Level.choices)
+# Seed 003, 按需求性质分类: 功能性需求 / 非功能性需求 (Need.is_functional).
+NATURES = {True: _("功能性需求"), False: _("非功能性需求")}
 
 
 def _needs(qs):
+    """A need figure's rows: with its classification (R50: urgency, category, nature, origin)
+    and the assessment recorded on it (value, feasibility), by which the quarterly need analysis
+    report (R66) counts the need figures' records."""
     return rows_of(
         qs.order_by("received_at", "pk"),
         url=_client_url,
@@ -258,6 +277,10 @@ def _needs(qs):
         client="client__name",
         category="category",
         urgency="urgency",
+        nature="is_functional",
+        origin="origin",
+        value="value_assessment",
+        feasibility="feasibility",
         received="received_at",
         due="response_due_at",
         responded="responded_at",
@@ -328,6 +351,53 @@ def needs_rated(user, window: Window) -> list[dict]:
 def needs_rated_satisfied(user, window: Window) -> list[dict]:
     """R49's numerator: of the needs rated in the window, those rated 满意 or 基本满意."""
     return _rated(_needs_qs(user, window, at="rated_at").filter(rating__in=Need.SATISFIED_RATINGS))
+
+
+def needs_merged(user, window: Window) -> list[dict]:
+    """R51, R66: the duplicates merged into another need in the window (seed 003, 需求整合:
+    «去除重复...的需求»). Each is counted once, in the window of its merge; it counts in no
+    other need figure (``_needs_qs``)."""
+    qs = narrow(
+        Need.objects.restrict(user, "view").filter(status=Need.Status.MERGED),
+        window,
+        department="client__department_id",
+        at="merged_at",
+    )
+    return rows_of(
+        qs.order_by("merged_at", "pk"),
+        url=_need_url,
+        department="client__department_id",
+        client_id="client_id",
+        client="client__name",
+        description="description",
+        into="merged_into__description",
+        by="merged_by__full_name",
+        at="merged_at",
+    )
+
+
+def need_conflicts(user, window: Window) -> list[dict]:
+    """R52, R66: the pairs of needs marked as contradicting each other in the window (seed 003,
+    需求整合: «去除...矛盾的需求»)."""
+    qs = narrow(
+        NeedConflict.objects.restrict(user, "view"),
+        window,
+        department="first__client__department_id",
+        at="marked_at",
+    )
+    return rows_of(
+        qs.order_by("marked_at", "pk"),
+        url=lambda row: _need_url({"id": row["first_id"]}),
+        department="first__client__department_id",
+        client_id="first__client_id",
+        client="first__client__name",
+        first_id="first_id",
+        first="first__description",
+        second="second__description",
+        note="note",
+        by="marked_by__full_name",
+        at="marked_at",
+    )
 
 
 # ----------------------------------------------------------------------------------- visits
@@ -510,7 +580,20 @@ _need_columns = (
     Column("responded", _("响应时间"), "datetime"),
     Column("status", _("状态"), choices=NEED_STATUSES),
 )
-register(Figure("needs_received", _("收到需求"), "needs", 110, needs_received, _need_columns, model=Need))
+# What the needs received are also counted by (R66: the quarterly need analysis report).
+_need_received_columns = (
+    _need_columns[:3]
+    + (
+        Column("nature", _("需求性质"), choices=NATURES),
+        Column("origin", _("需求来源层次"), choices=ORIGINS),
+        Column("value", _("价值评估"), choices=LEVELS),
+        Column("feasibility", _("可行性"), choices=LEVELS),
+    )
+    + _need_columns[3:]
+)
+register(
+    Figure("needs_received", _("收到需求"), "needs", 110, needs_received, _need_received_columns, model=Need)
+)
 register(
     Figure(
         "needs_due",
@@ -611,6 +694,43 @@ register(
         "needs_rated_satisfied",
         "needs_rated",
         help=_("评价满意(含基本满意)的需求 ÷ 已评价需求。"),
+    )
+)
+register(
+    Figure(
+        "needs_merged",
+        _("合并的重复需求"),
+        "needs",
+        167,
+        needs_merged,
+        (
+            _client,
+            Column("description", _("需求内容")),
+            Column("into", _("合并至")),
+            Column("by", _("合并人")),
+            Column("at", _("合并时间"), "datetime"),
+        ),
+        help=_("期间内作为重复需求合并至另一条需求的(不再计入其他需求指标)。"),
+        model=Need,
+    )
+)
+register(
+    Figure(
+        "need_conflicts",
+        _("标记的矛盾需求"),
+        "needs",
+        168,
+        need_conflicts,
+        (
+            _client,
+            Column("first", _("需求")),
+            Column("second", _("矛盾的需求")),
+            Column("note", _("矛盾说明")),
+            Column("by", _("标记人")),
+            Column("at", _("标记时间"), "datetime"),
+        ),
+        help=_("期间内标记为相互矛盾的需求(每对计一次)。"),
+        model=NeedConflict,
     )
 )
 register(

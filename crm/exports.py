@@ -265,8 +265,14 @@ def xlsx_response(
     filename: str, title: str, headers: Sequence[str], rows: Iterable[Sequence]
 ) -> HttpResponse:
     """An .xlsx download; ``filename`` without extension, Chinese allowed."""
+    return workbook_response(workbook(title, headers, rows), filename)
+
+
+def workbook_response(wb: Workbook, filename: str) -> HttpResponse:
+    """A workbook built here (several sheets, each through :func:`workbook` or
+    :func:`append_row`) as an .xlsx download; ``filename`` without extension."""
     buffer = BytesIO()
-    workbook(title, headers, rows).save(buffer)
+    wb.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(f'{filename}-{stamp}.xlsx')}"

@@ -186,6 +186,68 @@ class HalfYear:
         return Window(start=self.start, end=self.end, branch_id=branch_id, department_id=department_id)
 
 
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    """A calendar quarter, Asia/Shanghai: ``2026Q3`` is 1 July to 30 September (the label the
+    rankings of R29 use too). The rhythm of seed 003's needs management: every client's needs
+    collected at least once a quarter, a satisfaction survey each quarter, and the quarterly
+    需求分析报告 and its meeting (R65)."""
+
+    year: int
+    number: int
+
+    @classmethod
+    def parse(cls, label: str) -> Quarter:
+        match = _QUARTER.match(str(label or "").strip().upper())
+        if not match or int(match.group(1)) < 2000:
+            raise ValueError(_("季度格式应为“年Q1-Q4”,例如 2026Q3。"))
+        if not year_in_range(int(match.group(1))):
+            raise ValueError(_("季度的年份应在 %(first)d 至 %(last)d 年之间。") % _year_bounds())
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def containing(cls, moment: dt.datetime | dt.date | None = None) -> Quarter:
+        moment = moment or timezone.now()
+        day = timezone.localtime(moment, _tz()).date() if isinstance(moment, dt.datetime) else moment
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+    def previous(self) -> Quarter:
+        return Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
+
+    def next(self) -> Quarter:
+        return Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}Q{self.number}"
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, 3 * self.number - 2, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.next().first_day - dt.timedelta(days=1)
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.first_day, dt.time.min, tzinfo=_tz())
+
+    @property
+    def end(self) -> dt.datetime:
+        """Exclusive: the first day of the next quarter at 00:00."""
+        return self.next().start
+
+    def window(self, *, branch_id: int | None = None, department_id: int | None = None) -> Window:
+        return Window(start=self.start, end=self.end, branch_id=branch_id, department_id=department_id)
+
+
 def deadline_time() -> tuple[int, int]:
     """``CRM_MONTHLY_DEADLINE`` ("HH:MM", Asia/Shanghai): when reports are due on the 25th."""
     hour, minute = (int(x) for x in settings.CRM_MONTHLY_DEADLINE.split(":"))

@@ -150,6 +150,14 @@ PARITY = {
     "assessments:assessment-check": ["spot_checks_record_create"],
     "assessments:assessment-rate": ["assessments_rate_create"],
     "assessments:summary-detail": ["work_summaries_submit_create"],
+    # the quarterly need analysis report and its meeting (R65-R69)
+    "assessments:need-report-open": ["need_analysis_reports_create"],
+    "assessments:need-report-save": ["need_analysis_reports_partial_update"],
+    "assessments:need-report-submit": ["need_analysis_reports_submit_create"],
+    "assessments:need-report-review": ["need_analysis_reports_review_create"],
+    "assessments:need-meeting-add": ["need_analysis_reports_meetings_create"],
+    "assessments:need-decision-add": ["need_analysis_reports_decisions_create"],
+    "assessments:need-decision-done": ["need_meeting_decisions_done_create"],
 }
 
 WRITES = {"post", "put", "patch", "delete"}

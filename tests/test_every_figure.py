@@ -167,6 +167,16 @@ def test_every_figure_on_every_surface_equals_the_list_behind_it():
 
                 closed = MonthlyReport.objects.get(branch__code=code, period=fig.Period.last_due(NOW).label)
                 check.page(web, f"/reports/monthly/{closed.pk}/", who=who, lang=lang)
+            # The quarterly need analysis reports (R65, R66), frozen or live: each read by its
+            # branch's manager and by group marketing.
+            from assessments.models import NeedAnalysisReport
+
+            need_reports = list(NeedAnalysisReport.objects.select_related("branch"))
+            assert len(need_reports) == 4, "the demo has last quarter's need analysis reports"
+            for report in need_reports:
+                for who in (f"{report.branch.code}_manager", "marketing"):
+                    url = f"/reports/need-analysis/{report.pk}/"
+                    check.page(_web(users[who], lang), url, who=who, lang=lang)
             # The home cards of every role, and the latest rankings, followed as the same person.
             from assessments.models import Ranking
 

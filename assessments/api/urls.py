@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from ..dashboards.views import DashboardView
+from ..needreports.api import NeedAnalysisReportViewSet, NeedMeetingDecisionViewSet
 from .group import GroupSummaryViewSet, RegradingViewSet
 from .review import (
     AnalysisReportViewSet,
@@ -22,5 +23,7 @@ router.register("spot-checks", SpotCheckViewSet, basename="spot-check")
 router.register("work-summaries", WorkSummaryViewSet, basename="work-summary")
 router.register("group-summaries", GroupSummaryViewSet, basename="group-summary")
 router.register("regradings", RegradingViewSet, basename="regrading")
+router.register("need-analysis-reports", NeedAnalysisReportViewSet, basename="need-analysis-report")
+router.register("need-meeting-decisions", NeedMeetingDecisionViewSet, basename="need-meeting-decision")
 
 urlpatterns = [path("dashboard/", DashboardView.as_view(), name="api-dashboard"), *router.urls]

@@ -8,8 +8,15 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from assessments.models import AnalysisReport, Assessment, MonthlyClose, MonthlyReport, Ranking
-from crm.figures import HalfYear, Period
+from assessments.models import (
+    AnalysisReport,
+    Assessment,
+    MonthlyClose,
+    MonthlyReport,
+    NeedAnalysisReport,
+    Ranking,
+)
+from crm.figures import HalfYear, Period, Quarter
 from crm.models import Suspension
 
 from .helpers import at
@@ -44,3 +51,11 @@ def test_the_demo_on_any_date(moment, assessed):
             assert AnalysisReport.objects.filter(half_year=half.label, status="submitted").count() == 4
         assert not Suspension.objects.active(now).exists(), list(Suspension.objects.active(now))
         assert Suspension.objects.filter(kind="archive").get().ends_at < now - dt.timedelta(days=1)
+        # R65-R68: last quarter's need analysis reports, east's accepted at its meeting.
+        need_reports = NeedAnalysisReport.objects.filter(quarter=Quarter.containing(now).previous().label)
+        assert dict(need_reports.values_list("branch__code", "status")) == {
+            "east": "accepted",
+            "south": "submitted",
+            "design": "draft",
+            "install": "draft",
+        }
