@@ -90,6 +90,7 @@ def _seed(org) -> str:
             started_at=period.deadline, finished_at=period.deadline + dt.timedelta(minutes=1)
         )
     assessed = _seed_assessment(org, branches)
+    regraded = _seed_regrading(org)
     current = Period.containing(now)
     for branch in branches:
         services.report_open(branch=branch, period=current)
@@ -100,8 +101,42 @@ def _seed(org) -> str:
     ).update(read_at=now)
     return (
         f"{MonthlyReport.objects.count()} monthly reports over {len(periods) + 1} periods, "
-        f"{len(rankings)} rankings, {analyses} analysis reports, {assessed} assessments"
+        f"{len(rankings)} rankings, {analyses} analysis reports, {assessed} assessments, "
+        f"{regraded} clients re-graded"
     )
+
+
+GROUP_SUMMARY = (
+    "各分子公司客户结构总体稳定:A类客户集中在地铁、城投等国有建设单位,忠诚度高;房地产客户分化,"
+    "部分转向低价偏好。下半年重点:培养具备条件的B类客户,对诚信记录不良的客户调整为C类。"
+)
+
+
+def _seed_regrading(org) -> int:
+    """The group's summary of the latest half year whose analysis reports are all in, and its
+    re-grading (R31) of the first clients the grading criteria suggest moving: applied by group
+    marketing, so every branch has its new A/B/C list in its notices (R75), whether or not one of
+    its clients moved."""
+    from .review import services as review
+
+    halves = _reviewed_halves(timezone.now())
+    if not halves:
+        return 0
+    half = halves[-1]
+    marketing = org.users["marketing"]
+    summary = review.summary_open(half)
+    if summary.regraded_at:
+        return 0
+    review.summary_save(summary=summary, by=marketing, text=GROUP_SUMMARY, submit=True)
+    for candidate in review.regrading_candidates(half, limit=3):
+        review.regrading_propose(
+            summary=summary,
+            by=marketing,
+            client=candidate["client"],
+            to_grade=candidate["to"],
+            reason=str(candidate["why"]),
+        )
+    return review.regrading_apply(summary=summary, by=marketing)
 
 
 # ------------------------------------------------------------------- the half-year review (R30-R34)

@@ -44,7 +44,7 @@ from .forms import (
     VisitPlanForm,
 )
 from .giveups.views import client_give_up
-from .imports.spreadsheet import COLUMNS, EXPORT_ONLY_COLUMNS, export_rows
+from .imports.spreadsheet import COLUMNS, EXPORT_ONLY_COLUMNS, EXPORT_WIDTHS, export_rows
 from .models import (
     AccessLog,
     Client,
@@ -162,10 +162,6 @@ def client_export(request):
         export_rows(qs, with_export_columns=True),
         widths=EXPORT_WIDTHS,
     )
-
-
-# Column widths of the exported 客户信息统计表 (characters), in COLUMNS' order, then EXPORT_ONLY_COLUMNS'.
-EXPORT_WIDTHS = (6, 36, 22, 12, 14, 36, 18, 18, 24, 24, 10, 6, 36, 12, 36, 16, 20, 10, 12, 30, 40, 14)
 
 
 # ----------------------------------------------------------------------------- client page

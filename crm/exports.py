@@ -16,6 +16,7 @@ import datetime as dt
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from io import BytesIO
 from urllib.parse import quote
@@ -94,13 +95,30 @@ def workbook(title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> Wo
     return wb
 
 
+@dataclass
+class Sheet:
+    """One sheet of a streamed workbook: its rows are read only when the sheet is written, so a
+    workbook of several large sheets holds one batch of rows at a time."""
+
+    title: str
+    headers: Sequence[str]
+    rows: Iterable[Sequence]
+    widths: Sequence[int] = ()
+
+
 def streamed_xlsx_response(
     filename: str, title: str, headers: Sequence[str], rows: Iterable[Sequence], *, widths: Sequence[int] = ()
 ) -> StreamingHttpResponse:
     """An .xlsx of any length, sent while it is written (R36: the whole archive, 100k rows):
     the first bytes leave at once, memory stays that of one batch of rows, and nothing waits
     for the whole file. See :func:`xlsx_stream`."""
-    response = StreamingHttpResponse(xlsx_stream(title, headers, rows, widths=widths), content_type=XLSX)
+    return streamed_book_response(filename, [Sheet(title, headers, rows, widths)])
+
+
+def streamed_book_response(filename: str, sheets: Sequence[Sheet]) -> StreamingHttpResponse:
+    """:func:`streamed_xlsx_response` for a workbook of several sheets, written one after the
+    other (see :func:`xlsx_book_stream`)."""
+    response = StreamingHttpResponse(xlsx_book_stream(sheets), content_type=XLSX)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(f'{filename}-{stamp}.xlsx')}"
     return response
@@ -118,11 +136,44 @@ def xlsx_stream(
     :func:`workbook`: formula-looking text carries the quote-prefix style (and an inline string
     is never a formula), numbers stay numbers, dates are dates; the header row is bold on the
     group's blue, frozen, with the given column widths."""
+    return xlsx_book_stream([Sheet(title, headers, rows, widths)])
+
+
+def sheet_titles(titles: Iterable[str]) -> list[str]:
+    """Titles Excel accepts for the sheets of one workbook: at most 31 characters, none of
+    ``[]:*?/\\``, not blank, and no two alike (a repeat gets " (2)", " (3)" ...)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for title in titles:
+        base = re.sub(r"[\[\]:*?/\\]", " ", str(title)).strip()[:31] or "Sheet"
+        name, n = base, 1
+        while name.lower() in seen:
+            n += 1
+            suffix = f" ({n})"
+            name = base[: 31 - len(suffix)] + suffix
+        seen.add(name.lower())
+        out.append(name)
+    return out
+
+
+def xlsx_book_stream(sheets: Sequence[Sheet]) -> Iterator[bytes]:
+    """The bytes of an .xlsx of ``sheets`` (see :func:`xlsx_stream`), each sheet's rows read
+    while that sheet is written, in batches of 500; the first bytes leave before any row is
+    read. The first sheet is the one a spreadsheet opens on."""
     sink = _Sink()
     book = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
-    for name, text in _parts(title).items():
+    titles = sheet_titles(s.title for s in sheets)
+    for name, text in _parts(titles).items():
         book.writestr(name, text)
     yield sink.drain()
+    for number, sheet in enumerate(sheets, start=1):
+        yield from _write_sheet(book, sink, number, sheet)
+    book.close()
+    yield sink.drain()
+
+
+def _write_sheet(book: zipfile.ZipFile, sink: _Sink, number: int, sheet: Sheet) -> Iterator[bytes]:
+    headers, widths = sheet.headers, sheet.widths
     # A row may run past the headers (an unnamed column): 64 columns more have a letter.
     letters = [get_column_letter(i) for i in range(1, len(headers) + 65)]
     cols = "".join(
@@ -135,24 +186,24 @@ def xlsx_stream(
             start=1,
         )
     )
-    with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-        sheet.write(
+    selected = ' tabSelected="1"' if number == 1 else ""
+    with book.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True) as part:
+        part.write(
             (
-                _XML + f'<worksheet xmlns="{_NS}"><sheetViews><sheetView workbookViewId="0">'
+                _XML + f'<worksheet xmlns="{_NS}"><sheetViews><sheetView{selected} workbookViewId="0">'
                 '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-                f"</sheetView></sheetViews><cols>{cols}</cols><sheetData>"
+                f"</sheetView></sheetViews>{f'<cols>{cols}</cols>' if cols else ''}<sheetData>"
                 + _row(1, [str(h) for h in headers], letters, header=True)
             ).encode()
         )
         batch = []
-        for number, row in enumerate(rows, start=2):
-            batch.append(_row(number, row, letters))
+        for row_number, row in enumerate(sheet.rows, start=2):
+            batch.append(_row(row_number, row, letters))
             if len(batch) == 500:
-                sheet.write("".join(batch).encode())
+                part.write("".join(batch).encode())
                 batch.clear()
                 yield sink.drain()
-        sheet.write(("".join(batch) + "</sheetData></worksheet>").encode())
-    book.close()
+        part.write(("".join(batch) + "</sheetData></worksheet>").encode())
     yield sink.drain()
 
 
@@ -188,23 +239,36 @@ _EPOCH = dt.datetime(1899, 12, 30)
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _parts(title: str) -> dict[str, str]:
+def _parts(titles: Sequence[str]) -> dict[str, str]:
     sheet = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    numbers = range(1, len(titles) + 1)
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{sheet}.worksheet+xml"/>'
+        for n in numbers
+    )
+    entries = "".join(
+        f'<sheet name="{_text(title)}" sheetId="{n}" r:id="rId{n}"/>'
+        for n, title in enumerate(titles, start=1)
+    )
+    rels = "".join(
+        f'<Relationship Id="rId{n}" Type="{_REL}/worksheet" Target="worksheets/sheet{n}.xml"/>'
+        for n in numbers
+    )
+    styles = len(titles) + 1
     return {
         "[Content_Types].xml": _XML
         + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Default Extension="xml" ContentType="application/xml"/>'
         f'<Override PartName="/xl/workbook.xml" ContentType="{sheet}.sheet.main+xml"/>'
-        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{sheet}.worksheet+xml"/>'
+        f"{overrides}"
         f'<Override PartName="/xl/styles.xml" ContentType="{sheet}.styles+xml"/></Types>',
         "_rels/.rels": _XML + f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" '
         f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
         "xl/workbook.xml": _XML + f'<workbook xmlns="{_NS}" xmlns:r="{_REL}"><bookViews><workbookView/>'
-        f'</bookViews><sheets><sheet name="{_text(title[:31])}" sheetId="1" r:id="rId1"/></sheets></workbook>',
-        "xl/_rels/workbook.xml.rels": _XML + f'<Relationships xmlns="{_PKG}">'
-        f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
-        f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/></Relationships>',
+        f"</bookViews><sheets>{entries}</sheets></workbook>",
+        "xl/_rels/workbook.xml.rels": _XML + f'<Relationships xmlns="{_PKG}">{rels}'
+        f'<Relationship Id="rId{styles}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>',
         "xl/styles.xml": _XML + f'<styleSheet xmlns="{_NS}">'
         '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
         '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm"/></numFmts>'

@@ -53,16 +53,31 @@ class GroupSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ListSentSerializer(serializers.Serializer):
+    branch = serializers.IntegerField(source="branch.pk")
+    branch_name = serializers.CharField(source="branch")
+    recipients = serializers.IntegerField(source="total", help_text="people the branch's list was sent to")
+    read = serializers.IntegerField(help_text="of them, those who have read it")
+
+
 class GroupSummaryDetailSerializer(GroupSummarySerializer):
     """With the summary's due date (R31: 30 days after the last branch submitted; null until all
-    are in) and the re-grading proposals the reader may see."""
+    are in), the re-grading proposals the reader may see, and, once re-graded, each branch's
+    notice of its new A/B/C list (R75: to how many of its people, read by how many)."""
 
     due_at = serializers.SerializerMethodField()
     proposals = serializers.SerializerMethodField()
+    lists_sent = serializers.SerializerMethodField()
 
     class Meta(GroupSummarySerializer.Meta):
-        fields = [*GroupSummarySerializer.Meta.fields, "due_at", "proposals"]
+        fields = [*GroupSummarySerializer.Meta.fields, "due_at", "proposals", "lists_sent"]
         read_only_fields = fields
+
+    @extend_schema_field(ListSentSerializer(many=True))
+    def get_lists_sent(self, obj) -> list:
+        if not obj.regraded_at:
+            return []
+        return ListSentSerializer(services.regrading_lists_sent(obj), many=True).data
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_due_at(self, obj):

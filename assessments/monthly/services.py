@@ -122,6 +122,15 @@ def _open_windows(reports: list[MonthlyReport], at: dt.datetime) -> dict[int, Wi
     }
 
 
+def _sharing(drafts: list[MonthlyReport], windows: dict[int, Window]) -> dict[tuple, list[MonthlyReport]]:
+    """The drafts grouped by their window's (start, end): those whose windows coincide (their
+    predecessors frozen by the same 25th job, or none yet) are counted in one pass."""
+    shared: dict[tuple, list[MonthlyReport]] = {}
+    for r in drafts:
+        shared.setdefault((windows[r.pk].start, windows[r.pk].end), []).append(r)
+    return shared
+
+
 def _draft_values(user, drafts: list[MonthlyReport]) -> dict[int, dict]:
     """The live figures of several drafts of one period, each over its own window (R27), in as
     few passes as the windows allow: drafts whose windows coincide (their predecessors frozen by
@@ -130,11 +139,8 @@ def _draft_values(user, drafts: list[MonthlyReport]) -> dict[int, dict]:
     from crm.figures import branch_values
 
     windows = _open_windows(drafts, timezone.now())
-    shared: dict[tuple, list[MonthlyReport]] = {}
-    for r in drafts:
-        shared.setdefault((windows[r.pk].start, windows[r.pk].end), []).append(r)
     out: dict[int, dict] = {}
-    for (start, end), group in shared.items():
+    for (start, end), group in _sharing(drafts, windows).items():
         with counting():
             if len(group) == 1:
                 out[group[0].pk] = evaluate(user, windows[group[0].pk]).values
@@ -175,6 +181,83 @@ def report_rows(report: MonthlyReport, reader, key: str) -> tuple[list[dict], in
         return fig.visible(reader, key, rows), len(rows)
     rows = evaluate(reader, report_window(report), only=[key]).lists.get(key, [])
     return rows, len(rows)
+
+
+# ------------------------------------------------------------ the 客户信息统计表's clients (R74)
+
+# The figures whose rows are changes of a client's archive form (the columns of the
+# 客户信息统计表): the row key that holds the client's id. A client new or changed in a report's
+# window is a row of that report's 客户信息统计表 (R74).
+CLIENT_CHANGES = {
+    "new_clients": "id",
+    "changed_clients": "id",
+    "grade_changes": "client_id",
+    "stage_changes": "client_id",
+    "clients_given_up": "client_id",
+}
+
+
+def client_ids(lists: dict[str, list]) -> set[int]:
+    """The ids of the clients new or changed in the figures' ``lists`` (a report's, R74)."""
+    return {row[key] for figure, key in CLIENT_CHANGES.items() for row in (lists.get(figure) or ())}
+
+
+def report_client_ids(reports: list[MonthlyReport], reader) -> dict[int, set[int]]:
+    """R74: for each report (by pk), the ids of the clients new or changed in its window (R27:
+    from the previous report's freeze to its own). A frozen report gives the ids it froze (its
+    snapshot's lists, read with the snapshot's other lists left in the database); a draft counts
+    them now over its window through ``restrict(reader)``, drafts sharing a window in one
+    group-wide pass (as the roll-up counts them). Callers read the ids again through
+    ``restrict(reader, "view")``; a handful of queries for any number of reports and clients."""
+    out: dict[int, set[int]] = {}
+    frozen = [r.pk for r in reports if r.frozen_at is not None]
+    if frozen:
+        paths = [f"snapshot__lists__{figure}" for figure in CLIENT_CHANGES]
+        for pk, *lists in MonthlyReport.objects.filter(pk__in=frozen, snapshot__isnull=False).values_list(
+            "pk", *paths
+        ):
+            out[pk] = client_ids(dict(zip(CLIENT_CHANGES, lists, strict=True)))
+    drafts = [r for r in reports if r.pk not in out]
+    windows = _open_windows(drafts, timezone.now())
+    for (start, end), group in _sharing(drafts, windows).items():
+        if len(group) == 1:
+            out[group[0].pk] = client_ids(evaluate(reader, windows[group[0].pk], only=CLIENT_CHANGES).lists)
+            continue
+        lists = evaluate(reader, Window(start, end), only=CLIENT_CHANGES).lists
+        for r in group:
+            out[r.pk] = client_ids(
+                {
+                    figure: [row for row in rows if row.get("branch_id") == r.branch_id]
+                    for figure, rows in lists.items()
+                }
+            )
+    return out
+
+
+def statsheet_clients(reader, ids, *, department: int | None = None):
+    """R74: the clients of a 客户信息统计表: ``ids`` read again through ``restrict(reader, "view")``
+    (so a suspension or an ended grant applies, R4, R33), optionally one project department's
+    (0: the clients of no department), in the order a branch fills the sheet: by project
+    department, then by name."""
+    from django.db.models import F
+
+    from clients.models import Client
+
+    qs = Client.objects.restrict(reader, "view").filter(pk__in=sorted(ids))
+    if department is not None:
+        qs = qs.filter(department_id=department) if department else qs.filter(department__isnull=True)
+    return qs.order_by(F("department__name").asc(nulls_first=True), "name", "pk")
+
+
+def report_lists(report: MonthlyReport, result: Result, reader) -> dict[str, list[dict]]:
+    """The records behind each figure of ``result`` (the report's, :func:`report_figures`) that
+    ``reader`` may see now: a frozen report's ids read again through ``restrict(reader)`` (one
+    query per figure with records), a draft's as counted for the reader."""
+    from crm import figures as fig
+
+    if report.snapshot is None:
+        return result.lists
+    return {key: fig.visible(reader, key, rows) for key, rows in result.lists.items()}
 
 
 def may_submit(user, report: MonthlyReport) -> bool:

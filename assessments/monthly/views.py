@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
-from clients.models import Client
+from clients.access.log import log_queryset_reads
+from clients.models import AccessLog, Client
 from crm import figures as fig
 from crm.access import can, has_global, is_archive_suspended
 from crm.exports import xlsx_response
@@ -196,7 +197,20 @@ def report_detail(request, pk):
         department = next((d for d in departments if d.pk == user.department_id), None)
     values = fig.department_values(result, department.pk) if department else result.values
     if request.GET.get("export") == "xlsx":
-        return exports.report(report, result, departments)
+        # R74: the 客户信息统计表 of the report (or of the department shown): the clients of the
+        # lists behind its figures (frozen, or counted for this user), read as this user.
+        clients = services.statsheet_clients(
+            user, services.client_ids(result.lists), department=department.pk if department else None
+        )
+        log_queryset_reads(request, clients, via=AccessLog.Via.EXPORT)
+        return exports.report(
+            report,
+            result,
+            departments,
+            lists=services.report_lists(report, result, user),
+            clients=clients,
+            department=department,
+        )
     parts = [
         {"department": d, "values": fig.department_values(result, d.pk)}
         for d in departments
@@ -348,7 +362,13 @@ def rollup(request):
     data = services.rollup(request.user, period)
     columns = sorted(list(fig.figures()) + list(fig.rates()), key=lambda c: c.order)
     if request.GET.get("export") == "xlsx":
-        return exports.rollup(data, columns)
+        # R74: beside the figures, each branch's 客户信息统计表 of the period, read as this user.
+        reports = [row["report"] for row in data["rows"] if row["report"] is not None]
+        ids = services.report_client_ids(reports, request.user)
+        clients = {r.branch_id: services.statsheet_clients(request.user, ids[r.pk]) for r in reports}
+        for qs in clients.values():
+            log_queryset_reads(request, qs, via=AccessLog.Via.EXPORT)
+        return exports.rollup(data, columns, clients)
     sections = []
     for c in columns:
         if not sections or sections[-1]["code"] != c.section:

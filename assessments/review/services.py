@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from clients.models import Client, Project
 from crm.access import SYSTEM, has_global, in_scope
 from crm.figures import HalfYear, evaluate
-from crm.models import Branch, Role, Suspension, User
+from crm.models import Branch, Notification, Role, Suspension, User
 from crm.services import managers_of, notify
 
 from ..models import (
@@ -741,8 +741,8 @@ def regrading_propose(*, summary, by, client: Client, to_grade: str, reason: str
 
 
 def regrading_apply(*, summary, by) -> int:
-    """R31: apply every proposal through the one grading service (R7), then tell leaders and
-    the branches, with a link to the new A/B/C lists (the archive list, exportable)."""
+    """R31: apply every proposal through the one grading service (R7), then tell the leaders (the
+    group's new A/B/C lists) and send every branch its own (R75, :func:`regrading_lists_send`)."""
     from clients.services import client_set_grade
 
     from ..models import GroupSummary
@@ -753,28 +753,117 @@ def regrading_apply(*, summary, by) -> int:
         if summary.regraded_at:
             raise ValidationError(_("本期重新分级已执行。"))
         applied = 0
-        branches = set()
         for proposal in summary.regradings.select_related("client", "client__branch").filter(
             applied_at__isnull=True
         ):
             client_set_grade(client=proposal.client, grade=proposal.to_grade, reason=proposal.reason, by=by)
             proposal.applied_at = timezone.now()
             proposal.save(update_fields=["applied_at", "updated_at"])
-            branches.add(proposal.client.branch_id)
             applied += 1
         summary.regraded_at = timezone.now()
         summary.save()
-    url = reverse("clients:client-list") + "?grade=A"
-    recipients = list(leaders()) + [m for b in Branch.objects.filter(pk__in=branches) for m in managers_of(b)]
     notify(
-        recipients=recipients,
+        recipients=leaders(),
         verb="regrading",
         title=_("%(half)s 重新分级已完成,共调整 %(n)d 家客户") % {"half": summary.half_year, "n": applied},
-        body=_("新的A类、B类、C类客户名单可在客户档案中按分级筛选并导出。"),
-        url=url,
+        body=_("新的A类、B类、C类客户名单可在客户档案中按分级筛选并导出;各分子公司已收到本单位的客户清单。"),
+        url=reverse("clients:client-list") + "?sort=grade",
         key=f"regrading:{summary.half_year}",
     )
+    regrading_lists_send(summary=summary)
     return applied
+
+
+def _grade_list_links(branch: Branch) -> tuple[str, str]:
+    """The branch's archive list sorted by grade (A, B, C) and its export: exactly the branch's
+    own clients, read through the reader's scope when opened (R75)."""
+    query = f"?branch={branch.pk}&sort=grade"
+    return reverse("clients:client-list") + query, reverse("clients:client-export") + query
+
+
+def regrading_lists_send(*, summary) -> int:
+    """R75 (seed 001: «集团公司市场营销部依据客户分析结果对客户所属客户类别进行调整,将调整后的三个
+    类别的客户清单发至集团公司领导及各分子公司手中»): once the half year's re-grading is applied,
+    every reporting branch, whether or not one of its clients changed grade, gets its new A/B/C
+    list: a notice to each of its managers and staff with its counts by grade, how many of its
+    clients were re-graded, a link to its archive list filtered to the branch and sorted by grade,
+    and a link to that list's Excel (the 客户信息统计表 layout).
+
+    The links are read through the reader's scope when opened, never a file made now: the list
+    holds the branch's own clients only, and a branch whose archive query is suspended (R33)
+    sees in it only the clients its people own, as everywhere else.
+
+    Idempotent per (branch, half year): the notice's key is ``regrading-list:<half>:<branch>``, so
+    a second run tells nobody twice (and reaches only people who joined the branch since).
+    Returns the number of notices made."""
+    if not summary.regraded_at:
+        raise ValidationError(_("本期重新分级尚未执行。"))
+    branches = list(reporting_branches())
+    grades: dict[int, dict[str, int]] = {}
+    for row in (
+        Client.objects.filter(branch__in=branches)
+        .order_by()
+        .values("branch_id", "grade")
+        .annotate(n=Count("pk"))
+    ):
+        grades.setdefault(row["branch_id"], {})[row["grade"]] = row["n"]
+    changed = dict(
+        summary.regradings.filter(applied_at__isnull=False)
+        .order_by()
+        .values_list("client__branch_id")
+        .annotate(n=Count("pk"))
+    )
+    people: dict[int, list[User]] = {}
+    for user in User.objects.filter(
+        branch__in=branches, role__in=(Role.MANAGER, Role.STAFF), is_active=True
+    ).order_by("pk"):
+        people.setdefault(user.branch_id, []).append(user)
+    made = 0
+    for branch in branches:
+        counts = grades.get(branch.pk, {})
+        url, download = _grade_list_links(branch)
+        body = _(
+            "本单位A类客户 %(a)d 家、B类 %(b)d 家、C类 %(c)d 家;本次重新分级调整本单位客户 %(n)d 家。"
+            "客户清单(仅含本单位客户)可在客户档案中查看,Excel下载:%(download)s"
+        ) % {
+            "a": counts.get("A", 0),
+            "b": counts.get("B", 0),
+            "c": counts.get("C", 0),
+            "n": changed.get(branch.pk, 0),
+            "download": f"{settings.CRM_SITE_URL}{download}",
+        }
+        made += len(
+            notify(
+                recipients=people.get(branch.pk, []),
+                verb="regrading_list",
+                title=_("%(half)s 重新分级后的A、B、C类客户清单(%(branch)s)")
+                % {"half": summary.half_year, "branch": branch},
+                body=body,
+                url=url,
+                key=f"regrading-list:{summary.half_year}:{branch.pk}",
+            )
+        )
+    return made
+
+
+def regrading_lists_sent(summary) -> list[dict]:
+    """R75: for the summary page, each reporting branch's notice of its list: to how many people,
+    read by how many (one query)."""
+    branches = list(reporting_branches())
+    keys = {branch.pk: f"regrading-list:{summary.half_year}:{branch.pk}" for branch in branches}
+    sent: dict[str, dict] = {}
+    for row in (
+        Notification.objects.filter(key__in=list(keys.values()))
+        .order_by()
+        .values("key")
+        .annotate(total=Count("pk"), read=Count("pk", filter=Q(read_at__isnull=False)))
+    ):
+        sent[row["key"]] = row
+    out = []
+    for branch in branches:
+        row = sent.get(keys[branch.pk], {})
+        out.append({"branch": branch, "total": row.get("total", 0), "read": row.get("read", 0)})
+    return out
 
 
 def analysis_reminders(now: dt.datetime | None = None, *, days=(14, 3)) -> int:

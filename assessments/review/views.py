@@ -542,6 +542,7 @@ def summary_group(request, half_year):
             if marketing and not summary.regraded_at
             else [],
             "marketing": marketing,
+            "lists_sent": services.regrading_lists_sent(summary) if summary.regraded_at else [],
         },
     )
 

@@ -33,6 +33,8 @@ COLUMNS = [
 # that an exported file goes back in, and reads nothing from them.
 EXPORT_ONLY_COLUMNS = ["我方对客户的评价", "跟踪状态"]
 SEPARATOR = "、"
+# Column widths of the exported 客户信息统计表 (characters), in COLUMNS' order, then EXPORT_ONLY_COLUMNS'.
+EXPORT_WIDTHS = (6, 36, 22, 12, 14, 36, 18, 18, 24, 24, 10, 6, 36, 12, 36, 16, 20, 10, 12, 30, 40, 14)
 
 
 def _aligned(values) -> str:

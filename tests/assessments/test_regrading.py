@@ -90,8 +90,11 @@ def test_regradings_are_proposed_applied_through_the_grading_service_and_announc
         and change.changed_by == org["marketing"]
     )
     assert Notification.objects.filter(key="regrading:2026H1", recipient=org["leader"]).exists()
-    assert Notification.objects.filter(key="regrading:2026H1", recipient=org["east_manager"]).exists()
-    assert not Notification.objects.filter(key="regrading:2026H1", recipient=org["south_manager"]).exists()
+    # R75: every branch gets its own list, the one with a change and the ones without.
+    for who in ("east_manager", "south_manager", "design_staff"):
+        assert Notification.objects.filter(
+            key=f"regrading-list:2026H1:{org[who].branch_id}", recipient=org[who]
+        ).exists(), who
     with pytest.raises(ValidationError):
         services.regrading_apply(summary=summary, by=org["marketing"])
 
