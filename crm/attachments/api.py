@@ -78,7 +78,7 @@ class AttachmentFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Kind.choices)
     deleted = django_filters.BooleanFilter(
         method="filter_deleted",
-        help_text="true: only the deleted attachments (R63); default: only the others",
+        help_text="true: only the deleted attachments; default: only the others",
     )
 
     def filter_deleted(self, queryset, name, value):
