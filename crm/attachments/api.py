@@ -78,7 +78,7 @@ class AttachmentFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Kind.choices)
     deleted = django_filters.BooleanFilter(
         method="filter_deleted",
-        help_text="true: only the deleted attachments (R63); default: only the others",
+        help_text="true: only the deleted attachments; default: only the others",
     )
 
     def filter_deleted(self, queryset, name, value):
@@ -90,14 +90,18 @@ class ReasonInput(serializers.Serializer):
 
 
 class FileRenderer(renderers.BaseRenderer):
-    """Lets a download be asked for with any ``Accept`` (the file's own type among them); an
-    error of the download is still JSON."""
+    """Lets a download be asked for with any ``Accept`` (the file's own type among them): the
+    file itself is a FileResponse, which no renderer touches; what this renders is a refusal of
+    the download (404, 403), still JSON and said to be."""
 
     media_type = "*/*"
     format = "file"
     charset = None
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
         return b"" if data is None else json.dumps(data, ensure_ascii=False).encode()
 
 
@@ -171,8 +175,10 @@ class AttachmentViewSet(RestrictedViewSet):
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file, as an attachment (Content-Disposition)."
+            (200, "*/*"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The file, as an attachment (Content-Disposition), of the type its content was "
+                "recognised as (application/pdf, image/png, audio/mpeg, ...).",
             )
         }
     )

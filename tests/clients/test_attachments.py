@@ -339,3 +339,32 @@ def test_visit_attachments_through_the_api(org):
     )
     assert created.status_code == 201 and created.json()["kind"] == "image"
     assert Visit.objects.get(pk=visit.pk).attachments.get().name == "照片.png"
+
+
+def test_the_pages_and_refusals_speak_english_when_chosen(org):
+    """The panel, the deleted list and a refusal in English, on the need's and the visit's page
+    (the data, such as file names, stays as typed)."""
+    from tests.crm.test_english_everywhere import _leftover, english
+
+    need, visit = make_need(org), make_visit(org)
+    attachment_delete(attachment=attach(org, need, name="旧.pdf"), by=org["east_staff"], reason="重复")
+    attachment_add(
+        model=VisitAttachment, parent=visit, upload=ContentFile(PNG, name="照片.png"), by=org["east_staff"]
+    )
+    web = english(org.web("east_staff"))
+    for url in (
+        reverse("clients:need-detail", args=[need.pk]),
+        reverse("clients:visit-detail", args=[visit.pk]),
+    ):
+        html = web.get(url).content.decode()
+        assert (
+            "Attachments (recordings, videos, photos, typed records)" in html
+            and "Up to 20 MB per file" in html
+        )
+        assert not _leftover(html), (url, _leftover(html))
+    html = web.get(reverse("clients:need-detail", args=[need.pk])).content.decode()
+    assert "Deleted attachments (1)" in html
+    refused = web.post(
+        reverse("clients:need-attachment-add", args=[need.pk]), {"file": SimpleUploadedFile("a.pdf", PNG)}
+    ).content.decode()
+    assert "is not what its extension .pdf says" in refused
