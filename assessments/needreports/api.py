@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 
@@ -188,12 +188,15 @@ class NeedAnalysisReportViewSet(RestrictedViewSet):
 
     @extend_schema(
         request=OpenSerializer,
-        responses=answers(
-            ReportDetailSerializer,
-            status=201,
-            refused="A quarter other than the current one or one of the four before it.",
-            forbidden="Only a branch's staff and manager write its report.",
-        ),
+        responses={
+            **answers(
+                ReportDetailSerializer,
+                status=201,
+                refused="A quarter other than the current one or one of the four before it.",
+                forbidden="Only a branch's staff and manager write its report.",
+            ),
+            200: OpenApiResponse(ReportDetailSerializer, description="The report was there already."),
+        },
     )
     def create(self, request, *args, **kwargs):
         """R65: open (or find) the user's branch's report of a quarter."""
