@@ -338,6 +338,7 @@ SPECTACULAR_SETTINGS = {
         "SurveyStatusEnum": "surveys.models.Survey.Status",
         "SurveyChannelEnum": "surveys.models.Survey.Channel",
         "FollowUpStatusEnum": "surveys.models.FollowUp.Status",
+        "NeedAnalysisReportStatusEnum": "assessments.needreports.models.NeedAnalysisReport.Status",
     },
 }
 

@@ -127,7 +127,7 @@ def _part_fields():
 PartsSerializer = type("NeedReportPartsSerializer", (serializers.Serializer,), _part_fields())
 
 
-class OpenSerializer(serializers.Serializer):
+class NeedReportOpenSerializer(serializers.Serializer):
     quarter = serializers.CharField(
         required=False, max_length=6, help_text="YYYYQ1-Q4; the current one if left out"
     )
@@ -187,7 +187,7 @@ class NeedAnalysisReportViewSet(RestrictedViewSet):
         return self.answer(report, ReportDetailSerializer, status_code=status_code)
 
     @extend_schema(
-        request=OpenSerializer,
+        request=NeedReportOpenSerializer,
         responses={
             **answers(
                 ReportDetailSerializer,
@@ -200,7 +200,7 @@ class NeedAnalysisReportViewSet(RestrictedViewSet):
     )
     def create(self, request, *args, **kwargs):
         """R65: open (or find) the user's branch's report of a quarter."""
-        data = OpenSerializer(data=request.data)
+        data = NeedReportOpenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         raw = data.validated_data.get("quarter")
         quarter = services.parse_quarter(raw) if raw else services.quarters_open()[0]

@@ -97,7 +97,7 @@ class DispatchInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CompleteInput(serializers.Serializer):
+class RepairCompleteInput(serializers.Serializer):
     repair_note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -176,11 +176,13 @@ class RepairViewSet(RestrictedViewSet):
             request, DispatchInput, lambda r, d: services.repair_dispatch(repair=r, by=request.user, **d)
         )
 
-    @extend_schema(request=CompleteInput, responses=RepairSerializer)
+    @extend_schema(request=RepairCompleteInput, responses=RepairSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         return self._step(
-            request, CompleteInput, lambda r, d: services.repair_complete(repair=r, by=request.user, **d)
+            request,
+            RepairCompleteInput,
+            lambda r, d: services.repair_complete(repair=r, by=request.user, **d),
         )
 
     @extend_schema(request=NoteInput, responses=RepairSerializer)

@@ -11,6 +11,7 @@ with a message for a refused step); plans are never deleted or edited in place."
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -27,7 +28,7 @@ from .models import ClientGroup, ImprovementMeasure, ImprovementPlan
 ID = {"min_value": 1, "max_value": 2**31 - 1}
 
 
-class MeasureSerializer(serializers.ModelSerializer):
+class ImprovementMeasureSerializer(serializers.ModelSerializer):
     owner_name = serializers.CharField(source="owner.display_name", read_only=True)
     overdue = serializers.SerializerMethodField()
 
@@ -43,7 +44,7 @@ class MeasureSerializer(serializers.ModelSerializer):
         return measure.plan.is_open and not measure.is_done and measure.due_on < timezone.localdate()
 
 
-class MeasureInputSerializer(serializers.Serializer):
+class ImprovementMeasureInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=2000)
     client_group = serializers.ChoiceField(
         choices=ClientGroup.choices, required=False, default=ClientGroup.ALL
@@ -53,16 +54,16 @@ class MeasureInputSerializer(serializers.Serializer):
     owner = serializers.IntegerField(**ID)
 
 
-class CompleteInputSerializer(serializers.Serializer):
+class ImprovementCompleteInputSerializer(serializers.Serializer):
     measure = serializers.IntegerField(**ID)
     evidence = serializers.CharField(max_length=2000)
 
 
-class CloseInputSerializer(serializers.Serializer):
+class ImprovementCloseInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class EffectSerializer(serializers.Serializer):
+class ImprovementEffectSerializer(serializers.Serializer):
     campaign = serializers.IntegerField(source="campaign.pk", allow_null=True, default=None)
     before = serializers.FloatField()
     before_answers = serializers.IntegerField()
@@ -73,7 +74,7 @@ class EffectSerializer(serializers.Serializer):
     result = serializers.CharField()
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class ImprovementPlanSerializer(serializers.ModelSerializer):
     template = serializers.PrimaryKeyRelatedField(queryset=SurveyTemplate.objects.none())
     dimension = serializers.PrimaryKeyRelatedField(queryset=Dimension.objects.none())
     branch = serializers.PrimaryKeyRelatedField(
@@ -81,9 +82,17 @@ class PlanSerializer(serializers.ModelSerializer):
     )
     year = serializers.IntegerField(min_value=2000, max_value=2100)
     dimension_name = serializers.CharField(source="dimension.name", read_only=True)
-    measures = MeasureSerializer(many=True, read_only=True)
-    new_measures = MeasureInputSerializer(many=True, write_only=True, required=False, max_length=50)
+    measures = ImprovementMeasureSerializer(many=True, read_only=True)
+    new_measures = ImprovementMeasureInputSerializer(
+        many=True, write_only=True, required=False, max_length=50
+    )
     effect = serializers.SerializerMethodField()
+    # R107: "" while the plan is open, else the result it closed with.
+    result = serializers.ChoiceField(
+        choices=[("", gettext_lazy("未关闭")), *ImprovementPlan.Result.choices],
+        read_only=True,
+        allow_blank=True,
+    )
 
     class Meta:
         model = ImprovementPlan
@@ -108,10 +117,10 @@ class PlanSerializer(serializers.ModelSerializer):
             self.fields["dimension"].queryset = Dimension.objects.restrict(request.user, "view")
             self.fields["branch"].queryset = Branch.objects.restrict(request.user, "view")
 
-    @extend_schema_field(EffectSerializer)
+    @extend_schema_field(ImprovementEffectSerializer)
     def get_effect(self, plan) -> dict:
         known = self.context.get("effects") or {}
-        return EffectSerializer(known.get(plan.pk) or services.effect(plan)).data
+        return ImprovementEffectSerializer(known.get(plan.pk) or services.effect(plan)).data
 
 
 def _refused(exc: ValidationError) -> Response:
@@ -130,7 +139,7 @@ class ImprovementPlanViewSet(RestrictedViewSet):
         .prefetch_related("measures__owner", "measures__plan")
         .order_by("-created_at", "-pk")
     )
-    serializer_class = PlanSerializer
+    serializer_class = ImprovementPlanSerializer
     filterset_class = PlanFilter
     ordering_fields = ["created_at", "before_rate"]
     http_method_names = ["get", "post", "head", "options"]
@@ -150,7 +159,7 @@ class ImprovementPlanViewSet(RestrictedViewSet):
         return self.queryset.model.objects.restrict(self.request.user, "view").get(pk=pk)
 
     def create(self, request, *args, **kwargs):
-        serializer = PlanSerializer(data=request.data, context=self.get_serializer_context())
+        serializer = ImprovementPlanSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
@@ -165,7 +174,9 @@ class ImprovementPlanViewSet(RestrictedViewSet):
             )
         except ValidationError as exc:
             return _refused(exc)
-        return self.answer(self._plan(plan.pk), PlanSerializer, status_code=status.HTTP_201_CREATED)
+        return self.answer(
+            self._plan(plan.pk), ImprovementPlanSerializer, status_code=status.HTTP_201_CREATED
+        )
 
     def _step(self, request, input_class, call):
         plan = self.get_object()
@@ -175,34 +186,34 @@ class ImprovementPlanViewSet(RestrictedViewSet):
             call(plan, request.user, dict(data.validated_data))
         except ValidationError as exc:
             return _refused(exc)
-        return self.answer(self._plan(plan.pk), PlanSerializer)
+        return self.answer(self._plan(plan.pk), ImprovementPlanSerializer)
 
-    @extend_schema(request=MeasureInputSerializer, responses=PlanSerializer)
+    @extend_schema(request=ImprovementMeasureInputSerializer, responses=ImprovementPlanSerializer)
     @action(detail=True, methods=["post"])
     def measures(self, request, pk=None):
         """A further measure: ``description``, ``client_group``, ``due_on``, ``department``, ``owner``."""
         return self._step(
             request,
-            MeasureInputSerializer,
+            ImprovementMeasureInputSerializer,
             lambda p, u, d: services.improvement_measure_add(plan=p, by=u, **d),
         )
 
-    @extend_schema(request=CompleteInputSerializer, responses=PlanSerializer)
+    @extend_schema(request=ImprovementCompleteInputSerializer, responses=ImprovementPlanSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         """A measure done: ``measure`` (its id) and ``evidence`` (what was done)."""
         return self._step(
             request,
-            CompleteInputSerializer,
+            ImprovementCompleteInputSerializer,
             lambda p, u, d: services.improvement_measure_complete(plan=p, by=u, **d),
         )
 
-    @extend_schema(request=CloseInputSerializer, responses=PlanSerializer)
+    @extend_schema(request=ImprovementCloseInputSerializer, responses=ImprovementPlanSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         """Close the plan with the next campaign's result, and a ``note``."""
         return self._step(
             request,
-            CloseInputSerializer,
+            ImprovementCloseInputSerializer,
             lambda p, u, d: services.improvement_plan_close(plan=p, by=u, **d),
         )
