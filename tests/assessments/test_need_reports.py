@@ -34,6 +34,14 @@ OCTOBER = at("2026-10-09T10:00")
 TODAY = OCTOBER.date()
 
 
+@pytest.fixture(autouse=True)
+def _chinese():
+    """The services' messages in the group's language, whatever an earlier test of the worker
+    left active (a request in English leaves its language on the thread)."""
+    with translation.override("zh-hans"):
+        yield
+
+
 def _need(client, **kw) -> Need:
     kw.setdefault("category", "service")
     kw.setdefault("urgency", "general")
