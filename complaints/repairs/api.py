@@ -16,6 +16,7 @@ from clients.models import Project
 from crm.access import can
 from crm.api.base import RestrictedViewSet
 from crm.api.fields import BlankChoices
+from crm.api.schema import answers
 
 from ..api.serializers import NoteInput, ReopenInput, ReturnVisitInput
 from ..models import Complaint, Motive, Severity
@@ -143,6 +144,15 @@ class RepairViewSet(RestrictedViewSet):
             qs = qs.prefetch_related(Prefetch("events", queryset=RepairEvent.objects.order_by("at", "pk")))
         return qs
 
+    @extend_schema(
+        responses=answers(
+            RepairSerializer,
+            201,
+            forbidden="The user lacks the role to receive repairs.",
+            refused="The repair was refused (field -> messages).",
+            not_found="The project does not exist or is outside the user's scope.",
+        )
+    )
     def create(self, request, *args, **kwargs):
         # A project outside the user's scope: 404, as for the page.
         raw = request.data.get("project") if isinstance(request.data, dict) else None
