@@ -111,6 +111,17 @@ class Personas:
         return client
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language (Chinese) whatever an earlier test on the
+    same process left active (a page read in English activates English for the thread)."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def org(db) -> Personas:
     return Personas()
