@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, ExpressionWrapper
+from django.db.models import BooleanField, ExpressionWrapper, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from crm.access import can, in_scope
+from crm import prepared
+from crm.access import can, in_scope, scope_fingerprint
 from crm.attachments.pages import attachment_panel
 from crm.concurrency import lock_values
 from crm.exports import streamed_xlsx_response, xlsx_response
@@ -171,19 +172,34 @@ def _page_client(request, pk, *, overview: bool) -> Client:
     """The client of the page (404 out of scope, 403 without the role). For the page itself
     (``overview``) the one query also counts every tab's rows (the badges) and reads what the
     overview shows: the facts of the grading (R7), the projects' totals (R13), whether the
-    needs collection is overdue (R12); the tags come in one more."""
+    needs collection is overdue (R12); the tags come in one more. That query is compiled once
+    per reader's scope and day (crm.prepared: building it took longer than running it)."""
     _require(request.user, "view", Client)
-    qs = Client.objects.restrict(request.user, "view").select_related("branch", "owner", "department")
-    if overview:
-        qs = qs.annotate(
-            **panels.count_annotations(request.user),
+    if not overview:
+        qs = Client.objects.restrict(request.user, "view").select_related("branch", "owner", "department")
+        return get_object_or_404(qs, pk=pk)
+    key = ("client-page", scope_fingerprint(request.user), timezone.localdate())
+    client = prepared.get(lambda pk: page_client_query(request.user).filter(pk=pk), key, pk)
+    if client is None:
+        raise Http404
+    prefetch_related_objects([client], "tags")
+    return client
+
+
+def page_client_query(user):
+    """The client page's query without its primary key (``_page_client``)."""
+    return (
+        Client.objects.restrict(user, "view")
+        .select_related("branch", "owner", "department")
+        .annotate(
+            **panels.count_annotations(user),
             **fact_annotations(),
             **selectors.project_totals_annotations(),
             needs_overdue=ExpressionWrapper(
                 selectors.needs_collection_overdue_q(), output_field=BooleanField()
             ),
-        ).prefetch_related("tags")
-    return get_object_or_404(qs, pk=pk)
+        )
+    )
 
 
 def _overview_context(request, client) -> dict:

@@ -309,6 +309,24 @@ def scope_key(user, model) -> str:
     return f"{user.pk}:{digest}"
 
 
+def scope_fingerprint(user) -> tuple:
+    """Everything ``restrict(user, ...)`` reads, on every model: the user (rows they own), their
+    model permissions, their branches per permission, an archive suspension and the granted
+    clients. Equal fingerprints give equal filters, so a query compiled for one can be run again
+    for the other (crm.prepared)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return ("anon",)
+    snap = snapshot(user)
+    perms = "*" if user.is_superuser else frozenset(user.get_all_permissions())
+    return (
+        user.pk,
+        perms,
+        tuple(sorted(snap.branches.items())),
+        snap.suspended,
+        granted_client_ids(user, snap),
+    )
+
+
 def branch_codenames(user) -> set[str]:
     """The branch-archive permissions the user holds on any branch."""
     return {codename for codename, ids in snapshot(user).branches.items() if ids}
