@@ -53,7 +53,10 @@ def _state(obj):
     if obj is None:
         return None
     values = {k: v for k, v in vars(obj).items() if not k.startswith("_")}
-    related = {name: getattr(obj, name).pk if getattr(obj, name) else None for name in ("branch", "owner", "department")}
+    related = {
+        name: getattr(obj, name).pk if getattr(obj, name) else None
+        for name in ("branch", "owner", "department")
+    }
     return values, related
 
 
