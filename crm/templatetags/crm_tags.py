@@ -2,6 +2,7 @@
 ``{% if request.user|can_change:object %}``."""
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 from django import template
@@ -48,6 +49,32 @@ def can_view(user, model_label):
     from django.apps import apps
 
     return can(user, "view", apps.get_model(model_label))
+
+
+@functools.cache
+def _choice_labels(model, field_name) -> dict:
+    return dict(model._meta.get_field(field_name).flatchoices)
+
+
+@register.filter
+def label(obj, field_name):
+    """``{{ c|label:"kind" }}``: what ``get_kind_display`` says, from a map of the field's
+    choices made once (``get_FOO_display`` builds it again on every call: a 25-row list paid
+    1.8 ms for two of them per row, issue 24)."""
+    value = getattr(obj, field_name)
+    return _choice_labels(type(obj), field_name).get(value, value)
+
+
+@register.filter
+def stamp(value):
+    """An instant as 2026-12-07 09:30 in the local time zone: ``|date:"Y-m-d H:i"`` without the
+    general formatter (38 us a cell; a queue shows three per row)."""
+    if value in (None, ""):
+        return ""
+    local = (
+        timezone.localtime(value) if isinstance(value, dt.datetime) and timezone.is_aware(value) else value
+    )
+    return local.strftime("%Y-%m-%d %H:%M") if isinstance(local, dt.datetime) else local.strftime("%Y-%m-%d")
 
 
 @register.filter
