@@ -27,6 +27,7 @@ def test_label_says_what_get_display_says_in_each_language(language):
 def test_stamp_is_local_time():
     moment = dt.datetime(2026, 12, 31, 17, 5, tzinfo=dt.UTC)
     assert stamp(moment) == "2027-01-01 01:05"  # Asia/Shanghai
+    assert stamp(moment, "day") == "2027-01-01"
     assert stamp(dt.date(2026, 3, 1)) == "2026-03-01"
     assert stamp(None) == "" and stamp("") == ""
 
