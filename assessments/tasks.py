@@ -182,6 +182,15 @@ def assessment_compute(round_id: int, branch_id: int) -> bool:
     return compute(round_id=round_id, branch_id=branch_id)
 
 
+@shared_task(ignore_result=True)
+def dashboards_refresh() -> int:
+    """The dashboards read lately, computed again after a change (issue 29; debounced by
+    ``dashboards.selectors.refresh_soon``)."""
+    from .dashboards.selectors import refresh
+
+    return refresh()
+
+
 @shared_task
 def review_daily() -> int:
     from .obligations import holds_sync_all

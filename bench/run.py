@@ -67,6 +67,7 @@ TARGETS = {
     "halfyear_job_seconds": (60, "s", "<="),
     "workbench_page_p95_c4": (300, "ms", "<="),
     "group_dashboard_cold_ms": (None, "ms", None),
+    "group_dashboard_after_change_ms": (1000, "ms", "<="),
     "group_dashboard_p95_c4": (300, "ms", "<="),
     "branch_dashboard_cold_ms": (None, "ms", None),
     "branch_dashboard_p95_c4": (150, "ms", "<="),
@@ -498,6 +499,23 @@ def dashboard_cold_ms(user) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def dashboard_after_change_ms(user) -> float:
+    """What the first reader after a change waits for (issue 29): the dashboard read once (and so
+    remembered), a change of what it counts, then read again; the worker's refresh is not waited
+    for, so a slow computation is answered with the previous figures, marked."""
+    from django.core.cache import cache
+
+    from assessments.dashboards import selectors
+    from crm.figures import Period
+
+    cache.delete(selectors.GENERATION_KEY)
+    selectors.dashboard(user, period=Period.containing())
+    selectors.bump()
+    started = time.perf_counter()
+    selectors.dashboard(user, period=Period.containing())
+    return (time.perf_counter() - started) * 1000
+
+
 def dashboard_paths() -> list[str]:
     from django.urls import reverse
 
@@ -800,6 +818,7 @@ CURVE_FIGURES = (
     "api_clients_p95_c4",
     "monthly_close_seconds",
     "group_dashboard_cold_ms",
+    "group_dashboard_after_change_ms",
     "branch_dashboard_cold_ms",
     "group_dashboard_p95_c4",
 )
@@ -1159,6 +1178,7 @@ class Bench:
         the branch's under load only with ``full``."""
         manager = branch_manager(self.staff)
         self.add("group_dashboard_cold_ms", dashboard_cold_ms(self.marketing))
+        self.add("group_dashboard_after_change_ms", dashboard_after_change_ms(self.marketing))
         self.add(
             "group_dashboard_p95_c4",
             self.load("group_dashboard", self.all_cookie, 4, n=100, path_list=dashboard_paths()).p95,

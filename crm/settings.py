@@ -255,6 +255,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# The dashboards are computed ahead of their readers by the worker after a change (issue 29).
+# A reader who comes before it has finished gets the previous answer, marked with its time, when
+# computing it took longer than DASHBOARD_WAIT_SECONDS ("off": every reader waits for fresh
+# figures, as the tests do).
+_dashboard_wait = env.str("DASHBOARD_WAIT_SECONDS", default="1.0")
+DASHBOARD_WAIT_SECONDS = None if _dashboard_wait.lower() == "off" else float(_dashboard_wait)
+DASHBOARD_PRECOMPUTE = env.bool("DASHBOARD_PRECOMPUTE", default=True)
 # Every task's time limits, in seconds: at the soft limit the task gets SoftTimeLimitExceeded and
 # ends its work in a state a person can read (an import job "failed", with why); at the hard
 # limit its worker process is killed. Tasks that need longer set their own (the import, the

@@ -16,9 +16,13 @@ records it counts change (``bump``, connected to their saves and deletes)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
@@ -31,16 +35,19 @@ from crm.models import Branch
 
 from ..models import TIMELINESS, Assessment, MonthlyReport
 
+logger = logging.getLogger(__name__)
 CACHE_SECONDS = 600
 GENERATION_KEY = "dashboard:generation"
 
 
 def bump(**kwargs) -> None:
-    """Invalidate every cached dashboard (the records they count changed)."""
+    """Invalidate every cached dashboard (the records they count changed), and have the worker
+    compute again the ones read lately."""
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:
         cache.set(GENERATION_KEY, 1, None)
+    refresh_soon()
 
 
 def _generation() -> int:
@@ -95,19 +102,13 @@ def _month_ends(period: fig.Period, n: int = 12) -> list[tuple[str, dt.datetime]
     return list(reversed(out))
 
 
-def dashboard(
-    user, *, period: fig.Period, branch_id: int | None = None, since: dt.date | None = None
-) -> dict:
-    """Everything the dashboard shows, cached. ``since``: the start of the transition matrix
-    (default: half a year before the period's end, the span the re-grading reviews)."""
+def _view_key(user, period: fig.Period, branch_id, since) -> str:
     from django.utils import translation
 
     from crm.access import scope_key
 
-    key = ":".join(
+    return ":".join(
         [
-            "dashboard",
-            str(_generation()),
             scope_key(user, Client),
             translation.get_language() or "",
             period.label,
@@ -115,11 +116,127 @@ def dashboard(
             str(since or ""),
         ]
     )
+
+
+def dashboard(
+    user, *, period: fig.Period, branch_id: int | None = None, since: dt.date | None = None
+) -> dict:
+    """Everything the dashboard shows, cached. ``since``: the start of the transition matrix
+    (default: half a year before the period's end, the span the re-grading reviews).
+
+    Computed ahead of its readers (issue 29): each view read is remembered, and after a change of
+    what it counts the worker computes it again (``refresh_soon``, debounced), so the next reader
+    finds it ready. A reader who comes before the worker has finished gets the previous answer,
+    marked with the time it was computed (``stale_since``), when computing it took longer than
+    ``DASHBOARD_WAIT_SECONDS`` (at 1M clients the group's takes seconds); a quick one is computed
+    at once, so a small archive always reads fresh figures."""
+    view = _view_key(user, period, branch_id, since)
+    key = f"dashboard:{_generation()}:{view}"
     data = cache.get(key)
-    if data is None:
-        data = compute(user, period=period, branch_id=branch_id, since=since)
-        cache.set(key, data, CACHE_SECONDS)
+    if data is not None:
+        return data
+    last = cache.get(f"dashboard:last:{view}")
+    wait = getattr(settings, "DASHBOARD_WAIT_SECONDS", 1.0)
+    if last is not None and wait is not None and last["seconds"] > wait:
+        _remember(user, period, branch_id, since)
+        refresh_soon()
+        return {**last["data"], "stale_since": last["data"]["computed_at"]}
+    return _compute_and_keep(user, period=period, branch_id=branch_id, since=since, key=key, view=view)
+
+
+def _compute_and_keep(user, *, period, branch_id, since, key, view) -> dict:
+    started = time.monotonic()
+    data = compute(user, period=period, branch_id=branch_id, since=since)
+    seconds = time.monotonic() - started
+    cache.set(key, data, CACHE_SECONDS)
+    cache.set(f"dashboard:last:{view}", {"data": data, "seconds": seconds}, LAST_SECONDS)
+    _remember(user, period, branch_id, since)
     return data
+
+
+# The views read lately, computed again by the worker after a change: (user id, language,
+# period, branch, since) -> when last read. At most READERS_KEPT, for READERS_SECONDS.
+READERS_KEY = "dashboard:readers"
+READERS_KEPT = 200
+READERS_SECONDS = 24 * 3600
+LAST_SECONDS = 7 * 24 * 3600
+REFRESH_KEY = "dashboard:refresh-scheduled"
+REFRESH_DELAY = 5  # seconds: the changes of one save, an import or a job refresh once
+
+
+def _remember(user, period, branch_id, since) -> None:
+    from django.utils import translation
+
+    readers = cache.get(READERS_KEY) or {}
+    view = (
+        user.pk,
+        translation.get_language() or "",
+        period.label,
+        branch_id,
+        since.isoformat() if since else "",
+    )
+    now = time.time()
+    if now - readers.get(view, 0) < 60:
+        return  # remembered a minute ago: no write on every read
+    readers[view] = now
+    fresh = {v: t for v, t in readers.items() if now - t < READERS_SECONDS}
+    cache.set(READERS_KEY, dict(sorted(fresh.items(), key=lambda kv: kv[1])[-READERS_KEPT:]), READERS_SECONDS)
+
+
+def refresh_soon(**kwargs) -> None:
+    """Ask the worker to compute the remembered views again in ``REFRESH_DELAY`` seconds, once
+    for every change in that time; after the change is committed (once per transaction: an
+    import saves thousands of counted rows)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        entry[1] is _schedule_refresh for entry in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_schedule_refresh)
+
+
+def _schedule_refresh() -> None:
+    if not getattr(settings, "DASHBOARD_PRECOMPUTE", True):
+        return
+    delay = getattr(settings, "DASHBOARD_REFRESH_DELAY", REFRESH_DELAY)
+    if not cache.add(REFRESH_KEY, 1, delay + 120):
+        return  # one is already on its way
+    from assessments.tasks import dashboards_refresh
+
+    try:
+        dashboards_refresh.apply_async(countdown=delay)
+    except Exception:  # the broker is away: readers compute as before, nothing is lost
+        cache.delete(REFRESH_KEY)
+        logger.warning("could not queue the dashboards' refresh", exc_info=True)
+
+
+def refresh() -> int:
+    """The worker's part: compute again every view read lately that is not cached for the
+    current generation; returns how many were computed."""
+    from django.utils import translation
+
+    from crm.models import User
+
+    cache.delete(REFRESH_KEY)  # changes from now on ask for another run
+    done = 0
+    for (user_id, language, label, branch_id, since), _read in (cache.get(READERS_KEY) or {}).items():
+        user = User.objects.filter(pk=user_id, is_active=True).first()
+        if user is None or not may_view(user):
+            continue
+        try:
+            period = fig.Period.parse(label)
+        except ValueError:
+            continue
+        since_day = dt.date.fromisoformat(since) if since else None
+        with translation.override(language or settings.LANGUAGE_CODE):
+            view = _view_key(user, period, branch_id, since_day)
+            key = f"dashboard:{_generation()}:{view}"
+            if cache.get(key) is None:
+                _compute_and_keep(
+                    user, period=period, branch_id=branch_id, since=since_day, key=key, view=view
+                )
+                done += 1
+    return done
 
 
 def compute(user, *, period: fig.Period, branch_id: int | None = None, since: dt.date | None = None) -> dict:
@@ -277,6 +394,7 @@ def compute(user, *, period: fig.Period, branch_id: int | None = None, since: dt
         .order_by("-half_year", "branch__sort_order")
     ]
     return {
+        "computed_at": timezone.now().isoformat(),
         "satisfaction": _satisfaction(user, period, branch_id),
         "period": period.label,
         "branch": branch_id,

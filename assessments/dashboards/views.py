@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions
@@ -86,6 +85,10 @@ def dashboard(request):
             "period": period,
             "periods": periods,
             "branch_id": branch_id,
+            # Computed by the worker before this change was counted (selectors.dashboard).
+            "stale_since": dt.datetime.fromisoformat(data["stale_since"])
+            if data.get("stale_since")
+            else None,
             "branches": selectors.columns_of(request.user) if selectors.has_group_view(request.user) else [],
             "sections": [(fig.SECTIONS.get(code, code), items) for code, items in sections.items()],
             "grades": Grade.values,
@@ -241,4 +244,4 @@ class DashboardView(APIView):
             raise PermissionDenied(_("看板供集团市场营销部、集团领导、考核人员和分公司经营部负责人查看。"))
         period, branch_id = _filters(request.user, request.query_params, api=True)
         data = selectors.dashboard(request.user, period=period, branch_id=branch_id)
-        return Response({**data, "generated_at": timezone.now().isoformat()})
+        return Response({**data, "generated_at": data["computed_at"]})
