@@ -316,6 +316,9 @@ SPECTACULAR_SETTINGS = {
     # Choice sets that share a field name across models get stable names of their own.
     "ENUM_NAME_OVERRIDES": {
         "BranchKindEnum": "crm.models.Branch.Kind",
+        "ChatRobotKindEnum": "crm.robots.models.ChatRobot.Kind",
+        "ChatRobotUnitEnum": "crm.robots.models.ChatRobot.Unit",
+        "NoticeKindEnum": "crm.robots.kinds.NoticeKind",
         "SuspensionKindEnum": "crm.models.Suspension.Kind",
         "LevelEnum": "clients.models.SocialValue",
         "NeedCategoryEnum": "clients.models.Need.Category",

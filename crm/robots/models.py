@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm import navigation
 from crm.access import RestrictedManager, Scope
 from crm.models import Branch, HistoryContext, ProjectDepartment
 
@@ -163,3 +164,11 @@ class ChatRobot(models.Model):
             errors["secret"] = [_("企业微信群机器人没有加签密钥,请留空。")]
         if errors:
             raise ValidationError(errors)
+
+
+@navigation.register("chat_robots")
+def may_manage_robots(user) -> bool:
+    """The navigation shows the robots' pages to whoever they answer (administrators)."""
+    from crm.access import can
+
+    return can(user, "view", ChatRobot)
