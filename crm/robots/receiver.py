@@ -10,6 +10,7 @@ import json
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -44,6 +45,14 @@ class Platforms:
     received: list[Received] = field(default_factory=list)
     sleep: float = 2.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # For a key not in ``secrets``: a callable key -> secret (the demo reads the database).
+    lookup: Callable[[str], str] | None = None
+
+    def secret_of(self, key: str) -> str:
+        with self.lock:
+            if key in self.secrets:
+                return self.secrets[key]
+        return self.lookup(key) if self.lookup else ""
 
     def answer(self, kind: str, code: int, message: str) -> dict:
         if kind == platforms.FEISHU:
@@ -115,7 +124,7 @@ def make_handler(state: Platforms, *, echo=None):
                 body = None
             with state.lock:
                 behaviour = state.behaviour.get(key, OK)
-                secret = state.secrets.get(key, "")
+            secret = state.secret_of(key)
             if behaviour == TIMEOUT:
                 time.sleep(state.sleep)
             verdict, status = "ok", 200

@@ -9,7 +9,7 @@ from django.urls import reverse
 from crm.robots import platforms, robot_targets
 from crm.robots.models import ChatRobot
 from crm.robots.receiver import ERROR, Receiver
-from crm.robots.services import robot_save
+from crm.robots.services import robot_save, robot_send_test
 
 pytestmark = pytest.mark.django_db
 
@@ -311,3 +311,38 @@ def test_api_register_read_masked_edit(org):
         ).status_code
         == 400
     )
+
+
+# -- the demo -------------------------------------------------------------------------------------
+
+
+def test_demo_robots_one_per_branch_at_the_local_receiver(org, settings):
+    """The demo's robots obey R116 and answer the local receiver; seeding twice adds nothing."""
+    from crm.models import Branch
+    from crm.robots import seed
+
+    assert "chat robots" in seed.seed(org.org)
+    robots = list(ChatRobot.objects.all())
+    branches = Branch.objects.exclude(kind=Branch.Kind.HQ)
+    assert {r.branch_id for r in robots if r.unit == "branch"} == set(branches.values_list("pk", flat=True))
+    assert any(r.unit == "group" for r in robots) and any(r.unit == "department" for r in robots)
+    assert {r.kind for r in robots} == {"wecom", "dingtalk", "feishu"}
+    for r in robots:
+        r.full_clean()
+        assert r.webhook_url.startswith("http://127.0.0.1:8765/")
+    seed.seed(org.org)
+    assert ChatRobot.objects.count() == len(robots)
+    # the receiver of the demo command knows their secrets from the database and accepts them
+    from crm.robots.receiver import Platforms, Receiver, key_of
+
+    settings.CRM_ROBOT_TIMEOUT = 1
+    cache.clear()
+    secrets = {key_of(r.webhook_url): r.secret for r in robots}
+    with Receiver(state=Platforms(lookup=lambda key: secrets.get(key, ""))) as receiver:
+        for r in robots:
+            ChatRobot.objects.filter(pk=r.pk).update(
+                webhook_url=r.webhook_url.replace(":8765", f":{receiver.port}")
+            )
+            assert robot_send_test(robot=ChatRobot.objects.get(pk=r.pk), by=org["admin"]).last_test_ok, r.kind
+        assert [e.verdict for e in receiver.state.received] == ["ok"] * len(robots)
+    cache.clear()
