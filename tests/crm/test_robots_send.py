@@ -254,3 +254,24 @@ def test_schema_rejects_what_the_platforms_refuse():
     )
     assert platforms.schema_errors({"msgtype": "markdown", "markdown": {"title": "t"}}, schema["dingtalk"])
     assert platforms.schema_errors({"msg_type": "interactive", "content": {}}, schema["feishu"])
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.cache.backends.filebased.FileBasedCache",  # the make run shape
+        "django.core.cache.backends.locmem.LocMemCache",
+    ],
+)
+def test_budget_on_the_embedded_caches(settings, tmp_path, backend):
+    """R119 on the caches of the embedded default: the 21st message of a minute waits."""
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {"BACKEND": backend, "LOCATION": str(tmp_path / "cache")}
+    }  # resets the handler
+    assert type(caches["default"]).__module__.split(".")[-1] in ("filebased", "locmem")
+    start = 1_900_000_020.0 - (1_900_000_020.0 % 60)
+    assert all(ratelimit.take("fs", 20, now=start + 1 + i) is None for i in range(20))
+    assert ratelimit.take("fs", 20, now=start + 30) is not None
+    assert ratelimit.take("other", 20, now=start + 30) is None
