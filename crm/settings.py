@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "csp",
     "django.forms",  # the form renderer below finds Django's widget templates here
     "crm",
+    "crm.robots",
     "clients",
     "complaints",
     "surveys",
@@ -323,6 +324,9 @@ SPECTACULAR_SETTINGS = {
     # Choice sets that share a field name across models get stable names of their own.
     "ENUM_NAME_OVERRIDES": {
         "BranchKindEnum": "crm.models.Branch.Kind",
+        "ChatRobotKindEnum": "crm.robots.models.ChatRobot.Kind",
+        "ChatRobotUnitEnum": "crm.robots.models.ChatRobot.Unit",
+        "NoticeKindEnum": "crm.robots.kinds.NoticeKind",
         "SuspensionKindEnum": "crm.models.Suspension.Kind",
         "LevelEnum": "clients.models.SocialValue",
         "NeedCategoryEnum": "clients.models.Need.Category",
@@ -384,6 +388,12 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Business settings (defaults of domain.md; the admin-editable ones live in the database).
 CRM_GROUP_NAME = env.str("CRM_GROUP_NAME", default="中建联合工程集团")
 CRM_SITE_URL = env.str("CRM_SITE_URL", default="http://127.0.0.1:8000")
+# Group chat robots (crm/robots, R116-R120): the timeout of every call to a platform (seconds),
+# each robot's budget of messages a minute (WeCom and DingTalk allow 20), and the webhook hosts
+# of a private deployment of a platform, accepted besides the platforms' public ones.
+CRM_ROBOT_TIMEOUT = env.float("CRM_ROBOT_TIMEOUT", default=5.0)
+CRM_ROBOT_RATE_PER_MINUTE = env.int("CRM_ROBOT_RATE_PER_MINUTE", default=20)
+CRM_ROBOT_EXTRA_HOSTS = env.list("CRM_ROBOT_EXTRA_HOSTS", default=[])
 # R18: a key project's second return visit (due 2 months after the resolution, to confirm the
 # effect) may be recorded from this many days before it is due, not earlier.
 CRM_SECOND_RETURN_VISIT_WINDOW_DAYS = env.int("CRM_SECOND_RETURN_VISIT_WINDOW_DAYS", default=14)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("surveys/", include("surveys.urls")),
     path("reports/", include("assessments.urls")),
+    path("robots/", include("crm.robots.urls")),
 ]
 
 handler403 = "crm.views.error_403"

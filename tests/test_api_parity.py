@@ -158,6 +158,11 @@ PARITY = {
     "assessments:need-meeting-add": ["need_analysis_reports_meetings_create"],
     "assessments:need-decision-add": ["need_analysis_reports_decisions_create"],
     "assessments:need-decision-done": ["need_meeting_decisions_done_create"],
+    # group chat robots (R116)
+    "robots:robot-create": ["chat_robots_create"],
+    "robots:robot-edit": ["chat_robots_partial_update"],
+    "robots:robot-active": ["chat_robots_partial_update"],
+    "robots:robot-test": ["chat_robots_test_create"],
 }
 
 WRITES = {"post", "put", "patch", "delete"}

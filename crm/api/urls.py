@@ -2,12 +2,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from crm.robots.api import ChatRobotViewSet
+
 from . import views
 
 router = DefaultRouter()
 router.register("branches", views.BranchViewSet, basename="branch")
 # "api-" before the name: the pages' routes are called notification-list and notification-read-all.
 router.register("notifications", views.NotificationViewSet, basename="api-notification")
+router.register("chat-robots", ChatRobotViewSet, basename="chat-robot")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RobotsConfig(AppConfig):
+    """Group chat robots, an app of its own inside the crm package (its own migrations)."""
+
+    name = "crm.robots"
+    label = "robots"
+    verbose_name = _("群机器人")
+    default_auto_field = "django.db.models.BigAutoField"
