@@ -376,22 +376,25 @@ def branch_parts(report: MonthlyReport, reader) -> dict:
 
 
 def rollup_counts(period: Period, branch_ids) -> dict[int, tuple[int, int]]:
-    """For the group's roll-up: per branch, (parts submitted, departments reporting)."""
-    from django.db.models import Count
+    """For the group's roll-up (R82): per branch, (parts submitted, departments reporting), in
+    one query."""
+    from django.db.models import Count, Q
 
-    totals = dict(
+    rows = (
         ProjectDepartment.objects.filter(branch_id__in=branch_ids, is_active=True, is_business_dept=False)
-        .values_list("branch_id")
-        .annotate(n=Count("pk"))
-    )
-    done = dict(
-        DepartmentReport.objects.filter(
-            branch_id__in=branch_ids, period=period.label, status=Status.SUBMITTED
+        .values("branch_id")
+        .annotate(
+            n=Count("pk", distinct=True),
+            done=Count(
+                "monthly_parts",
+                filter=Q(monthly_parts__period=period.label, monthly_parts__status=Status.SUBMITTED),
+                distinct=True,
+            ),
         )
-        .values_list("branch_id")
-        .annotate(n=Count("pk"))
+        .order_by()
     )
-    return {b: (done.get(b, 0), totals.get(b, 0)) for b in branch_ids}
+    counts = {row["branch_id"]: (row["done"], row["n"]) for row in rows}
+    return {b: counts.get(b, (0, 0)) for b in branch_ids}
 
 
 def department_reminders(now: dt.datetime | None = None) -> int:

@@ -116,7 +116,7 @@ def part_current(request):
     _require(request.user)
     department = request.user.department
     if department is None or department.is_business_dept or department.branch_id != request.user.branch_id:
-        messages.info(request, _("您不属于向分公司上报的项目经理部。"))
+        # The branch's own office (经营部) and the group read the departments' parts as a list.
         return redirect("assessments:department-report-list")
     period = fig.Period.containing()
     part = services.part_open(department=department, period=period)
