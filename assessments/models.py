@@ -608,4 +608,11 @@ class Regrading(BusinessModel):
 
 # The quarterly need analysis report and its meeting (R65-R69): models of this app, kept in a
 # module of their own.
+# Project departments' reports to their branch (R80-R86): models of this app, in their own module.
+from .deptreports.models import (  # noqa: E402, F401
+    DepartmentDeadline,
+    DepartmentEvent,
+    DepartmentReport,
+    DepartmentSurveyReport,
+)
 from .needreports.models import NeedAnalysisMeeting, NeedAnalysisReport, NeedMeetingDecision  # noqa: E402, F401

@@ -13,7 +13,7 @@ from django.utils import timezone
 from crm.figures import Period
 from crm.models import Notification
 
-from .models import MonthlyClose, MonthlyReport
+from .models import DepartmentReport, MonthlyClose, MonthlyReport
 from .monthly import services
 from .obligations import reporting_branches
 
@@ -56,12 +56,17 @@ def _seed(org) -> str:
         periods.append(period)
         period = period.previous()
     branches = list(reporting_branches())
+    from .deptreports import seed as departments
+
+    department_users = departments.department_users(org)
     analyses = _seed_analysis(org, branches)
     for back, period in sorted(enumerate(periods), key=lambda item: -item[0]):
         for i, branch in enumerate(branches):
             code = branch.code
             manager = org.users.get(f"{code}_manager")
             report = services.report_open(branch=branch, period=period)
+            # R80: the project departments report to the branch before it reports to the group.
+            departments.seed_period(org, branch, period, back)
             if (back, code) in MISSING or manager is None:
                 continue
             remarks = REMARKS.get(code, "") if (back + i) % 3 == 0 else ""
@@ -94,15 +99,26 @@ def _seed(org) -> str:
     current = Period.containing(now)
     for branch in branches:
         services.report_open(branch=branch, period=current)
+    departments.seed_current(org, branches, current)
+    survey_reports = departments.seed_survey_reports(org)
     rankings = services.rankings_catch_up(now)
     # The demo's past notifications of reporting are history: keep them, read.
     Notification.objects.filter(
-        verb__in=("monthly_report", "monthly_close", "ranking", "assessment"), read_at__isnull=True
+        verb__in=(
+            "monthly_report",
+            "monthly_close",
+            "ranking",
+            "assessment",
+            "department_report",
+            "department_survey_report",
+        ),
+        read_at__isnull=True,
     ).update(read_at=now)
     return (
         f"{MonthlyReport.objects.count()} monthly reports over {len(periods) + 1} periods, "
         f"{len(rankings)} rankings, {analyses} analysis reports, {assessed} assessments, "
-        f"{regraded} clients re-graded"
+        f"{regraded} clients re-graded, {department_users} department logins, "
+        f"{DepartmentReport.objects.count()} department parts, {survey_reports} department survey reports"
     )
 
 

@@ -218,3 +218,20 @@ def b_evaluation_reminders(now=None) -> int:
     if not half.analysis_due - dt.timedelta(days=31) <= now < half.end:
         return 0
     return b_not_evaluated_reminders(now)
+
+
+declare(
+    name="assessments: daily reminders of the project departments' monthly parts (R84)",
+    task="assessments.tasks.department_reminders",
+    minute=15,
+    hour=9,
+)
+
+
+@shared_task
+def department_reminders() -> int:
+    """R84: daily; remind the departments that have not submitted their part to the branch
+    (keyed per period, department and step, so it is idempotent and catches up)."""
+    from .deptreports.services import department_reminders as remind
+
+    return remind()

@@ -351,6 +351,8 @@ SPECTACULAR_SETTINGS = {
         "SurveyChannelEnum": "surveys.models.Survey.Channel",
         "FollowUpStatusEnum": "surveys.models.FollowUp.Status",
         "NeedAnalysisReportStatusEnum": "assessments.needreports.models.NeedAnalysisReport.Status",
+        "DepartmentReportStatusEnum": "assessments.deptreports.models.DepartmentReport.Status",
+        "DepartmentSurveyReportStatusEnum": "assessments.deptreports.models.DepartmentSurveyReport.Status",
     },
 }
 

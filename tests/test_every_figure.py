@@ -177,6 +177,21 @@ def test_every_figure_on_every_surface_equals_the_list_behind_it():
                 for who in (f"{report.branch.code}_manager", "marketing"):
                     url = f"/reports/need-analysis/{report.pk}/"
                     check.page(_web(users[who], lang), url, who=who, lang=lang)
+            # The project departments' parts (R81, R82), frozen and live: each read by its
+            # department's person and by the branch manager (whose branch report shows them too).
+            from assessments.models import DepartmentReport
+
+            parts = list(
+                DepartmentReport.objects.filter(
+                    period__in=[fig.Period.last_due(NOW).label, fig.Period.containing(NOW).label]
+                ).select_related("branch", "department")
+            )
+            assert len(parts) >= 16, "the demo has the departments' parts"
+            for part in parts:
+                staff = f"{part.branch.code}_{part.department.code.removeprefix('pd-')}_staff"
+                for who in (staff, f"{part.branch.code}_manager"):
+                    url = f"/reports/departments/{part.pk}/"
+                    check.page(_web(users[who], lang), url, who=who, lang=lang)
             # The home cards of every role, and the latest rankings, followed as the same person.
             from assessments.models import Ranking
 

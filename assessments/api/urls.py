@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from ..dashboards.views import DashboardView
+from ..deptreports.api import DepartmentReportViewSet, DepartmentSurveyReportViewSet
 from ..needreports.api import NeedAnalysisReportViewSet, NeedMeetingDecisionViewSet
 from .group import GroupSummaryViewSet, RegradingViewSet
 from .review import (
@@ -25,5 +26,9 @@ router.register("group-summaries", GroupSummaryViewSet, basename="group-summary"
 router.register("regradings", RegradingViewSet, basename="regrading")
 router.register("need-analysis-reports", NeedAnalysisReportViewSet, basename="need-analysis-report")
 router.register("need-meeting-decisions", NeedMeetingDecisionViewSet, basename="need-meeting-decision")
+router.register("department-reports", DepartmentReportViewSet, basename="department-report")
+router.register(
+    "department-survey-reports", DepartmentSurveyReportViewSet, basename="department-survey-report"
+)
 
 urlpatterns = [path("dashboard/", DashboardView.as_view(), name="api-dashboard"), *router.urls]

@@ -220,6 +220,8 @@ def report_detail(request, pk):
     if any(unassigned.get(f.key) for f in fig.figures()):
         parts.append({"department": None, "values": unassigned})
     period = report.period_obj
+    from ..deptreports import services as deptreports
+
     return render(
         request,
         "assessments/report_detail.html",
@@ -247,6 +249,10 @@ def report_detail(request, pk):
             "suspended": is_archive_suspended(user),
             # Submitting now would be late only if the report was never submitted by the deadline.
             "late_if_submitted": timezone.now() > period.deadline and report.on_time is None,
+            # R82: the departments' own parts, submitted to the branch, and their sums.
+            "dept": deptreports.branch_parts(report, user) if department is None else None,
+            "may_return_parts": deptreports.is_branch_manager(user, report.branch_id),
+            "timeliness_labels": TIMELINESS,
         },
     )
 
@@ -369,6 +375,12 @@ def rollup(request):
         for qs in clients.values():
             log_queryset_reads(request, qs, via=AccessLog.Via.EXPORT)
         return exports.rollup(data, columns, clients)
+    from ..deptreports.services import rollup_counts
+
+    # R82: how many of each branch's project departments submitted their parts.
+    dept_counts = rollup_counts(period, [row["branch"].pk for row in data["rows"]])
+    for row in data["rows"]:
+        row["departments"] = dept_counts.get(row["branch"].pk, (0, 0))
     sections = []
     for c in columns:
         if not sections or sections[-1]["code"] != c.section:

@@ -1,0 +1,1 @@
+"""Project departments report to their branch (seed 001; R80-R86)."""
