@@ -339,6 +339,9 @@ SPECTACULAR_SETTINGS = {
         "SurveyChannelEnum": "surveys.models.Survey.Channel",
         "FollowUpStatusEnum": "surveys.models.FollowUp.Status",
         "NeedAnalysisReportStatusEnum": "assessments.needreports.models.NeedAnalysisReport.Status",
+        "LeaderReportKindEnum": "assessments.circulars.models.LeaderReport.Kind",
+        "LeaderReportStatusEnum": "assessments.circulars.models.LeaderReport.Status",
+        "CircularStatusEnum": "assessments.circulars.models.Circular.Status",
     },
 }
 

@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from ..circulars.api import CircularViewSet, LeaderReportViewSet, ReviewDecisionViewSet, ReviewMeetingViewSet
 from ..dashboards.views import DashboardView
 from ..needreports.api import NeedAnalysisReportViewSet, NeedMeetingDecisionViewSet
 from .group import GroupSummaryViewSet, RegradingViewSet
@@ -25,5 +26,9 @@ router.register("group-summaries", GroupSummaryViewSet, basename="group-summary"
 router.register("regradings", RegradingViewSet, basename="regrading")
 router.register("need-analysis-reports", NeedAnalysisReportViewSet, basename="need-analysis-report")
 router.register("need-meeting-decisions", NeedMeetingDecisionViewSet, basename="need-meeting-decision")
+router.register("review-meetings", ReviewMeetingViewSet, basename="review-meeting")
+router.register("review-decisions", ReviewDecisionViewSet, basename="review-decision")
+router.register("circulars", CircularViewSet, basename="circular")
+router.register("leader-reports", LeaderReportViewSet, basename="leader-report")
 
 urlpatterns = [path("dashboard/", DashboardView.as_view(), name="api-dashboard"), *router.urls]
