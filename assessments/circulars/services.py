@@ -468,7 +468,8 @@ def circular_save(*, circular: Circular, by, title: str, body: str, version: int
     if locked.is_issued:
         raise ValidationError(_("通报已印发,不能修改。"))
     errors = {}
-    title, body = (title or "").strip(), (body or "").strip()
+    # A browser's textarea sends CRLF; the text is kept with plain line ends.
+    title, body = (title or "").strip(), (body or "").replace("\r\n", "\n").strip()
     if not title:
         errors["title"] = [_("请填写标题。")]
     if not body:
@@ -677,7 +678,7 @@ def leader_report_save(
     if locked.is_sent:
         raise ValidationError(_("已上报集团领导,不能修改。"))
     errors = {}
-    title, text = (title or "").strip(), (text or "").strip()
+    title, text = (title or "").strip(), (text or "").replace("\r\n", "\n").strip()
     if not title:
         errors["title"] = [_("请填写标题。")]
     if not text:
