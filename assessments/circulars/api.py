@@ -335,7 +335,7 @@ class CircularViewSet(NoCollectionPost, RestrictedViewSet):
             not_found="No such circular for the user.",
         ),
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def receipts(self, request, pk=None):
         """R90: the receipts the user may see: who was sent the circular, who has read it when."""
         from .views import may_see_receipts
