@@ -411,3 +411,36 @@ def test_the_api_takes_every_step(org):
     assert leader.get(reverse("leader-report-list")).json()["count"] == 1
     leader.get(reverse("leader-report-detail", kwargs={"pk": rid}))
     assert LeaderReceipt.objects.get(report_id=rid, user=org["leader"]).read_at is not None
+
+
+@pytest.mark.parametrize("persona", ["marketing", "leader", "east_manager"])
+def test_the_pages_show_no_chinese_outside_data_in_english(org, world, persona):
+    """English everywhere (issue 13): with English chosen, the meeting, the circular, the reports
+    to the leaders and the home page show no Chinese but the data."""
+    from tests.crm.test_english_everywhere import _leftover, english
+
+    services.circular_open(circular=world["circular"], user=org["east_manager"])
+    urls = {
+        "marketing": [
+            reverse("assessments:review-meeting-list"),
+            reverse("assessments:review-meeting-detail", kwargs={"pk": world["meeting"].pk}),
+            reverse("assessments:circular-detail", kwargs={"pk": world["circular"].pk}),
+            reverse("assessments:leader-report-list"),
+            reverse("assessments:leader-report-detail", kwargs={"pk": world["draft"].pk}),
+        ],
+        "leader": ["/", reverse("assessments:leader-report-detail", kwargs={"pk": world["sent"].pk})],
+        "east_manager": [
+            "/",
+            reverse("assessments:circular-list"),
+            reverse("assessments:circular-detail", kwargs={"pk": world["circular"].pk}),
+        ],
+    }[persona]
+    web = english(org.web(persona))
+    problems = {}
+    for url in urls:
+        page = web.get(url)
+        assert page.status_code == 200, url
+        left = _leftover(page.content.decode(), extra=["客户关系管理工作研讨会"])
+        if left:
+            problems[url] = left[:8]
+    assert not problems, problems
