@@ -444,3 +444,44 @@ def test_the_pages_show_no_chinese_outside_data_in_english(org, world, persona):
         if left:
             problems[url] = left[:8]
     assert not problems, problems
+
+
+def test_the_receipts_and_lists_read_a_bounded_number_of_queries(org, world):
+    """Query budgets (style.md 12): the circular's page with its receipts, the receipts' API and
+    the lists read as many queries for ten more recipients as without them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.models import Role, User
+    from crm.services import user_set_role
+
+    circular = world["circular"]
+    urls = [
+        (org.web("marketing"), reverse("assessments:circular-detail", kwargs={"pk": circular.pk})),
+        (org.api("marketing"), reverse("circular-receipts", kwargs={"pk": circular.pk})),
+        (org.api("marketing"), reverse("circular-list")),
+        (org.api("leader"), reverse("leader-report-list")),
+    ]
+
+    def counts():
+        out = []
+        for client, url in urls:
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200, url
+            out.append(len(captured))
+        return out
+
+    counts()  # the first requests warm the session and permission caches
+    before = counts()
+    for n in range(10):
+        user = User.objects.create_user(f"site{n}", full_name=f"项目部人员{n}")
+        user_set_role(
+            user=user,
+            role=Role.STAFF,
+            branch=org.branches["east"],
+            department=org.departments[("east", "pd-hongqiao")],
+        )
+        CircularReceipt.objects.create(
+            circular=circular, user=user, branch=user.branch, department=user.department, sent_at=NOW
+        )
+    assert counts() == before
