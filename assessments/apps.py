@@ -40,6 +40,7 @@ class AssessmentsConfig(AppConfig):
         from crm.signals import rows_bulk_written
 
         from . import archive, home_panels  # noqa: F401  (register the client tab, the home panels)
+        from .circulars import home_panels as circular_panels  # noqa: F401
         from .dashboards.selectors import bump
         from .needreports import home_panels as need_panels  # noqa: F401
 

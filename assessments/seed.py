@@ -38,10 +38,11 @@ def seed(org) -> str:
     from django.test.utils import override_settings
 
     # The demo's past notices stay in the app; e-mailing a year of them at install helps nobody.
+    from .circulars.seed import seed as seed_circulars
     from .needreports.seed import seed as seed_need_reports
 
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-        return f"{_seed(org)}; {seed_need_reports(org)}"
+        return f"{_seed(org)}; {seed_need_reports(org)}; {seed_circulars(org)}"
 
 
 def _seed(org) -> str:

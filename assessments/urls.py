@@ -41,6 +41,7 @@ urlpatterns = [
     path("summaries/<int:pk>/", review.summary_detail, name="summary-detail"),
     path("need-analysis/", include("assessments.needreports.urls")),
     path("departments/", include("assessments.deptreports.urls")),
+    path("review-meetings/", include("assessments.circulars.urls")),
     path("dashboard/", dashboards.dashboard, name="dashboard"),
     path("dashboard/figures/<slug:key>/", dashboards.dashboard_figure, name="dashboard-figure"),
     path("dashboard/transitions/", dashboards.dashboard_transitions, name="dashboard-transitions"),

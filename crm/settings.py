@@ -353,6 +353,9 @@ SPECTACULAR_SETTINGS = {
         "NeedAnalysisReportStatusEnum": "assessments.needreports.models.NeedAnalysisReport.Status",
         "DepartmentReportStatusEnum": "assessments.deptreports.models.DepartmentReport.Status",
         "DepartmentSurveyReportStatusEnum": "assessments.deptreports.models.DepartmentSurveyReport.Status",
+        "LeaderReportKindEnum": "assessments.circulars.models.LeaderReport.Kind",
+        "LeaderReportStatusEnum": "assessments.circulars.models.LeaderReport.Status",
+        "CircularStatusEnum": "assessments.circulars.models.Circular.Status",
     },
 }
 

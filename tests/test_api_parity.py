@@ -169,6 +169,17 @@ PARITY = {
     "robots:robot-edit": ["chat_robots_partial_update"],
     "robots:robot-active": ["chat_robots_partial_update"],
     "robots:robot-test": ["chat_robots_test_create"],
+    # the half-year review meeting, its circular and the reports to the leaders (R87-R93)
+    "assessments:review-meeting-add": ["review_meetings_create"],
+    "assessments:review-decision-add": ["review_meetings_decisions_create"],
+    "assessments:review-decision-done": ["review_decisions_done_create"],
+    "assessments:circular-generate": ["review_meetings_circular_create"],
+    "assessments:circular-save": ["circulars_partial_update"],
+    "assessments:circular-issue": ["circulars_issue_create"],
+    "assessments:commendation-draft": ["leader_reports_create"],
+    "assessments:summary-forward": ["leader_reports_create"],
+    "assessments:leader-report-save": ["leader_reports_partial_update"],
+    "assessments:leader-report-send": ["leader_reports_send_create"],
 }
 
 WRITES = {"post", "put", "patch", "delete"}

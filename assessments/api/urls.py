@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from ..circulars.api import CircularViewSet, LeaderReportViewSet, ReviewDecisionViewSet, ReviewMeetingViewSet
 from ..dashboards.views import DashboardView
 from ..deptreports.api import DepartmentReportViewSet, DepartmentSurveyReportViewSet
 from ..needreports.api import NeedAnalysisReportViewSet, NeedMeetingDecisionViewSet
@@ -30,5 +31,9 @@ router.register("department-reports", DepartmentReportViewSet, basename="departm
 router.register(
     "department-survey-reports", DepartmentSurveyReportViewSet, basename="department-survey-report"
 )
+router.register("review-meetings", ReviewMeetingViewSet, basename="review-meeting")
+router.register("review-decisions", ReviewDecisionViewSet, basename="review-decision")
+router.register("circulars", CircularViewSet, basename="circular")
+router.register("leader-reports", LeaderReportViewSet, basename="leader-report")
 
 urlpatterns = [path("dashboard/", DashboardView.as_view(), name="api-dashboard"), *router.urls]

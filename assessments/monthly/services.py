@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from crm.access import SYSTEM, has_global, in_scope
 from crm.figures import Period, Result, Window, counting, evaluate
-from crm.models import Branch, Role, User
+from crm.models import BRANCH_ROLES, Branch, Role, User
 from crm.services import managers_of, notify
 
 from ..models import ClosePart, MonthlyClose, MonthlyReport, Ranking, ReportEvent
@@ -746,7 +746,8 @@ def ranking_periods_due(
 def ranking_build(*, kind: str, label: str, as_of: dt.datetime) -> tuple[Ranking, bool]:
     """R29: rank the branches by their A, then B, then C clients as they stood at ``as_of`` (read
     back from the grading trail, so a late run gives the same ranking) with the change since
-    the previous ranking of the kind. Once per (kind, label); leaders and branches are told."""
+    the previous ranking of the kind. Once per (kind, label); leaders, group marketing and every
+    person of the branches and their project departments are told (R91)."""
     from clients.figures import grades_as_of
 
     existing = Ranking.objects.filter(kind=kind, label=label).first()
@@ -776,7 +777,9 @@ def ranking_build(*, kind: str, label: str, as_of: dt.datetime) -> tuple[Ranking
     recipients = (
         list(leaders())
         + list(group_marketing())
-        + list(User.objects.filter(role=Role.MANAGER, is_active=True, branch__in=branches))
+        # R91: «印发至...各分子公司、项目部»: every person of the branches, whatever their
+        # project department, not only the managers.
+        + list(User.objects.filter(role__in=BRANCH_ROLES, is_active=True, branch__in=branches))
     )
     transaction.on_commit(
         lambda: notify(

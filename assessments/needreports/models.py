@@ -20,6 +20,8 @@ from crm.fields import LimitedTextField
 from crm.figures import Quarter
 from crm.models import Branch, BusinessModel, Versioned
 
+from ..meetings import MeetingDecision
+
 # The five parts of the report (seed 003), in its order: field name and heading.
 PARTS = (
     ("overview", _("一、需求概述")),
@@ -153,10 +155,10 @@ class NeedAnalysisMeeting(BusinessModel):
         return f"{self.report} · {self.held_on:%Y-%m-%d}"
 
 
-class NeedMeetingDecision(Versioned, BusinessModel):
+class NeedMeetingDecision(MeetingDecision):
     """A decision of a need analysis meeting (会议决定事项, R68): what is to be done, by whom (a
     person of the branch), by when; marked done with what was done, by its owner or the branch
-    manager. Open past its due date it is overdue."""
+    manager. Open past its due date it is overdue (assessments.meetings)."""
 
     meeting = models.ForeignKey(
         NeedAnalysisMeeting,
@@ -164,22 +166,6 @@ class NeedMeetingDecision(Versioned, BusinessModel):
         related_name="decisions",
         verbose_name=_("需求分析会议"),
     )
-    text = LimitedTextField(_("决定事项"))
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("负责人")
-    )
-    due_on = models.DateField(_("完成期限"))
-    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True, editable=False)
-    done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("确认完成人"),
-        editable=False,
-    )
-    done_note = LimitedTextField(_("完成情况"), blank=True, editable=False)
 
     scope = Scope(branch="meeting__report__branch")
 
@@ -188,14 +174,3 @@ class NeedMeetingDecision(Versioned, BusinessModel):
         verbose_name_plural = _("会议决定事项")
         ordering = ["due_on", "pk"]
         indexes = [models.Index(fields=["owner", "done_at"])]
-
-    def __str__(self):
-        return self.text[:40]
-
-    @property
-    def is_done(self) -> bool:
-        return self.done_at is not None
-
-    @property
-    def is_overdue(self) -> bool:
-        return self.done_at is None and self.due_on < timezone.localdate()

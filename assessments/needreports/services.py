@@ -63,8 +63,8 @@ from crm.access import SYSTEM, check_in_scope, in_scope
 from crm.figures import Quarter
 from crm.models import BRANCH_ROLES, GROUP_ROLES, Branch, Role, StaleVersion, User
 from crm.services import notify
-from crm.validators import EARLIEST_DATE, LATEST_DATE
 
+from ..meetings import clean_decision, decision_mark_done, parse_date, pk_of
 from .models import PART_NAMES, PARTS, NeedAnalysisMeeting, NeedAnalysisReport, NeedMeetingDecision
 
 Status = NeedAnalysisReport.Status
@@ -251,32 +251,8 @@ def _save(obj, by, reason: str, at: dt.datetime | None = None) -> None:
     obj.save()
 
 
-def _date(value, field: str, errors: dict) -> dt.date | None:
-    if value in (None, ""):
-        errors[field] = [_("请填写日期。")]
-        return None
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, str):
-        try:
-            value = dt.date.fromisoformat(value.strip())
-        except ValueError:
-            errors[field] = [_("日期格式应为 年-月-日。")]
-            return None
-    if not isinstance(value, dt.date) or not EARLIEST_DATE <= value <= LATEST_DATE:
-        errors[field] = [_("日期超出有效范围。")]
-        return None
-    return value
-
-
-def _pk(value) -> int | None:
-    if isinstance(value, User):
-        return value.pk
-    try:
-        pk = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return pk if 0 < pk < 2**63 else None
+_date = parse_date
+_pk = pk_of
 
 
 def branch_people(branch_id: int):
@@ -732,19 +708,9 @@ def need_report_review(
 def _clean_decision(
     report: NeedAnalysisReport, held_on: dt.date | None, data: dict, errors: dict
 ) -> dict | None:
-    text = (data.get("text") or "").strip()
-    due_on = _date(data.get("due_on"), "due_on", errors)
-    owner_pk = _pk(data.get("owner"))
-    owner = branch_people(report.branch_id).filter(pk=owner_pk).first() if owner_pk else None
-    if not text:
-        errors["text"] = [_("请填写决定事项。")]
-    if owner is None:
-        errors["owner"] = [_("负责人应为本单位的在职人员。")]
-    if due_on is not None and held_on is not None and due_on < held_on:
-        errors["due_on"] = [_("完成期限不能早于会议日期。")]
-    if errors:
-        return None
-    return {"text": text, "owner": owner, "due_on": due_on}
+    return clean_decision(
+        branch_people(report.branch_id), held_on, data, errors, owner_error=_("负责人应为本单位的在职人员。")
+    )
 
 
 def _notify_owner(decision: NeedMeetingDecision, report: NeedAnalysisReport, by) -> None:
@@ -858,14 +824,7 @@ def need_decision_done(
     if not check_in_scope(by, "change", report) or not may_mark_done(by, decision, report):
         raise PermissionDenied(_("只有决定事项的负责人或本单位经营部负责人可以确认完成。"))
     locked = NeedMeetingDecision.objects.select_for_update().get(pk=decision.pk)
-    if locked.done_at is not None:
-        raise ValidationError(_("该决定事项已确认完成。"))
-    note = (note or "").strip()
-    if not note:
-        raise ValidationError({"note": [_("请填写完成情况。")]})
-    locked.done_at = at or timezone.now()
-    locked.done_by = by
-    locked.done_note = note
+    decision_mark_done(locked, by=by, note=note, at=at)
     _save(locked, by, "决定事项已完成", at)
     return locked
 

@@ -11,10 +11,13 @@ from django.core.management import call_command
 from assessments.models import (
     AnalysisReport,
     Assessment,
+    CircularReceipt,
+    LeaderReport,
     MonthlyClose,
     MonthlyReport,
     NeedAnalysisReport,
     Ranking,
+    ReviewMeeting,
 )
 from crm.figures import HalfYear, Period, Quarter
 from crm.models import Suspension
@@ -59,3 +62,24 @@ def test_the_demo_on_any_date(moment, assessed):
             "design": "draft",
             "install": "draft",
         }
+        # R87-R93: the round's review meeting, its circular issued and mostly read, east's
+        # commendation waiting for the leader, south's summary forwarded and read.
+        meeting = ReviewMeeting.objects.get()
+        assert meeting.round.half_year == assessed and meeting.held_on <= now.date()
+        assert meeting.decisions.filter(done_at__isnull=False).exists()
+        assert meeting.decisions.filter(done_at__isnull=True).exists()
+        assert meeting.circular.is_issued
+        receipts = CircularReceipt.objects.filter(circular=meeting.circular)
+        unread = set(receipts.filter(read_at__isnull=True).values_list("user__username", flat=True))
+        assert unread == {"design_staff", "install_staff"}
+        assert receipts.filter(read_at__isnull=False).count() > len(unread)
+        assert all(r.read_at <= now for r in receipts.exclude(read_at=None))
+        sent = LeaderReport.objects.filter(status="sent")
+        assert set(sent.values_list("kind", "assessment__branch__code")) == {
+            ("commendation", "east"),
+            ("summary", "south"),
+        }
+        from assessments.circulars.services import unread_for
+        from crm.models import User
+
+        assert [r.kind for r in unread_for(User.objects.get(username="leader"))] == ["commendation"]
