@@ -606,10 +606,9 @@ class Regrading(BusinessModel):
         return f"{self.client_id}: {self.from_grade} → {self.to_grade}"
 
 
-# Project departments' reports to their branch (R80-R86): models of this app, in their own module.
-# Models of this app kept in modules of their own: the quarterly need analysis report and its
-# meeting (R65-R69); the half-year review meeting, its circular and the reports to the leaders
-# (R87-R93).
+# Models of this app kept in modules of their own: the half-year review meeting, its circular and
+# the reports to the leaders (R87-R93); project departments' reports to their branch (R80-R86);
+# the quarterly need analysis report and its meeting (R65-R69).
 from .circulars.models import (  # noqa: E402, F401
     Circular,
     CircularReceipt,
