@@ -4,7 +4,7 @@ migration in crm/migrations), so that edits made in the admin survive a restart.
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import beat_init, before_task_publish, task_postrun, task_prerun
 from kombu.transport import TRANSPORT_ALIASES
 
 from crm import request_id
@@ -35,3 +35,27 @@ def _unbind_job_id(task_id=None, **kwargs):
     token = _request_id_tokens.pop(task_id, None)
     if token is not None:
         request_id.reset(token)
+
+
+# Beat's last tick, for readiness (crm/health.py): beat marks its own process when it starts,
+# and every job that process then publishes is a tick (the heartbeat job goes every two
+# minutes). Jobs published by web servers and workers are not ticks.
+_in_beat = False
+
+
+@beat_init.connect
+def _mark_beat_process(**kwargs):
+    global _in_beat
+    _in_beat = True
+
+
+@before_task_publish.connect
+def _beat_tick(**kwargs):
+    if not _in_beat:
+        return
+    from crm import health
+
+    try:
+        health.record_beat_tick()
+    except Exception:  # noqa: BLE001 - a cache outage must not stop beat sending jobs
+        pass

@@ -427,3 +427,14 @@ CRM_SPOT_CHECK_SIZE = env.int("CRM_SPOT_CHECK_SIZE", default=8)
 CRM_CLIENT_GROWTH_STANDARD = env.float("CRM_CLIENT_GROWTH_STANDARD", default=0.03)
 # The first half year whose client analysis report is owed (R31): earlier ones predate the review.
 CRM_REVIEW_START = env.str("CRM_REVIEW_START", default="2026H1")
+
+# -- Operations (issue 29): health, metrics, logs, error reports, object store ------------------
+# Kept in one block. The health endpoints and /metrics are answered early (crm/health.py), on
+# plain HTTP too: the load balancer and Prometheus call a server by its address.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("crm.request_id.RequestIdMiddleware") + 1, "crm.health.OperatorEndpointsMiddleware"
+)
+SECURE_REDIRECT_EXEMPT = [r"^health/(live|ready)/?$", r"^metrics/?$"]
+# Readiness calls the worker's heartbeat (every 2 minutes) and beat's last job stale past these.
+HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", default=600)
+HEALTH_BEAT_STALE_SECONDS = env.int("HEALTH_BEAT_STALE_SECONDS", default=600)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import health, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,6 +18,10 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("surveys/", include("surveys.urls")),
     path("reports/", include("assessments.urls")),
+    # For the operator (no login, no data): answered by crm.health.OperatorEndpointsMiddleware
+    # before the host check; listed here for reverse() and the route listing.
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
 ]
 
 handler403 = "crm.views.error_403"
