@@ -311,6 +311,8 @@ class OperatorEndpointsMiddleware:
 
     def __call__(self, request):
         view = HEALTH_PATHS.get(request.path_info)
+        if view is None and request.path_info in ("/metrics", "/metrics/"):
+            from .metrics import metrics_view as view
         if view is None:
             return self.get_response(request)
         request.metrics_view_name = f"operator:{view.__name__}"

@@ -438,3 +438,15 @@ SECURE_REDIRECT_EXEMPT = [r"^health/(live|ready)/?$", r"^metrics/?$"]
 # Readiness calls the worker's heartbeat (every 2 minutes) and beat's last job stale past these.
 HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", default=600)
 HEALTH_BEAT_STALE_SECONDS = env.int("HEALTH_BEAT_STALE_SECONDS", default=600)
+# /metrics (crm/metrics.py) for a bearer of this token, or a scraper at one of these addresses
+# or networks (e.g. 10.0.0.0/8); with neither set there is no /metrics. Requests are timed by
+# the first middleware.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+MIDDLEWARE.insert(0, "crm.metrics.RequestMetricsMiddleware")
+try:
+    import ipaddress as _ipaddress
+
+    [_ipaddress.ip_network(_net, strict=False) for _net in METRICS_ALLOWED_IPS]
+except ValueError as _bad:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {_bad}") from None
