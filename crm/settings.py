@@ -450,3 +450,42 @@ try:
     [_ipaddress.ip_network(_net, strict=False) for _net in METRICS_ALLOWED_IPS]
 except ValueError as _bad:
     raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {_bad}") from None
+# Logs: LOG_FORMAT=json writes JSON lines with the request or job id, the user id and the
+# branch, never client data (crm/logs.py); "text" (the default) stays as `make run` shows it.
+# LOG_REQUESTS adds one line per request (its route's name, status, time), on by default in JSON.
+LOG_FORMAT = env.str("LOG_FORMAT", default="") or "text"
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json.")
+LOG_REQUESTS = env.bool("LOG_REQUESTS", default=LOG_FORMAT == "json")
+LOGGING = {
+    **LOGGING,
+    "filters": {"context": {"()": "crm.logs.ContextFilter"}},
+    "formatters": {"json": {"()": "crm.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
+}
+# The worker logs through the same configuration instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "crm.logs.LogContextMiddleware",
+)
+# Error reports to Sentry when SENTRY_DSN is set: no personal data, no request bodies.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    from crm.logs import sentry_options
+
+    sentry_sdk.init(
+        **sentry_options(
+            SENTRY_DSN,
+            environment=env.str("SENTRY_ENVIRONMENT", default=""),
+            traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        )
+    )
