@@ -489,3 +489,25 @@ if SENTRY_DSN:
             traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
         )
     )
+# Uploaded files (imports, attachments) in an S3-compatible object store when CRM_S3_BUCKET is
+# set (django-storages): every web server and worker reads the same files, with no shared disk.
+# Keys are the names the files have on disk (imports/..., attachments/...). Otherwise the local
+# disk under DJANGO_MEDIA_ROOT, as before.
+CRM_S3_BUCKET = env.str("CRM_S3_BUCKET", default="")
+if CRM_S3_BUCKET:
+    _s3_endpoint = env.str("CRM_S3_ENDPOINT_URL", default="")
+    _s3_options = {
+        "bucket_name": CRM_S3_BUCKET,
+        "endpoint_url": _s3_endpoint or None,
+        "access_key": env.str("CRM_S3_ACCESS_KEY_ID", default="") or None,
+        "secret_key": env.str("CRM_S3_SECRET_ACCESS_KEY", default="") or None,
+        "region_name": env.str("CRM_S3_REGION", default="") or None,
+        # MinIO and most self-hosted stores want path-style addresses.
+        "addressing_style": "path" if _s3_endpoint else None,
+        "default_acl": None,
+        "file_overwrite": False,
+        "querystring_auth": True,
+    }
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options}
+    if STORAGES["attachments"]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
+        STORAGES["attachments"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options}
