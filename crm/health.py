@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 
 # The worker writes the time of its last heartbeat job here; beat the time it last sent a job.
 WORKER_HEARTBEAT_KEY = "crm:health:worker-heartbeat"
@@ -252,10 +253,6 @@ def wants_html(request) -> bool:
 
 
 def _answer(request, *, overall: str, checks: list[Check], status: int, kind: str):
-    if request.method not in ("GET", "HEAD"):
-        response = HttpResponse(status=405)
-        response["Allow"] = "GET, HEAD"
-        return response
     if wants_html(request):
         rows = [
             {
@@ -283,11 +280,13 @@ def _answer(request, *, overall: str, checks: list[Check], status: int, kind: st
     return response
 
 
+@require_safe
 def live(request):
     """Liveness: the process answers; nothing else is asked."""
     return _answer(request, overall=OK, checks=[], status=200, kind="live")
 
 
+@require_safe
 def ready(request):
     """Readiness: 200 when every part a request needs answers (ok or degraded), 503 otherwise."""
     overall, checks = readiness()

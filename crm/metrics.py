@@ -32,6 +32,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
+from django.views.decorators.http import require_safe
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -293,14 +294,11 @@ def address_allowed(request) -> bool:
     return any(address in network for network in allowed_networks())
 
 
+@require_safe
 def metrics_view(request):
     """The exposition text, for a bearer of METRICS_TOKEN or an address in METRICS_ALLOWED_IPS."""
     if not settings.METRICS_TOKEN and not settings.METRICS_ALLOWED_IPS:
         return HttpResponse(status=404)
-    if request.method not in ("GET", "HEAD"):
-        response = HttpResponse(status=405)
-        response["Allow"] = "GET, HEAD"
-        return response
     if not (token_matches(request) or address_allowed(request)):
         if settings.METRICS_TOKEN:
             response = HttpResponse(status=401)

@@ -239,7 +239,7 @@ def test_answered_on_plain_http_by_address_where_pages_are_not():
 
 def test_only_get_and_head():
     response = Client().post("/health/ready")
-    assert response.status_code == 405 and response["Allow"] == "GET, HEAD"
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD"  # require_safe
     assert Client().head("/health/live").status_code == 200
 
 

@@ -99,12 +99,9 @@ def test_requests_latency_and_database_time_per_view(org):
 
 
 def test_jobs_runs_failures_and_durations_by_task(org):
+    fields = ["count", "sum_ms", "failures"] + [f"b{i}" for i in range(len(metrics.JOB_BUCKETS) + 1)]
     cache.delete_many(
-        [
-            metrics._job_key(t, f)
-            for t in ("crm.health_heartbeat", "crm.tasks.notify_user")
-            for f in ("count", "failures")
-        ]
+        [metrics._job_key(t, f) for t in ("crm.health_heartbeat", "crm.tasks.notify_user") for f in fields]
     )
     health_heartbeat.apply()
     health_heartbeat.apply()
