@@ -2,7 +2,7 @@
 
 ``LOG_FORMAT=json`` writes one JSON object per line: time, level, logger, message, and the
 context of the request or job it came from: the request id (``X-Request-ID``) or ``job:<task
-id>`` (crm/request_id.py), the signed-in user's id and the code of their branch. The default
+id>`` (crm/request_id.py), the signed-in user's id and their branch's id. The default
 (``make run``) stays the plain text it was.
 
 Never client data: a line carries ids and codes, not names; a request is logged by its route's
@@ -23,12 +23,11 @@ import logging
 import time
 import traceback
 from contextvars import ContextVar
-from functools import lru_cache
 
 from . import request_id
 
-# (user id, branch code) of the signed-in user of the request running now.
-_user: ContextVar[tuple[int | None, str]] = ContextVar("crm_log_user", default=(None, ""))
+# (user id, branch id) of the signed-in user of the request running now.
+_user: ContextVar[tuple[int | None, int | None]] = ContextVar("crm_log_user", default=(None, None))
 
 # Fields a line may carry beside its message, set through ``extra=`` (the request line below).
 EXTRA_FIELDS = ("view", "method", "status", "ms")
@@ -40,11 +39,11 @@ class ContextFilter(logging.Filter):
     def filter(self, record):
         if not getattr(record, "request_id", ""):
             record.request_id = request_id.get()
-        user_id, branch = _user.get()
+        user_id, branch_id = _user.get()
         if getattr(record, "user_id", None) is None:
             record.user_id = user_id
-        if not getattr(record, "branch", ""):
-            record.branch = branch
+        if getattr(record, "branch_id", None) is None:
+            record.branch_id = branch_id
         return True
 
 
@@ -56,7 +55,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in ("request_id", "user_id", "branch", *EXTRA_FIELDS):
+        for key in ("request_id", "user_id", "branch_id", *EXTRA_FIELDS):
             value = getattr(record, key, None)
             if value not in (None, ""):
                 line[key] = value
@@ -65,13 +64,6 @@ class JsonFormatter(logging.Formatter):
             line["exc_type"] = f"{kind.__module__}.{kind.__qualname__}"
             line["traceback"] = [f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(tb)]
         return json.dumps(line, ensure_ascii=False, default=str)
-
-
-@lru_cache(maxsize=256)
-def _branch_code(branch_id: int) -> str:
-    from .models import Branch
-
-    return Branch.objects.filter(pk=branch_id).values_list("code", flat=True).first() or ""
 
 
 request_logger = logging.getLogger("crm.requests")
@@ -90,10 +82,10 @@ class LogContextMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            branch = _branch_code(user.branch_id) if user.branch_id else ""
-            token = _user.set((user.pk, branch))
+            # Ids only: no query of its own, so no page's query budget changes.
+            token = _user.set((user.pk, user.branch_id))
         else:
-            token = _user.set((None, ""))
+            token = _user.set((None, None))
         started = time.perf_counter()
         try:
             response = self.get_response(request)

@@ -63,14 +63,14 @@ def test_a_request_line_carries_request_user_and_branch_but_no_client_data(org, 
         "message",
         "request_id",
         "user_id",
-        "branch",
+        "branch_id",
         "view",
         "method",
         "status",
         "ms",
     }
     assert line["request_id"] == "req-log-test-1" == response["X-Request-ID"]
-    assert line["user_id"] == staff.pk and line["branch"] == "east"
+    assert line["user_id"] == staff.pk and line["branch_id"] == org.branches["east"].pk
     assert (line["view"], line["method"], line["status"]) == ("clients:client-list", "GET", 200)
     assert line["time"].endswith("+00:00") and line["level"] == "INFO"
     raw = json.dumps(json_lines(), ensure_ascii=False)
@@ -81,7 +81,7 @@ def test_a_request_line_carries_request_user_and_branch_but_no_client_data(org, 
 def test_an_anonymous_request_has_no_user(json_lines):
     Client().get("/accounts/login/")
     (line,) = [line for line in json_lines() if line["logger"] == "crm.requests"]
-    assert "user_id" not in line and "branch" not in line and line["request_id"]
+    assert "user_id" not in line and "branch_id" not in line and line["request_id"]
 
 
 def test_an_exception_is_logged_by_type_and_place_not_by_message(json_lines):
