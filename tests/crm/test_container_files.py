@@ -165,9 +165,12 @@ def test_every_long_running_service_has_a_health_check(compose, name):
 
 
 def test_app_services_check_their_own_part(compose):
+    from django.core.management import get_commands
+
     services = compose["services"]
     for name in ("web", "worker", "beat"):
         assert services[name]["healthcheck"]["test"][-2:] == ["healthprobe", name]
+    assert get_commands()["healthprobe"] == "crm"  # the command the checks run exists
 
 
 def test_app_services_share_only_the_database_redis_and_the_object_store(compose):
