@@ -34,6 +34,7 @@ seed: migrate
 	$(BIN)/python manage.py seed_demo
 
 # Web + worker + beat on the embedded defaults (SQLite, filesystem broker): no servers needed.
+# Ctrl-C stops them all within a few seconds (scripts/run-local).
 run: seed
 	@echo ""
 	@echo "  客户关系管理系统: http://$(HOST):$(PORT)/"
@@ -41,10 +42,7 @@ run: seed
 	@echo "  south_manager, south_staff, design_manager, design_staff, install_manager, install_staff"
 	@echo "  password: $${DEMO_PASSWORD:-demo-pass-2026}"
 	@echo ""
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A crm worker -B --scheduler django_celery_beat.schedulers:DatabaseScheduler \
-		--loglevel=INFO --concurrency=2 & \
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@exec $(BIN)/python scripts/run-local --host $(HOST) --port $(PORT)
 
 # PostgreSQL, Redis, chromium and its fonts, wrk: as root, started or installed when missing;
 # otherwise a message says what to do (scripts/provision-test).

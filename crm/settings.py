@@ -450,3 +450,87 @@ CRM_SPOT_CHECK_SIZE = env.int("CRM_SPOT_CHECK_SIZE", default=8)
 CRM_CLIENT_GROWTH_STANDARD = env.float("CRM_CLIENT_GROWTH_STANDARD", default=0.03)
 # The first half year whose client analysis report is owed (R31): earlier ones predate the review.
 CRM_REVIEW_START = env.str("CRM_REVIEW_START", default="2026H1")
+
+# -- Operations (issue 29): health, metrics, logs, error reports, object store ------------------
+# Kept in one block. The health endpoints and /metrics are answered early (crm/health.py), on
+# plain HTTP too: the load balancer and Prometheus call a server by its address.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("crm.request_id.RequestIdMiddleware") + 1, "crm.health.OperatorEndpointsMiddleware"
+)
+SECURE_REDIRECT_EXEMPT = [r"^health/(live|ready)/?$", r"^metrics/?$"]
+# Readiness calls the worker's heartbeat (every 2 minutes) and beat's last job stale past these.
+HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", default=600)
+HEALTH_BEAT_STALE_SECONDS = env.int("HEALTH_BEAT_STALE_SECONDS", default=600)
+# /metrics (crm/metrics.py) for a bearer of this token, or a scraper at one of these addresses
+# or networks (e.g. 10.0.0.0/8); with neither set there is no /metrics. Requests are timed by
+# the first middleware.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+MIDDLEWARE.insert(0, "crm.metrics.RequestMetricsMiddleware")
+try:
+    import ipaddress as _ipaddress
+
+    [_ipaddress.ip_network(_net, strict=False) for _net in METRICS_ALLOWED_IPS]
+except ValueError as _bad:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {_bad}") from None
+# Logs: LOG_FORMAT=json writes JSON lines with the request or job id, the user id and the
+# branch, never client data (crm/logs.py); "text" (the default) stays as `make run` shows it.
+# LOG_REQUESTS adds one line per request (its route's name, status, time), on by default in JSON.
+LOG_FORMAT = env.str("LOG_FORMAT", default="") or "text"
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json.")
+LOG_REQUESTS = env.bool("LOG_REQUESTS", default=LOG_FORMAT == "json")
+LOGGING = {
+    **LOGGING,
+    "filters": {"context": {"()": "crm.logs.ContextFilter"}},
+    "formatters": {"json": {"()": "crm.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
+}
+# The worker logs through the same configuration instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "crm.logs.LogContextMiddleware",
+)
+# Error reports to Sentry when SENTRY_DSN is set: no personal data, no request bodies.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    from crm.logs import sentry_options
+
+    sentry_sdk.init(
+        **sentry_options(
+            SENTRY_DSN,
+            environment=env.str("SENTRY_ENVIRONMENT", default=""),
+            traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        )
+    )
+# Uploaded files (imports, attachments) in an S3-compatible object store when CRM_S3_BUCKET is
+# set (django-storages): every web server and worker reads the same files, with no shared disk.
+# Keys are the names the files have on disk (imports/..., attachments/...). Otherwise the local
+# disk under DJANGO_MEDIA_ROOT, as before.
+CRM_S3_BUCKET = env.str("CRM_S3_BUCKET", default="")
+if CRM_S3_BUCKET:
+    _s3_endpoint = env.str("CRM_S3_ENDPOINT_URL", default="")
+    _s3_options = {
+        "bucket_name": CRM_S3_BUCKET,
+        "endpoint_url": _s3_endpoint or None,
+        "access_key": env.str("CRM_S3_ACCESS_KEY_ID", default="") or None,
+        "secret_key": env.str("CRM_S3_SECRET_ACCESS_KEY", default="") or None,
+        "region_name": env.str("CRM_S3_REGION", default="") or None,
+        # MinIO and most self-hosted stores want path-style addresses.
+        "addressing_style": "path" if _s3_endpoint else None,
+        "default_acl": None,
+        "file_overwrite": False,
+        "querystring_auth": True,
+    }
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options}
+    if STORAGES["attachments"]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
+        STORAGES["attachments"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options}

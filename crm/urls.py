@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import health, metrics, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,6 +19,11 @@ urlpatterns = [
     path("surveys/", include("surveys.urls")),
     path("reports/", include("assessments.urls")),
     path("robots/", include("crm.robots.urls")),
+    # For the operator (no login, no data): answered by crm.health.OperatorEndpointsMiddleware
+    # before the host check; listed here for reverse() and the route listing.
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
 handler403 = "crm.views.error_403"

@@ -16,6 +16,7 @@ import re
 import shutil
 import unicodedata
 import uuid
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -859,6 +860,23 @@ TOO_LONG_VALIDATE = gettext_lazy("校验用时过长,已被停止。请把文件
 TOO_LONG_COMMIT = gettext_lazy("导入用时过长,已被停止。请把文件拆分成几个较小的文件后重新上传。")
 
 
+@contextmanager
+def uploaded_file(job: ImportJob):
+    """The job's file, read through the storage it was saved in: the local disk, or an object
+    store that every web server and worker share (settings, CRM_S3_BUCKET), so that a worker
+    on another machine reads what a web server received. A file that cannot be opened reads as
+    an empty one, which the reader refuses as unreadable."""
+    try:
+        handle = job.file.open("rb")
+    except (OSError, ValueError):
+        yield io.BytesIO()
+        return
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
 def import_validate(*, job: ImportJob) -> ImportJob:
     """Read and check every row of the job's file; nothing is saved but the job's report.
     Running it twice gives the same report."""
@@ -870,7 +888,8 @@ def import_validate(*, job: ImportJob) -> ImportJob:
         _tick(job, done=done, total=total)
 
     try:
-        report = validate_file(job.file.path, user=job.created_by, progress=progress)
+        with uploaded_file(job) as source:
+            report = validate_file(source, user=job.created_by, progress=progress)
     except SoftTimeLimitExceeded:
         # The task's soft time limit (settings): the job ends failed, not "running" for ever.
         return _move(
@@ -918,7 +937,8 @@ def import_commit(*, job_id) -> ImportJob | None:
         _move(job, state=ImportJob.State.RUNNING, attempt=attempt, done=0)
     try:
         with transaction.atomic():
-            created = clients_import(user=job.created_by, path=job.file.path)
+            with uploaded_file(job) as source:
+                created = clients_import(user=job.created_by, path=source)
             locked = ImportJob.objects.select_for_update().get(pk=job.pk)
             if locked.attempt != attempt or locked.state != ImportJob.State.RUNNING:
                 raise _LostClaim
