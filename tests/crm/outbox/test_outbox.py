@@ -10,6 +10,7 @@ import zoneinfo
 import pytest
 import time_machine
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -165,7 +166,7 @@ def test_preferences_and_mandatory_notices(org):
     notify(recipients=[staff], verb="ranking", title="排名", key="d")
     assert Notification.objects.filter(recipient=staff).count() == 4  # always in the app
     assert set(Delivery.objects.values_list("notice__key", flat=True)) == {"c", "d"}
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         preferences_set(user=staff, modes={"reminders": "never"})
     assert NoticePreference.objects.get(user=staff, kind="reminders").mode == "app"
 
