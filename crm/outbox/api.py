@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from crm.api.errors import Conflict
 from crm.api.schema import answers
+from crm.models import Delivery
 
 from . import services
 from .access import is_administrator
@@ -27,8 +28,6 @@ class DeliverySerializer(serializers.ModelSerializer):
     url = serializers.CharField(source="notice.url", read_only=True)
 
     class Meta:
-        from crm.models import Delivery
-
         model = Delivery
         ref_name = "OutboxDelivery"
         fields = ["id", "notice", "verb", "title", "url", "channel", "target", "recipient", "state",
@@ -70,10 +69,9 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     serializer_class = DeliverySerializer
     filterset_class = DeliveryFilter
     ordering_fields = ["created_at", "state", "channel"]
+    queryset = Delivery.objects.none()  # for the schema; the rows come from get_queryset
 
     def get_queryset(self):
-        from crm.models import Delivery
-
         return (
             Delivery.objects.restrict(self.request.user, "view")
             .select_related("notice")

@@ -35,7 +35,9 @@ def _wait(predicate, seconds=60, what=""):
         if predicate():
             return
         time.sleep(0.2)
-    raise AssertionError(f"timed out: {what} {list(Delivery.objects.values_list('state', 'attempts', 'last_error'))}")
+    raise AssertionError(
+        f"timed out: {what} {list(Delivery.objects.values_list('state', 'attempts', 'last_error'))}"
+    )
 
 
 def _forward(org, req) -> float:
@@ -57,14 +59,20 @@ def test_a_hanging_mail_server_does_not_slow_the_request_and_the_notice_arrives(
     _smtp(settings, port)
     target = ClientFactory(branch=org.branches["east"], owner=org["east_staff"])
     ends = timezone.localdate()
-    first = access.access_request_create(requester=org["south_staff"], clients=[target], reason="投标", ends_on=ends)
-    second = access.access_request_create(requester=org["south_staff"], clients=[target], reason="复核", ends_on=ends)
+    first = access.access_request_create(
+        requester=org["south_staff"], clients=[target], reason="投标", ends_on=ends
+    )
+    second = access.access_request_create(
+        requester=org["south_staff"], clients=[target], reason="复核", ends_on=ends
+    )
     _forward(org, first)  # warm-up: the first request of a process pays for imports
     _wait(lambda: not Delivery.objects.exclude(state="sent").exists(), what="sent with the server up")
     received_up = len(up.received)
     assert received_up >= 3
     # With the server up: how long the page takes.
-    third = access.access_request_create(requester=org["south_staff"], clients=[target], reason="三", ends_on=ends)
+    third = access.access_request_create(
+        requester=org["south_staff"], clients=[target], reason="三", ends_on=ends
+    )
     with_server = _forward(org, third)
     _wait(lambda: not Delivery.objects.exclude(state="sent").exists(), what="third sent")
     up.stop()
@@ -87,7 +95,11 @@ def test_a_hanging_mail_server_does_not_slow_the_request_and_the_notice_arrives(
         down.stop()
     back = MailServer(port).start()
     try:
-        _wait(lambda: forwarded.filter(state="sent").exists(), seconds=90, what="delivered when the server returns")
+        _wait(
+            lambda: forwarded.filter(state="sent").exists(),
+            seconds=90,
+            what="delivered when the server returns",
+        )
         assert any(org["south_staff"].email in m["to"] for m in back.received)
     finally:
         back.stop()

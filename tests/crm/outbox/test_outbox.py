@@ -30,7 +30,19 @@ from crm.services import notify
 
 pytestmark = pytest.mark.django_db
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")
-ROUTES_COVERED = ("delivery-list", "delivery-resend", "deliveries-resend", "preferences")
+# The permission tests of these routes are here (tests/test_route_coverage.py): the anonymous,
+# the roleless, the business roles (403) and the administrator (200) on the pages and the API.
+ROUTES_COVERED = (
+    "delivery-list",
+    "delivery-resend",
+    "deliveries-resend",
+    "preferences",
+    "api-delivery-list",
+    "api-delivery-detail",
+    "api-delivery-resend",
+    "api-delivery-resend-selected",
+    "api-preferences",
+)
 
 
 @pytest.fixture
@@ -252,6 +264,16 @@ def test_only_the_administrator_sees_deliveries(org, failed):
         assert org.web(who).get(reverse("delivery-list")).status_code == 403, who
         assert org.web(who).post(reverse("delivery-resend", args=[failed.pk])).status_code == 403, who
         assert org.api(who).get("/api/deliveries/").status_code == 403, who
+        assert org.api(who).get(f"/api/deliveries/{failed.pk}/").status_code == 403, who
+        assert org.api(who).post(f"/api/deliveries/{failed.pk}/resend/").status_code == 403, who
+        assert org.web(who).post(reverse("deliveries-resend"), {"ids": [failed.pk]}).status_code == 403, who
+        ids = {"ids": [failed.pk]}
+        assert org.api(who).post("/api/deliveries/resend-selected/", ids, format="json").status_code == 403, (
+            who
+        )
+    assert org.api(None).get("/api/deliveries/").status_code == 401
+    assert org.api(None).post(f"/api/deliveries/{failed.pk}/resend/").status_code == 401
+    assert org.web(None).get(reverse("preferences")).status_code == 302
     failed.refresh_from_db()
     assert failed.state == "failed"
     page = org.web("admin").get(reverse("delivery-list"), {"state": "failed"})
@@ -289,6 +311,7 @@ def test_admin_home_panel_and_resend_on_the_page(org, failed):
 def test_the_api_lists_and_resends(org, failed):
     api = org.api("admin")
     listed = api.get("/api/deliveries/", {"state": "failed", "channel": "email"}).json()
+    assert "count" in listed, listed
     assert listed["count"] == 1 and listed["results"][0]["last_error"] == "SMTP down"
     assert api.get("/api/deliveries/", {"state": "bogus"}).status_code == 400
     answer = api.post(f"/api/deliveries/{failed.pk}/resend/")
