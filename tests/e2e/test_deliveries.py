@@ -50,4 +50,7 @@ def test_the_administrator_resends_a_failed_delivery(org, journey, celery_worker
     assert [m.to for m in mail.outbox] == [[org["south_manager"].email]]
     # The home page's figure is back to 0.
     journey.go("/")
-    assert page.locator("a[data-figure]", has_text="近 7 天发送失败").locator(".figure").inner_text().strip() == "0"
+    assert (
+        page.locator("a[data-figure]", has_text="近 7 天发送失败").locator(".figure").inner_text().strip()
+        == "0"
+    )
