@@ -6,6 +6,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from crm.filters import RowFilter
+from crm.models import Delivery
 
 from . import channels
 
@@ -17,25 +18,17 @@ def _people(request):
 
 
 class DeliveryFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(label=_("状态"), choices=[])
-    channel = django_filters.ChoiceFilter(label=_("渠道"), choices=[])
+    state = django_filters.ChoiceFilter(label=_("状态"), choices=Delivery.State.choices)
+    # A callable: read at each use, so that a channel registered later (the robots) is offered.
+    channel = django_filters.ChoiceFilter(label=_("渠道"), choices=channels.choices)
     recipient = RowFilter(label=_("接收人"), queryset=_people)
     date_from = django_filters.DateFilter(label=_("日期从"), field_name="created_at", lookup_expr="date__gte")
     date_to = django_filters.DateFilter(label=_("至"), field_name="created_at", lookup_expr="date__lte")
     search = django_filters.CharFilter(label=_("搜索"), method="filter_search")
 
     class Meta:
-        from crm.models import Delivery
-
         model = Delivery
         fields = ["state", "channel", "recipient", "date_from", "date_to", "search"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        from crm.models import Delivery
-
-        self.filters["state"].extra["choices"] = Delivery.State.choices
-        self.filters["channel"].extra["choices"] = channels.choices()
 
     def filter_search(self, queryset, name, value):
         from django.db.models import Q
