@@ -19,8 +19,7 @@ def _people(request):
 
 class DeliveryFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(label=_("状态"), choices=Delivery.State.choices)
-    # A callable: read at each use, so that a channel registered later (the robots) is offered.
-    channel = django_filters.ChoiceFilter(label=_("渠道"), choices=channels.choices)
+    channel = django_filters.ChoiceFilter(label=_("渠道"), choices=[])
     recipient = RowFilter(label=_("接收人"), queryset=_people)
     date_from = django_filters.DateFilter(label=_("日期从"), field_name="created_at", lookup_expr="date__gte")
     date_to = django_filters.DateFilter(label=_("至"), field_name="created_at", lookup_expr="date__lte")
@@ -29,6 +28,14 @@ class DeliveryFilter(django_filters.FilterSet):
     class Meta:
         model = Delivery
         fields = ["state", "channel", "recipient", "date_from", "date_to", "search"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The channels registered now (the robots register theirs after this module is read);
+        # a field built before (the schema's) is dropped so that it is built with them.
+        channel = self.filters["channel"]
+        channel.extra["choices"] = channels.choices()
+        channel.__dict__.pop("_field", None)
 
     def filter_search(self, queryset, name, value):
         from django.db.models import Q
