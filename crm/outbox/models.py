@@ -112,6 +112,13 @@ class Delivery(models.Model):
     def __str__(self):
         return f"{self.channel} → {self.target}"
 
+    @property
+    def channel_label(self) -> str:
+        from . import channels
+
+        found = channels.get(self.channel)
+        return str(found.label) if found else self.channel
+
 
 class NoticePreference(models.Model):
     """How a person wants one kind of notice (R112): in the app only, by e-mail, or in the daily

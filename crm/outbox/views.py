@@ -44,7 +44,7 @@ def delivery_list(request):
         headers = [_("时间"), _("渠道"), _("发送对象"), _("接收人"), _("通知"), _("状态"), _("尝试次数"),
                    _("最近错误"), _("发送时间")]  # fmt: skip
         data = (
-            [d.created_at, d.channel, d.target, d.recipient.display_name if d.recipient else "", d.notice.title,
+            [d.created_at, d.channel_label, d.target, d.recipient.display_name if d.recipient else "", d.notice.title,
              d.get_state_display(), d.attempts, d.last_error, d.sent_at or ""]
             for d in rows.iterator(chunk_size=1000)
         )  # fmt: skip
