@@ -37,7 +37,7 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 class ResendSelectedSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=1000, allow_empty=False
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=200, allow_empty=False
     )
 
     class Meta:
