@@ -1,5 +1,26 @@
 """The outbox: notices and their deliveries, channel by channel (R109-R115).
 
+Rules (issue 28; not from a seed document):
+
+- R109. A notice is written in the transaction of the change that causes it, idempotent by its
+  key; a notice that many people receive is one notice, with an in-app row per person and a
+  delivery per channel target.
+- R110. Nothing is sent inside a web request: each delivery is a row handed to the worker after
+  commit, retried with exponential backoff, swept again when due or stuck (a dead worker, a lost
+  message), and finally marked failed with its error.
+- R111. Channels plug in through a registry (``channels.register``) under the contract below;
+  e-mail is one of them.
+- R112. Each person chooses, per kind of notice, in the app only, e-mail, or the daily digest;
+  mandatory notices (an access grant's end, a suspension or hold, an assessment result) always
+  go in the app and by e-mail.
+- R113. Each person's language (their setting, default Chinese) is the language of their pages,
+  notices, e-mails and digests, whoever or whatever job caused the notice.
+- R114. Only administrators see deliveries: a page and an API with filters (failed, channel,
+  person, date), Excel export, and re-sending of failed ones; the failures of the last 7 days
+  show on their home page.
+- R115. The daily digest of a person's notices and to-dos is sent once a day per person at
+  ``CRM_DIGEST_TIME`` (Asia/Shanghai), a run after a missed one catching up.
+
 What it does
 ------------
 ``crm.services.notify(recipients=..., verb=, title=, body=, url=, key=, email=)`` writes, in
@@ -20,6 +41,8 @@ Another app adds a channel without editing this package::
     from crm.outbox import DeliveryFailed, channels
 
     channels.register("robot", targets=robot_targets, send=robot_send, label=_("群机器人"))
+
+A channel that routes by kind of notice reads ``crm.outbox.kinds.kind_of(notice.verb)``.
 
 ``targets(notice, recipients) -> list``
     Called inside the notifying transaction for every new notice, with the users newly
