@@ -343,3 +343,14 @@ def test_an_administrator_by_role_not_superuser(org, failed):
     user = org["norole"]
     user_set_role(user=user, role=Role.ADMIN)
     assert org.web("norole").get(reverse("delivery-list")).status_code == 200
+
+
+def test_the_sweeper_and_the_digest_are_scheduled_in_shanghai_time():
+    """R110, R115: the beat's rows (django-celery-beat), with minute and hour, Asia/Shanghai."""
+    from django_celery_beat.models import PeriodicTask
+
+    sweep = PeriodicTask.objects.get(task="crm.outbox.tasks.deliveries_sweep")
+    digest = PeriodicTask.objects.get(task="crm.outbox.tasks.digests_send")
+    assert (sweep.crontab.minute, sweep.crontab.hour) == ("*/2", "*")
+    assert (digest.crontab.minute, digest.crontab.hour) == ("5", "*")
+    assert str(digest.crontab.timezone) == "Asia/Shanghai"
