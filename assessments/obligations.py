@@ -126,8 +126,8 @@ def holds_sync(branch: Branch, now: dt.datetime | None = None) -> Suspension | N
                 lambda: notify(
                     recipients=managers_of(branch),
                     verb="hold",
-                    title=_("本单位查阅申请的提交与审批已暂停"),
-                    body=reason + _("。补交后自动恢复。"),
+                    title=lambda: _("本单位查阅申请的提交与审批已暂停"),
+                    body=lambda: reason + _("。补交后自动恢复。"),
                     url=reverse("assessments:owed"),
                     key=f"hold:{hold.pk}",
                 )

@@ -586,8 +586,8 @@ def _visit_plan_recheck(*, client: Client, by) -> tuple[str, str]:
             notify(
                 recipients=[client.owner, *managers_of(client.branch)],
                 verb="visit_plan_missing",
-                title=_("A类客户无拜访计划:%(client)s") % {"client": client.name},
-                body=_("客户已调整为A类,请按其社会价值制定拜访计划(拜访人员层级、频次)。"),
+                title=lambda: _("A类客户无拜访计划:%(client)s") % {"client": client.name},
+                body=lambda: _("客户已调整为A类,请按其社会价值制定拜访计划(拜访人员层级、频次)。"),
                 url=reverse("clients:client-detail", kwargs={"pk": client.pk}) + "#visits",
                 key=f"visit-plan-missing:{client.pk}:{client.graded_at.isoformat()}",
             )
@@ -665,9 +665,11 @@ def visit_overdue_notify(*, today: dt.date | None = None) -> int:
         made = notify(
             recipients=recipients,
             verb="visit_overdue",
-            title=_("拜访逾期:%(client)s") % {"client": plan.client.name},
-            body=_("计划拜访日期 %(due)s 已过,请尽快安排拜访(%(freq)s)。")
-            % {"due": plan.next_due_on.isoformat(), "freq": plan.get_frequency_display()},
+            title=lambda: _("拜访逾期:%(client)s") % {"client": plan.client.name},  # noqa: B023 (rendered at once, in each language)
+            body=lambda: (
+                _("计划拜访日期 %(due)s 已过,请尽快安排拜访(%(freq)s)。")
+                % {"due": plan.next_due_on.isoformat(), "freq": plan.get_frequency_display()}  # noqa: B023 (rendered at once, in each language)
+            ),
             url=reverse("clients:client-detail", kwargs={"pk": plan.client_id}) + "#visits",
             key=f"visit-overdue:{plan.pk}:{plan.next_due_on.isoformat()}",
         )

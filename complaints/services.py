@@ -368,9 +368,11 @@ def complaint_hand_over(*, complaint: Complaint, by: User, to: User, reason: str
     notify(
         recipients=[to],
         verb="complaint",
-        title=_("投诉 %(code)s 已移交给您") % {"code": complaint.code},
-        body=_("%(client)s:%(title)s。移交人:%(by)s;原因:%(reason)s")
-        % {"client": complaint.client, "title": complaint.title, "by": by, "reason": reason.strip()},
+        title=lambda: _("投诉 %(code)s 已移交给您") % {"code": complaint.code},
+        body=lambda: (
+            _("%(client)s:%(title)s。移交人:%(by)s;原因:%(reason)s")
+            % {"client": complaint.client, "title": complaint.title, "by": by, "reason": reason.strip()}
+        ),
         url=complaint_url(complaint),
         key=f"complaint:{complaint.pk}:handover:{handover.pk}",
     )
@@ -617,14 +619,16 @@ def complaints_flag_overdue(*, now: dt.datetime | None = None) -> dict:
         notify(
             recipients=_breach_recipients(complaint),
             verb="complaint_overdue",
-            title=_("投诉 %(code)s 超过确认期限") % {"code": complaint.code},
-            body=_("%(client)s:%(title)s。负责人:%(owner)s,确认期限 %(due)s。")
-            % {
-                "client": complaint.client,
-                "title": complaint.title,
-                "owner": complaint.owner,
-                "due": _when(complaint.acknowledge_due_at),
-            },
+            title=lambda: _("投诉 %(code)s 超过确认期限") % {"code": complaint.code},  # noqa: B023 (rendered at once, in each language)
+            body=lambda: (
+                _("%(client)s:%(title)s。负责人:%(owner)s,确认期限 %(due)s。")
+                % {
+                    "client": complaint.client,  # noqa: B023 (rendered at once, in each language)
+                    "title": complaint.title,  # noqa: B023 (rendered at once, in each language)
+                    "owner": complaint.owner,  # noqa: B023 (rendered at once, in each language)
+                    "due": _when(complaint.acknowledge_due_at),  # noqa: B023 (rendered at once, in each language)
+                }
+            ),
             url=complaint_url(complaint),
             key=f"complaint:{complaint.pk}:ack-breach",
         )
@@ -640,14 +644,16 @@ def complaints_flag_overdue(*, now: dt.datetime | None = None) -> dict:
         notify(
             recipients=_breach_recipients(complaint),
             verb="complaint_overdue",
-            title=_("投诉 %(code)s 超过处理期限") % {"code": complaint.code},
-            body=_("%(client)s:%(title)s。负责人:%(owner)s,处理期限 %(due)s。")
-            % {
-                "client": complaint.client,
-                "title": complaint.title,
-                "owner": complaint.owner,
-                "due": _when(complaint.resolve_due_at),
-            },
+            title=lambda: _("投诉 %(code)s 超过处理期限") % {"code": complaint.code},  # noqa: B023 (rendered at once, in each language)
+            body=lambda: (
+                _("%(client)s:%(title)s。负责人:%(owner)s,处理期限 %(due)s。")
+                % {
+                    "client": complaint.client,  # noqa: B023 (rendered at once, in each language)
+                    "title": complaint.title,  # noqa: B023 (rendered at once, in each language)
+                    "owner": complaint.owner,  # noqa: B023 (rendered at once, in each language)
+                    "due": _when(complaint.resolve_due_at),  # noqa: B023 (rendered at once, in each language)
+                }
+            ),
             url=complaint_url(complaint),
             key=f"complaint:{complaint.pk}:resolve-breach:{complaint.reopen_count}",
         )
@@ -662,9 +668,13 @@ def complaints_flag_overdue(*, now: dt.datetime | None = None) -> dict:
         made = notify(
             recipients=[complaint.owner],
             verb="return_visit_due",
-            title=_("投诉 %(code)s 第%(n)s次回访待完成") % {"code": complaint.code, "n": visit.sequence},
-            body=_("%(client)s:请于 %(due)s 前完成回访。")
-            % {"client": complaint.client, "due": _when(visit.due_at)},
+            title=lambda: (
+                _("投诉 %(code)s 第%(n)s次回访待完成") % {"code": complaint.code, "n": visit.sequence}  # noqa: B023 (rendered at once, in each language)
+            ),
+            body=lambda: (
+                _("%(client)s:请于 %(due)s 前完成回访。")
+                % {"client": complaint.client, "due": _when(visit.due_at)}  # noqa: B023 (rendered at once, in each language)
+            ),
             url=complaint_url(complaint),
             key=f"return-visit:{visit.pk}:due",
         )
@@ -678,9 +688,12 @@ def complaints_flag_overdue(*, now: dt.datetime | None = None) -> dict:
         notify(
             recipients=_breach_recipients(complaint),
             verb="complaint_overdue",
-            title=_("投诉 %(code)s 第%(n)s次回访超期") % {"code": complaint.code, "n": visit.sequence},
-            body=_("%(client)s:回访期限 %(due)s。")
-            % {"client": complaint.client, "due": _when(visit.due_at)},
+            title=lambda: (
+                _("投诉 %(code)s 第%(n)s次回访超期") % {"code": complaint.code, "n": visit.sequence}  # noqa: B023 (rendered at once, in each language)
+            ),
+            body=lambda: (
+                _("%(client)s:回访期限 %(due)s。") % {"client": complaint.client, "due": _when(visit.due_at)}  # noqa: B023 (rendered at once, in each language)
+            ),
             url=complaint_url(complaint),
             key=f"return-visit:{visit.pk}:overdue",
         )

@@ -8,6 +8,10 @@ class CrmConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+        from .outbox import email
+
+        email.register()  # the outbox's built-in channel (R111)
+        from .outbox import access, home_panels  # noqa: F401  (the navigation entry, the home panel)
 
         bound_dates()
 

@@ -207,6 +207,9 @@ class User(AbstractUser):
     )
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, blank=True)
     title = models.CharField(_("职务"), max_length=50, blank=True)
+    # R113: the language of this person's pages, notices, e-mails and digests, whoever caused
+    # them. Blank: not chosen (pages follow the browser; notices use the default, Chinese).
+    language = models.CharField(_("语言"), max_length=10, blank=True, choices=settings.LANGUAGES, default="")
 
     class Meta:
         verbose_name = _("用户")
@@ -241,6 +244,10 @@ class Notification(models.Model):
     body = models.TextField(_("内容"), blank=True)
     url = models.CharField(_("链接"), max_length=300, blank=True)
     key = models.CharField(max_length=200, blank=True)
+    # The event this row shows in the app (R109); title and body are in the recipient's language.
+    notice = models.ForeignKey(
+        "crm.Notice", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
 
@@ -311,3 +318,7 @@ class Suspension(models.Model):
 
     def __str__(self):
         return f"{self.branch} {self.get_kind_display()} → {self.ends_at:%Y-%m-%d}"
+
+
+# The outbox (R109-R115): its models belong to this app.
+from .outbox.models import Delivery, Notice, NoticePreference  # noqa: E402, F401

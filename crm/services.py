@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 
 from django.apps import apps
-from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -112,28 +110,18 @@ def managers_of(branch: Branch):
     return User.objects.filter(branch=branch, role=Role.MANAGER, is_active=True)
 
 
-def notify(
-    *, recipients, verb: str, title: str, body: str = "", url: str = "", key: str = "", email: bool = True
-):
-    """Notify users in the app and by e-mail. With a ``key``, a user is notified once only:
-    a job that runs twice (R28) sends nothing the second time. Returns the notifications made."""
-    made = []
-    for user in {u.pk: u for u in recipients if u is not None}.values():
-        try:
-            with transaction.atomic():
-                note = Notification.objects.create(
-                    recipient=user, verb=verb, title=title, body=body, url=url, key=key
-                )
-        except IntegrityError:
-            continue  # already notified under this key
-        made.append(note)
-        if email and user.email:
-            link = f"{settings.CRM_SITE_URL}{url}" if url else ""
-            try:
-                send_mail(title, f"{body}\n\n{link}".strip(), None, [user.email], fail_silently=False)
-            except Exception:  # the in-app notification stands even if mail is down
-                logger.exception("could not e-mail %s", user)
-    return made
+def notify(*, recipients, verb: str, title, body="", url: str = "", key: str = "", email: bool = True):
+    """Notify users in the app and through the outbox's channels (e-mail, and any registered):
+    one notice, an in-app row per recipient, a delivery per channel target, all written in the
+    caller's transaction and sent by the worker after commit, never inside the request
+    (R109, R110). With a ``key``, a user is notified once only: a job that runs twice (R28) sends
+    nothing the second time. ``title`` and ``body`` may be callables, rendered in each
+    recipient's language (R113). ``email=False``: no e-mail. Returns the notifications made."""
+    from .outbox.services import notice_publish
+
+    return notice_publish(
+        recipients=recipients, verb=verb, title=title, body=body, url=url, key=key, email=email
+    )
 
 
 def notification_read(*, notification: Notification, user: User) -> Notification:

@@ -5,6 +5,7 @@ broker. With ``DJANGO_DEBUG=False`` a secret key is required and the production 
 strict (HTTPS cookies, HSTS), so ``manage.py check --deploy`` passes.
 """
 
+import datetime as _dt
 import re
 from pathlib import Path
 
@@ -75,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle and absolute session limits; ends the sessions of deactivated users (crm/security.py).
     "crm.security.SessionLimitsMiddleware",
+    # The signed-in person's own language (their setting) for the pages (R113).
+    "crm.outbox.language.UserLanguageMiddleware",
     # The project's 404/403 pages for pages, in development too; the no-access page (crm/error_pages.py).
     "crm.error_pages.ErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -249,7 +252,12 @@ else:
     }
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules beside the autodiscovered <app>.tasks (parts of the archive keep their own).
-CELERY_IMPORTS = ["clients.imports.tasks", "clients.access.tasks", "clients.tracking.tasks"]
+CELERY_IMPORTS = [
+    "clients.imports.tasks",
+    "clients.access.tasks",
+    "clients.tracking.tasks",
+    "crm.outbox.tasks",
+]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -281,6 +289,23 @@ if not 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT:
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@example.com")
+# A mail server that does not answer must not hold a worker for long (the outbox retries).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=EMAIL_CONFIG.get("EMAIL_TIMEOUT") or 10)
+
+# The outbox (crm/outbox, R110, R115): attempts per delivery, the backoff between them (base
+# x 2^(n-1), capped), the lease of a delivery being sent (above the task time limit, so a
+# live send is never taken twice), and the time of the daily digest (Asia/Shanghai, HH:MM).
+CRM_OUTBOX_MAX_ATTEMPTS = env.int("CRM_OUTBOX_MAX_ATTEMPTS", default=6)
+CRM_OUTBOX_BACKOFF_SECONDS = env.float("CRM_OUTBOX_BACKOFF_SECONDS", default=30.0)
+CRM_OUTBOX_BACKOFF_MAX_SECONDS = env.float("CRM_OUTBOX_BACKOFF_MAX_SECONDS", default=3600.0)
+CRM_OUTBOX_LEASE_SECONDS = env.int("CRM_OUTBOX_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
+CRM_DIGEST_TIME = env.str("CRM_DIGEST_TIME", default="08:00")
+if not (CRM_OUTBOX_MAX_ATTEMPTS >= 1 and CRM_OUTBOX_BACKOFF_SECONDS >= 0):
+    raise ImproperlyConfigured("CRM_OUTBOX_MAX_ATTEMPTS must be at least 1 and the backoff not negative.")
+try:
+    _dt.time.fromisoformat(CRM_DIGEST_TIME)
+except ValueError as _exc:
+    raise ImproperlyConfigured("CRM_DIGEST_TIME must be a time such as 08:00.") from _exc
 
 REST_FRAMEWORK = {
     # Token first: DRF answers 401 with its WWW-Authenticate header; the pages' own calls still

@@ -12,6 +12,7 @@ urlpatterns = [
     path("notifications/<int:pk>/open/", views.notification_open, name="notification-open"),
     path("notifications/read-all/", views.notification_read_all, name="notification-read-all"),
     path("search/", views.global_search, name="global-search"),
+    path("", include("crm.outbox.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("crm.api.urls")),
     path("clients/", include("clients.urls")),

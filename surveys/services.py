@@ -289,8 +289,10 @@ def followup_open(*, survey: Survey, answers: list[Answer]) -> FollowUp:
         notify(
             recipients=[survey.client.owner, *managers_of(survey.branch)],
             verb="survey_unsatisfied",
-            title=_("%(client)s 满意度调查有 %(n)d 项不满意,请跟进")
-            % {"client": survey.client.name, "n": survey.unsatisfied_count},
+            title=lambda: (
+                _("%(client)s 满意度调查有 %(n)d 项不满意,请跟进")
+                % {"client": survey.client.name, "n": survey.unsatisfied_count}
+            ),
             body=items,
             url=url,
             key=f"survey-followup-{survey.pk}",
@@ -406,8 +408,10 @@ def campaign_open(
         notify(
             recipients=list(managers_of(branch)),
             verb="survey_campaign",
-            title=_("满意度调查活动「%(name)s」已开始,请于 %(d)s 前完成发送与回收")
-            % {"name": campaign.name, "d": deadline},
+            title=lambda: (
+                _("满意度调查活动「%(name)s」已开始,请于 %(d)s 前完成发送与回收")
+                % {"name": campaign.name, "d": deadline}
+            ),
             url=url,
             key=f"campaign-open-{campaign.pk}-{branch.pk}",
         )
@@ -506,7 +510,9 @@ def campaign_close(*, campaign: Campaign, now: dt.datetime | None = None) -> Cam
     notify(
         recipients=list(marketing),
         verb="survey_campaign",
-        title=_("满意度调查活动「%(name)s」已截止,各分子公司调查报告已汇总") % {"name": campaign.name},
+        title=lambda: (
+            _("满意度调查活动「%(name)s」已截止,各分子公司调查报告已汇总") % {"name": campaign.name}
+        ),
         url=url,
         key=f"campaign-closed-{campaign.pk}",
     )
@@ -608,8 +614,10 @@ def campaigns_remind(*, today: dt.date | None = None, days_before: int = 7) -> i
                 notify(
                     recipients=list(managers_of(branch)),
                     verb="survey_campaign",
-                    title=_("满意度调查活动「%(name)s」将于 %(d)s 截止,本单位尚有 %(n)d 份问卷未回收")
-                    % {"name": campaign.name, "d": campaign.deadline, "n": row["n"]},
+                    title=lambda: (
+                        _("满意度调查活动「%(name)s」将于 %(d)s 截止,本单位尚有 %(n)d 份问卷未回收")
+                        % {"name": campaign.name, "d": campaign.deadline, "n": row["n"]}  # noqa: B023 (rendered at once, in each language)
+                    ),
                     url=url,
                     key=f"campaign-remind-{campaign.pk}-{branch.pk}",
                 )

@@ -126,6 +126,10 @@ PARITY = {
     "surveys:campaign-close": ["survey_campaigns_close_create"],
     # the shell
     "notification-read-all": ["notifications_read_all_create"],
+    # the outbox (R112-R114)
+    "delivery-resend": ["deliveries_resend_create"],
+    "deliveries-resend": ["deliveries_resend_selected_create"],
+    "preferences": ["me_preferences_partial_update"],
     # monthly reporting and rankings
     "assessments:report-remarks": ["monthly_reports_partial_update"],
     "assessments:report-submit": ["monthly_reports_submit_create"],

@@ -353,9 +353,11 @@ def report_submit(*, report: MonthlyReport, by, remarks: str | None = None, at: 
         lambda: notify(
             recipients=group_marketing(),
             verb="monthly_report",
-            title=_("%(branch)s 已上报 %(period)s 月度客户信息报表")
-            % {"branch": report.branch, "period": report.period},
-            body=_("无变化。") if report.no_change else "",
+            title=lambda: (
+                _("%(branch)s 已上报 %(period)s 月度客户信息报表")
+                % {"branch": report.branch, "period": report.period}
+            ),
+            body=lambda: _("无变化。") if report.no_change else "",
             url=_report_url(report),
             key=f"monthly-report-submitted:{report.pk}:{submissions + 1}",
         )
@@ -392,7 +394,7 @@ def report_return(*, report: MonthlyReport, by, reason: str, at: dt.datetime | N
         lambda: notify(
             recipients=managers_of(report.branch),
             verb="monthly_report",
-            title=_("%(period)s 月度客户信息报表被退回") % {"period": report.period},
+            title=lambda: _("%(period)s 月度客户信息报表被退回") % {"period": report.period},
             body=reason,
             url=_report_url(report),
             key=f"monthly-report-returned:{event.pk}",
@@ -582,14 +584,16 @@ def _notify_closed(*, period: Period, missing: list[dict], url: str, counts: dic
     notify(
         recipients=group_marketing(),
         verb="monthly_close",
-        title=_("%(period)s 月度报表已截止汇总") % {"period": period.label},
-        body=_("按时上报 %(on_time)s 家(其中无变化 %(quiet)s 家),逾期 %(late)s 家,未上报 %(missing)s 家。")
-        % {
-            "on_time": counts.get("on_time", 0),
-            "quiet": counts.get("no_change", 0),
-            "late": counts.get("late", 0),
-            "missing": counts.get("missing", 0),
-        },
+        title=lambda: _("%(period)s 月度报表已截止汇总") % {"period": period.label},
+        body=lambda: (
+            _("按时上报 %(on_time)s 家(其中无变化 %(quiet)s 家),逾期 %(late)s 家,未上报 %(missing)s 家。")
+            % {
+                "on_time": counts.get("on_time", 0),
+                "quiet": counts.get("no_change", 0),
+                "late": counts.get("late", 0),
+                "missing": counts.get("missing", 0),
+            }
+        ),
         url=url,
         key=f"monthly-close:{period.label}",
     )
@@ -598,13 +602,15 @@ def _notify_closed(*, period: Period, missing: list[dict], url: str, counts: dic
         notify(
             recipients=managers_of(row["branch"]),
             verb="monthly_report",
-            title=(
-                _("%(period)s 月度客户信息报表逾期上报")
-                if row["timeliness"] == "late"
-                else _("%(period)s 月度客户信息报表未按时上报")
-            )
-            % {"period": period.label},
-            body=_("请尽快上报;逾期情况计入半年考核。"),
+            title=lambda: (
+                (
+                    _("%(period)s 月度客户信息报表逾期上报")
+                    if row["timeliness"] == "late"  # noqa: B023 (rendered at once, in each language)
+                    else _("%(period)s 月度客户信息报表未按时上报")
+                )
+                % {"period": period.label}
+            ),
+            body=lambda: _("请尽快上报;逾期情况计入半年考核。"),
             url=_report_url(report) if report else "",
             key=f"monthly-late:{period.label}:{row['branch'].pk}",
         )
@@ -650,11 +656,13 @@ def monthly_reminders(now: dt.datetime | None = None) -> int:
             notify(
                 recipients=managers_of(branch),
                 verb="monthly_reminder",
-                title=_("请在 %(deadline)s 前上报 %(period)s 月度客户信息报表")
-                % {
-                    "deadline": timezone.localtime(period.deadline).strftime("%m-%d %H:%M"),
-                    "period": period.label,
-                },
+                title=lambda: (
+                    _("请在 %(deadline)s 前上报 %(period)s 月度客户信息报表")
+                    % {
+                        "deadline": timezone.localtime(period.deadline).strftime("%m-%d %H:%M"),
+                        "period": period.label,
+                    }
+                ),
                 url=_report_url(report),
                 key=f"monthly-reminder:{period.label}:{day.isoformat()}:{branch.pk}",
             )
@@ -785,8 +793,10 @@ def ranking_build(*, kind: str, label: str, as_of: dt.datetime) -> tuple[Ranking
         lambda: notify(
             recipients=recipients,
             verb="ranking",
-            title=_("%(kind)s分子公司客户分级排名(%(label)s)已发布")
-            % {"kind": ranking.get_kind_display(), "label": label},
+            title=lambda: (
+                _("%(kind)s分子公司客户分级排名(%(label)s)已发布")
+                % {"kind": ranking.get_kind_display(), "label": label}
+            ),
             url=url,
             key=f"ranking:{kind}:{label}",
         )

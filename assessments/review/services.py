@@ -280,8 +280,8 @@ def assessment_round_finish(*, round_id: int) -> bool:
         lambda: notify(
             recipients=User.objects.filter(role=Role.AUDITOR, is_active=True),
             verb="assessment",
-            title=_("%(half)s 分子公司客户关系维护成效考核已开始") % {"half": rnd.half_year},
-            body=_("系统已计算各分子公司的考核指标并抽取信息准确性样本,请抽查并评定。"),
+            title=lambda: _("%(half)s 分子公司客户关系维护成效考核已开始") % {"half": rnd.half_year},
+            body=lambda: _("系统已计算各分子公司的考核指标并抽取信息准确性样本,请抽查并评定。"),
             url=url,
             key=f"assessment-open:{rnd.half_year}",
         )
@@ -432,13 +432,15 @@ def assessment_rate(
             recipients=list(leaders()) + list(group_marketing()) + list(managers_of(branch)),
             verb="assessment",
             title=title,
-            body=(
-                _("予以通报表扬。")
-                if rating == Assessment.Rating.EXCELLENT
-                else _("请在一周内提交客户关系维护工作总结。")
-            )
-            + " "
-            + reason,
+            body=lambda: (
+                (
+                    _("予以通报表扬。")
+                    if rating == Assessment.Rating.EXCELLENT
+                    else _("请在一周内提交客户关系维护工作总结。")
+                )
+                + " "
+                + reason
+            ),
             url=url,
             key=f"assessment-rated:{assessment.pk}",
         )
@@ -765,8 +767,12 @@ def regrading_apply(*, summary, by) -> int:
     notify(
         recipients=leaders(),
         verb="regrading",
-        title=_("%(half)s 重新分级已完成,共调整 %(n)d 家客户") % {"half": summary.half_year, "n": applied},
-        body=_("新的A类、B类、C类客户名单可在客户档案中按分级筛选并导出;各分子公司已收到本单位的客户清单。"),
+        title=lambda: (
+            _("%(half)s 重新分级已完成,共调整 %(n)d 家客户") % {"half": summary.half_year, "n": applied}
+        ),
+        body=lambda: _(
+            "新的A类、B类、C类客户名单可在客户档案中按分级筛选并导出;各分子公司已收到本单位的客户清单。"
+        ),
         url=reverse("clients:client-list") + "?sort=grade",
         key=f"regrading:{summary.half_year}",
     )
@@ -836,8 +842,10 @@ def regrading_lists_send(*, summary) -> int:
             notify(
                 recipients=people.get(branch.pk, []),
                 verb="regrading_list",
-                title=_("%(half)s 重新分级后的A、B、C类客户清单(%(branch)s)")
-                % {"half": summary.half_year, "branch": branch},
+                title=lambda: (
+                    _("%(half)s 重新分级后的A、B、C类客户清单(%(branch)s)")
+                    % {"half": summary.half_year, "branch": branch}  # noqa: B023 (rendered at once, in each language)
+                ),
                 body=body,
                 url=url,
                 key=f"regrading-list:{summary.half_year}:{branch.pk}",
@@ -884,11 +892,15 @@ def analysis_reminders(now: dt.datetime | None = None, *, days=(14, 3)) -> int:
             notify(
                 recipients=managers_of(branch),
                 verb="analysis_reminder",
-                title=_("请在 %(due)s 前提交 %(half)s 客户分析报告")
-                % {
-                    "due": timezone.localtime(half.analysis_due - dt.timedelta(seconds=1)).strftime("%m-%d"),
-                    "half": half.label,
-                },
+                title=lambda: (
+                    _("请在 %(due)s 前提交 %(half)s 客户分析报告")
+                    % {
+                        "due": timezone.localtime(half.analysis_due - dt.timedelta(seconds=1)).strftime(
+                            "%m-%d"
+                        ),
+                        "half": half.label,
+                    }
+                ),
                 url=reverse("assessments:analysis-current") + f"?half_year={half.label}",
                 key=f"analysis-reminder:{half.label}:{left}:{branch.pk}",
             )

@@ -157,8 +157,10 @@ def part_failed(fan_out: FanOut, *, round_id: int, branch_id: int, exc: BaseExce
                 recipients=group_marketing(),
                 verb="round_failed",
                 title=str(fan_out.failed_title) % {"label": label},
-                body=_("有分子公司的计算在多次重试后仍然失败,请查看原因,处理后点击“%(button)s”。")
-                % {"button": fan_out.retry_label},
+                body=lambda: (
+                    _("有分子公司的计算在多次重试后仍然失败,请查看原因,处理后点击“%(button)s”。")
+                    % {"button": fan_out.retry_label}
+                ),
                 url=url,
                 key=key,
             )

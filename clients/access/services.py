@@ -172,18 +172,22 @@ def access_request_create(
     notify(
         recipients=[requester],
         verb="access_request",
-        title=_("查阅申请 #%(pk)s 已提交,等待集团市场营销部审核") % {"pk": access_request.pk},
-        body=_("申请查阅:%(names)s") % {"names": names},
+        title=lambda: _("查阅申请 #%(pk)s 已提交,等待集团市场营销部审核") % {"pk": access_request.pk},
+        body=lambda: _("申请查阅:%(names)s") % {"names": names},
         url=url,
         key=f"access-request:{access_request.pk}:submitted:requester",
     )
     notify(
         recipients=marketing_reviewers(),
         verb="access_request",
-        title=_("待审核:%(requester)s(%(branch)s)的查阅申请 #%(pk)s")
-        % {"requester": requester.display_name, "branch": requester.branch, "pk": access_request.pk},
-        body=_("申请查阅:%(names)s\n期限:%(starts)s 至 %(ends)s\n理由:%(reason)s")
-        % {"names": names, "starts": starts_on, "ends": ends_on, "reason": access_request.reason},
+        title=lambda: (
+            _("待审核:%(requester)s(%(branch)s)的查阅申请 #%(pk)s")
+            % {"requester": requester.display_name, "branch": requester.branch, "pk": access_request.pk}
+        ),
+        body=lambda: (
+            _("申请查阅:%(names)s\n期限:%(starts)s 至 %(ends)s\n理由:%(reason)s")
+            % {"names": names, "starts": starts_on, "ends": ends_on, "reason": access_request.reason}
+        ),
         url=url,
         key=f"access-request:{access_request.pk}:submitted",
     )
@@ -206,7 +210,7 @@ def access_request_forward(*, access_request: AccessRequest, by: User, note: str
     notify(
         recipients=[access_request.requester],
         verb="access_request",
-        title=_("查阅申请 #%(pk)s 已通过市场营销部审核,等待集团领导审批") % {"pk": access_request.pk},
+        title=lambda: _("查阅申请 #%(pk)s 已通过市场营销部审核,等待集团领导审批") % {"pk": access_request.pk},
         body=access_request.review_note,
         url=url,
         key=f"access-request:{access_request.pk}:forwarded:requester",
@@ -214,18 +218,26 @@ def access_request_forward(*, access_request: AccessRequest, by: User, note: str
     notify(
         recipients=group_leaders(),
         verb="access_request",
-        title=_("待审批:%(requester)s(%(branch)s)的查阅申请 #%(pk)s")
-        % {
-            "requester": access_request.requester.display_name,
-            "branch": access_request.branch,
-            "pk": access_request.pk,
-        },
-        body=_("申请查阅:%(names)s\n期限至 %(ends)s\n理由:%(reason)s")
-        % {"names": _names(access_request), "ends": access_request.ends_on, "reason": access_request.reason}
-        + (
-            _("\n市场营销部意见:%(note)s") % {"note": access_request.review_note}
-            if access_request.review_note
-            else ""
+        title=lambda: (
+            _("待审批:%(requester)s(%(branch)s)的查阅申请 #%(pk)s")
+            % {
+                "requester": access_request.requester.display_name,
+                "branch": access_request.branch,
+                "pk": access_request.pk,
+            }
+        ),
+        body=lambda: (
+            _("申请查阅:%(names)s\n期限至 %(ends)s\n理由:%(reason)s")
+            % {
+                "names": _names(access_request),
+                "ends": access_request.ends_on,
+                "reason": access_request.reason,
+            }
+            + (
+                _("\n市场营销部意见:%(note)s") % {"note": access_request.review_note}
+                if access_request.review_note
+                else ""
+            )
         ),
         url=url,
         key=f"access-request:{access_request.pk}:forwarded",
@@ -268,7 +280,7 @@ def access_request_reject(*, access_request: AccessRequest, by: User, reason: st
         recipients=recipients,
         verb="access_request",
         title=title,
-        body=_("驳回理由:%(reason)s") % {"reason": reason.strip()},
+        body=lambda: _("驳回理由:%(reason)s") % {"reason": reason.strip()},
         url=_url(access_request),
         key=f"access-request:{access_request.pk}:rejected",
     )
@@ -311,21 +323,25 @@ def access_request_approve(*, access_request: AccessRequest, by: User, note: str
     notify(
         recipients=[access_request.requester],
         verb="access_grant",
-        title=_("查阅申请 #%(pk)s 已批准,可查阅至 %(until)s") % {"pk": access_request.pk, "until": until},
-        body=_("授权客户:%(names)s") % {"names": _names(access_request)},
+        title=lambda: (
+            _("查阅申请 #%(pk)s 已批准,可查阅至 %(until)s") % {"pk": access_request.pk, "until": until}
+        ),
+        body=lambda: _("授权客户:%(names)s") % {"names": _names(access_request)},
         url=url,
         key=f"access-request:{access_request.pk}:approved:requester",
     )
     notify(
         recipients=marketing_reviewers(),
         verb="access_request",
-        title=_("查阅申请 #%(pk)s 已获集团领导批准") % {"pk": access_request.pk},
-        body=_("%(requester)s(%(branch)s)可查阅至 %(until)s")
-        % {
-            "requester": access_request.requester.display_name,
-            "branch": access_request.branch,
-            "until": until,
-        },
+        title=lambda: _("查阅申请 #%(pk)s 已获集团领导批准") % {"pk": access_request.pk},
+        body=lambda: (
+            _("%(requester)s(%(branch)s)可查阅至 %(until)s")
+            % {
+                "requester": access_request.requester.display_name,
+                "branch": access_request.branch,
+                "until": until,
+            }
+        ),
         url=url,
         key=f"access-request:{access_request.pk}:approved",
     )
@@ -346,7 +362,7 @@ def access_request_withdraw(*, access_request: AccessRequest, by: User) -> Acces
     notify(
         recipients=recipients,
         verb="access_request",
-        title=_("查阅申请 #%(pk)s 已由申请人撤回") % {"pk": access_request.pk},
+        title=lambda: _("查阅申请 #%(pk)s 已由申请人撤回") % {"pk": access_request.pk},
         url=_url(access_request),
         key=f"access-request:{access_request.pk}:withdrawn",
     )
@@ -401,7 +417,7 @@ def grant_revoke_expired(*, now: dt.datetime | None = None) -> int:
         notify(
             recipients=[grant.user],
             verb="access_grant",
-            title=_("查阅申请 #%(pk)s 的查阅授权已到期收回") % {"pk": grant.request_id},
+            title=lambda: _("查阅申请 #%(pk)s 的查阅授权已到期收回") % {"pk": grant.request_id},  # noqa: B023 (rendered at once, in each language)
             url=_url(grant.request),
             key=f"access-grant:{grant.pk}:revoked",
         )
@@ -459,9 +475,13 @@ def client_transfer(
     notify(
         recipients=list(managers_of(from_branch)) + list(managers_of(to_branch)) + [client.owner],
         verb="client_transfer",
-        title=_("客户“%(client)s”已由%(from)s转移至%(to)s")
-        % {"client": client.name, "from": from_branch, "to": to_branch},
-        body=_("转移原因:%(reason)s\n经办:%(by)s") % {"reason": reason.strip(), "by": by.display_name},
+        title=lambda: (
+            _("客户“%(client)s”已由%(from)s转移至%(to)s")
+            % {"client": client.name, "from": from_branch, "to": to_branch}
+        ),
+        body=lambda: (
+            _("转移原因:%(reason)s\n经办:%(by)s") % {"reason": reason.strip(), "by": by.display_name}
+        ),
         url=url,
     )
     return client

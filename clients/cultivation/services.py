@@ -265,7 +265,9 @@ def cultivation_propose(
     notify(
         recipients=[m for m in managers_of(client.branch) if m.pk != by.pk],
         verb="cultivation",
-        title=_("%(by)s为B类客户 %(client)s 制定了培养计划") % {"by": by.display_name, "client": client.name},
+        title=lambda: (
+            _("%(by)s为B类客户 %(client)s 制定了培养计划") % {"by": by.display_name, "client": client.name}
+        ),
         body=goal,
         url=plan_url(plan),
         key=f"cultivation:{plan.pk}:proposed",
@@ -389,8 +391,10 @@ def _end(plan: CultivationPlan, status: str, by, reason: str) -> None:
     notify(
         recipients=[plan.proposed_by, *managers_of(plan.client.branch)],
         verb="cultivation",
-        title=_("培养计划已结束:%(client)s(%(status)s)")
-        % {"client": plan.client.name, "status": plan.get_status_display()},
+        title=lambda: (
+            _("培养计划已结束:%(client)s(%(status)s)")
+            % {"client": plan.client.name, "status": plan.get_status_display()}
+        ),
         body=reason,
         url=plan_url(plan),
         key=f"cultivation:{plan.pk}:{status}",
@@ -513,8 +517,8 @@ def b_not_evaluated_reminders(now: dt.datetime | None = None) -> int:
             notify(
                 recipients=managers_of(branch),
                 verb="b_evaluation",
-                title=_("%(half)s 尚有 %(n)d 家B类客户未评价") % {"half": half.label, "n": n},
-                body=_("请逐一评价:培养为A类客户、保持B类客户或打回C类客户,并填写理由。"),
+                title=lambda: _("%(half)s 尚有 %(n)d 家B类客户未评价") % {"half": half.label, "n": n},  # noqa: B023 (rendered at once, in each language)
+                body=lambda: _("请逐一评价:培养为A类客户、保持B类客户或打回C类客户,并填写理由。"),
                 url=url + f"&branch={branch.pk}" if url else "",
                 key=f"b-evaluation:{half.label}:{branch.pk}:{n}",
             )

@@ -185,8 +185,10 @@ def giveup_propose(*, client: Client, by: User, reason: str, note: str = "") -> 
     notify(
         recipients=[m for m in managers_of(client.branch) if m.pk != by.pk],
         verb="give_up",
-        title=_("待确认:%(by)s提议放弃跟踪 %(client)s") % {"by": by.display_name, "client": client.name},
-        body=_("原因:%(reason)s") % {"reason": _reasons(give_up)},
+        title=lambda: (
+            _("待确认:%(by)s提议放弃跟踪 %(client)s") % {"by": by.display_name, "client": client.name}
+        ),
+        body=lambda: _("原因:%(reason)s") % {"reason": _reasons(give_up)},
         url=_url(give_up),
         key=f"give-up:{give_up.pk}:proposed",
     )
@@ -227,7 +229,7 @@ def giveup_confirm(*, give_up: GiveUp, by: User, note: str = "") -> GiveUp:
     notify(
         recipients=[give_up.proposed_by, client.owner],
         verb="give_up",
-        title=_("已确认放弃跟踪:%(client)s") % {"client": client.name},
+        title=lambda: _("已确认放弃跟踪:%(client)s") % {"client": client.name},
         body=give_up.decision_note,
         url=_url(give_up),
         key=f"give-up:{give_up.pk}:confirmed",
@@ -254,7 +256,7 @@ def giveup_reject(*, give_up: GiveUp, by: User, reason: str) -> GiveUp:
     notify(
         recipients=[give_up.proposed_by],
         verb="give_up",
-        title=_("放弃跟踪提议已驳回:%(client)s") % {"client": client.name},
+        title=lambda: _("放弃跟踪提议已驳回:%(client)s") % {"client": client.name},
         body=reason,
         url=_url(give_up),
         key=f"give-up:{give_up.pk}:rejected",
@@ -282,7 +284,7 @@ def giveup_resume(*, give_up: GiveUp, by: User, reason: str) -> GiveUp:
     notify(
         recipients=[give_up.proposed_by, client.owner],
         verb="give_up",
-        title=_("已恢复跟踪:%(client)s") % {"client": client.name},
+        title=lambda: _("已恢复跟踪:%(client)s") % {"client": client.name},
         body=reason,
         url=_url(give_up),
         key=f"give-up:{give_up.pk}:resumed",
@@ -323,9 +325,11 @@ def giveup_end_on_regrade(*, client: Client, by) -> GiveUp | None:
         notify(
             recipients=[give_up.proposed_by, *managers_of(client.branch)],
             verb="give_up",
-            title=_("客户已调整为%(grade)s类,放弃跟踪自动结束:%(client)s")
-            % {"grade": client.grade, "client": client.name},
-            body=_("请按新的分级维护该客户。"),
+            title=lambda: (
+                _("客户已调整为%(grade)s类,放弃跟踪自动结束:%(client)s")
+                % {"grade": client.grade, "client": client.name}
+            ),
+            body=lambda: _("请按新的分级维护该客户。"),
             url=_url(give_up),
             key=f"give-up:{give_up.pk}:regraded",
         )

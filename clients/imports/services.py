@@ -838,9 +838,11 @@ def _flag_a_clients_without_plan(clients: list[Client], *, now) -> None:
         notify(
             recipients=[people[pk]],
             verb="visit_plan_missing",
-            title=_("导入的A类客户无拜访计划:%(n)s 家") % {"n": len(theirs)},
-            body=_("以下客户以A类导入,请按其社会价值制定拜访计划(拜访人员层级、频次):%(names)s")
-            % {"names": SEPARATOR.join(c.name for c in theirs[:20]) + ("……" if len(theirs) > 20 else "")},
+            title=lambda: _("导入的A类客户无拜访计划:%(n)s 家") % {"n": len(theirs)},  # noqa: B023 (rendered at once, in each language)
+            body=lambda: (
+                _("以下客户以A类导入,请按其社会价值制定拜访计划(拜访人员层级、频次):%(names)s")
+                % {"names": SEPARATOR.join(c.name for c in theirs[:20]) + ("……" if len(theirs) > 20 else "")}  # noqa: B023 (rendered at once, in each language)
+            ),
             url=reverse("clients:client-detail", kwargs={"pk": theirs[0].pk}) + "#visits"
             if len(theirs) == 1
             else listed,

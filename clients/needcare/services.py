@@ -114,7 +114,7 @@ def _record_rating(need: Need, *, rating, comment, respondent, channel, by, at) 
         notify(
             recipients=[need.owner, *managers_of(need.client.branch)],
             verb="need_unsatisfied",
-            title=_("客户对需求处理结果不满意:%(client)s") % {"client": need.client.name},
+            title=lambda: _("客户对需求处理结果不满意:%(client)s") % {"client": need.client.name},
             body=comment,
             url=need_url(need),
             key=f"need-rating:{need.pk}",

@@ -223,8 +223,10 @@ def _add_measure(plan: ImprovementPlan, cleaned: dict, by) -> ImprovementMeasure
         notify(
             recipients=[measure.owner],
             verb="improvement",
-            title=_("您有一项满意度改进措施(%(dimension)s),时间点 %(due)s")
-            % {"dimension": plan.dimension.name, "due": measure.due_on},
+            title=lambda: (
+                _("您有一项满意度改进措施(%(dimension)s),时间点 %(due)s")
+                % {"dimension": plan.dimension.name, "due": measure.due_on}
+            ),
             body=measure.description,
             url=plan_url(plan),
             key=f"improvement-measure:{measure.pk}:assigned",
@@ -573,8 +575,10 @@ def improvement_overdue_remind(*, today: dt.date | None = None) -> int:
             notify(
                 recipients=[measure.owner, *managers_of_plan(plan)],
                 verb="improvement_overdue",
-                title=_("改进措施已逾期:%(dimension)s(%(scope)s),时间点 %(due)s")
-                % {"dimension": plan.dimension.name, "scope": plan.scope_label, "due": measure.due_on},
+                title=lambda: (
+                    _("改进措施已逾期:%(dimension)s(%(scope)s),时间点 %(due)s")
+                    % {"dimension": plan.dimension.name, "scope": plan.scope_label, "due": measure.due_on}  # noqa: B023 (rendered at once, in each language)
+                ),
                 body=measure.description,
                 url=plan_url(plan),
                 key=f"improvement-overdue:{measure.pk}",
@@ -597,8 +601,10 @@ def plans_effect_ready(campaign: Campaign) -> int:
             notify(
                 recipients=managers_of_plan(plan),
                 verb="improvement",
-                title=_("改进计划(%(dimension)s,%(scope)s)的效果调查已截止,可按结果关闭")
-                % {"dimension": plan.dimension.name, "scope": plan.scope_label},
+                title=lambda: (
+                    _("改进计划(%(dimension)s,%(scope)s)的效果调查已截止,可按结果关闭")
+                    % {"dimension": plan.dimension.name, "scope": plan.scope_label}  # noqa: B023 (rendered at once, in each language)
+                ),
                 url=plan_url(plan),
                 key=f"improvement-effect:{plan.pk}:{campaign.pk}",
             )

@@ -50,6 +50,7 @@ from clients.imports.spreadsheet import COLUMNS
 from clients.models import OrgType, Stage
 from complaints import services as complaint_services
 from crm import figures as fig
+from crm.models import User
 from surveys import services as survey_services
 from surveys.models import SurveyTemplate
 from tests.assessments.helpers import at, new_client
@@ -142,7 +143,10 @@ def world(org):
         template=SurveyTemplate.objects.get(code="standard"),
         project=project,
     )
-    # Notifications are stored in the language of the moment they are made: these in English.
+    # Notifications are stored in each recipient's language (R113): these for readers of English.
+    User.objects.update(language="en")
+    for user in org.users.values():
+        user.language = "en"
     with translation.override("en"):
         request = access_services.access_request_create(
             requester=org["east_staff"],
@@ -153,6 +157,9 @@ def world(org):
         complaint_services.complaint_hand_over(
             complaint=complaint, by=org["east_staff"], to=org["east_manager"], reason="需要经理协调"
         )
+    User.objects.update(language="")
+    for user in org.users.values():
+        user.language = ""
     complaint.refresh_from_db()
     return {"client": client, "other": other, "complaint": complaint, "survey": survey, "request": request}
 

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from crm.seed import seed_organisation
 
-APPS_WITH_DATA = ("clients", "complaints", "surveys", "assessments", "crm.robots")
+APPS_WITH_DATA = ("clients", "complaints", "surveys", "assessments", "crm.robots", "crm.outbox")
 
 
 class Command(BaseCommand):
