@@ -192,7 +192,13 @@ class InstallationCollector:
             "Parts of the installation that could not be read at this scrape.",
             labels=["part"],
         )
-        for part, fn in (("queues", self._queues), ("jobs", self._jobs), ("imports", self._imports)):
+        parts = (
+            ("queues", self._queues),
+            ("jobs", self._jobs),
+            ("imports", self._imports),
+            ("deliveries", self._deliveries),
+        )
+        for part, fn in parts:
             try:
                 yield from fn()
                 errors.add_metric([part], 0)
@@ -231,10 +237,11 @@ class InstallationCollector:
         return [runs, failures, durations]
 
     def _imports(self):
+        from django.apps import apps
         from django.db.models import Count
 
-        from clients.models import ImportJob
-
+        # By name: crm sits below the apps and imports none of them (design.md, layers).
+        ImportJob = apps.get_model("clients", "ImportJob")  # noqa: N806
         family = GaugeMetricFamily(
             "crm_imports_running", "Spreadsheet imports waiting or running, by state.", labels=["state"]
         )
@@ -246,6 +253,36 @@ class InstallationCollector:
         )
         for state in ImportJob.RUNNING_STATES:
             family.add_metric([str(state)], counts.get(state, 0))
+        return [family]
+
+    def _deliveries(self):
+        """Notifications the outbox could not deliver (R110), by channel: failed for good, and
+        waiting for a retry after a failure."""
+        from django.db.models import Count
+
+        from .models import Delivery
+
+        family = GaugeMetricFamily(
+            "crm_deliveries",
+            "Notification deliveries failed or being retried, by channel.",
+            labels=["channel", "state"],
+        )
+        rows = (
+            Delivery.objects.filter(state=Delivery.State.FAILED)
+            .values_list("channel")
+            .annotate(n=Count("pk"))
+            .values_list("channel", "n")
+        )
+        for channel, n in rows:
+            family.add_metric([channel, "failed"], n)
+        retrying = (
+            Delivery.objects.filter(state=Delivery.State.PENDING, attempts__gt=0)
+            .values_list("channel")
+            .annotate(n=Count("pk"))
+            .values_list("channel", "n")
+        )
+        for channel, n in retrying:
+            family.add_metric([channel, "retrying"], n)
         return [family]
 
 

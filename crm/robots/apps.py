@@ -9,3 +9,8 @@ class RobotsConfig(AppConfig):
     label = "robots"
     verbose_name = _("群机器人")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import channel
+
+        channel.register()  # the outbox delivers notices to the robots (R111, R117)

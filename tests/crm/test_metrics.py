@@ -158,3 +158,19 @@ def test_a_part_that_cannot_be_read_is_counted_not_fatal():
         samples = scrape()
     assert value(samples, "crm_metrics_errors", part="queues") == 1
     assert value(samples, "crm_metrics_errors", part="imports") == 0
+
+
+def test_deliveries_failed_and_retrying_by_channel(org):
+    """Notifications failed (issue 29), from the outbox's rows (R110)."""
+    from crm.models import Delivery
+    from crm.services import notify
+
+    notify(recipients=[org["east_staff"], org["south_staff"], org["east_manager"]], verb="t", title="x")
+    rows = list(Delivery.objects.filter(channel="email").order_by("pk"))
+    assert len(rows) >= 2
+    Delivery.objects.filter(pk=rows[0].pk).update(state=Delivery.State.FAILED, attempts=6)
+    Delivery.objects.filter(pk=rows[1].pk).update(attempts=1)
+    samples = scrape()
+    assert value(samples, "crm_deliveries", channel="email", state="failed") == 1
+    assert value(samples, "crm_deliveries", channel="email", state="retrying") == 1
+    assert value(samples, "crm_metrics_errors", part="deliveries") == 0
