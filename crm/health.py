@@ -300,6 +300,15 @@ def ready(request):
 HEALTH_PATHS = {"/health/live/": live, "/health/live": live, "/health/ready/": ready, "/health/ready": ready}
 
 
+def _input_check():
+    from .middleware import RefuseNulMiddleware
+
+    return RefuseNulMiddleware(lambda request: None)  # answers only a refusal
+
+
+_INPUT_CHECK = _input_check()
+
+
 class OperatorEndpointsMiddleware:
     """Answers the health endpoints and /metrics (crm/metrics.py) before any middleware that
     validates the host name, reads the session or needs a login: load balancers and Prometheus
@@ -314,6 +323,10 @@ class OperatorEndpointsMiddleware:
             from .metrics import metrics_view as view
         if view is None:
             return self.get_response(request)
+        # Bad input is refused here as everywhere (NUL, undecodable bytes: crm.middleware).
+        refused = _INPUT_CHECK(request)
+        if refused is not None:
+            return refused
         request.metrics_view_name = f"operator:{view.__name__}"
         return view(request)
 

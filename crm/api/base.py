@@ -136,6 +136,7 @@ class RestrictedViewSet(viewsets.ModelViewSet):
             type(instance)
             ._base_manager.select_for_update()
             .filter(pk=instance.pk)
+            .order_by()  # a Meta ordering across a nullable relation would join it: FOR UPDATE refuses
             .values_list("version", flat=True)
             .first()
         )
@@ -181,6 +182,7 @@ class RestrictedViewSet(viewsets.ModelViewSet):
             type(instance)
             ._base_manager.select_for_update()
             .filter(pk=instance.pk)
+            .order_by()  # a Meta ordering across a nullable relation would join it: FOR UPDATE refuses
             .values_list("version", flat=True)
         )
         current = stored.first()
@@ -270,7 +272,9 @@ class RestrictedViewSet(viewsets.ModelViewSet):
             and 200 <= response.status_code < 300
             and isinstance(data, dict)
             and isinstance(data.get("version"), int)
-            and "results" not in data
+            and not (
+                "results" in data and "count" in data
+            )  # a page of rows, not a row with a "results" field
         ):
             response["ETag"] = etag(data["version"])
         return response

@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from crm import navigation
 from crm.access import RestrictedManager, Scope
-from crm.models import Branch, HistoryContext, ProjectDepartment
+from crm.models import Branch, HistoryContext, ProjectDepartment, Versioned
 
 from . import platforms
 from .kinds import NoticeKind
@@ -27,7 +27,7 @@ WEBHOOK_PROBLEMS = {
 }
 
 
-class ChatRobot(models.Model):
+class ChatRobot(Versioned, models.Model):
     """A group chat robot (群机器人) of the group, a branch or a project department, and the kinds
     of notice it posts to its chat (R117). Administrators only (R116): the model is outside the
     role groups' model permissions, so ``restrict()`` gives it to superusers and to whoever is
