@@ -21,7 +21,10 @@ def enqueue(task, *args, countdown: float | None = None, **kwargs) -> bool:
     done) and the periodic sweep that already exists for them queues it again; the page that
     asked tells its user once."""
     try:
-        task.apply_async(args, kwargs, countdown=countdown)
+        if countdown is None:
+            task.delay(*args, **kwargs)
+        else:
+            task.apply_async(args, kwargs, countdown=countdown)
         return True
     except Exception:  # kombu's OperationalError, redis' ConnectionError, a refused socket
         logger.warning("could not queue %s; its sweep will queue it again", getattr(task, "name", task))
