@@ -9,6 +9,7 @@ from django.conf import settings
 
 from crm.figures import Period, deadline_time
 from crm.schedules import declare
+from crm.tasks import enqueue
 
 from .monthly import services
 
@@ -82,8 +83,9 @@ def dispatch_close(period: Period, by=None):
 
     was_done = MonthlyClose.objects.filter(period=period.label, state=MonthlyClose.State.DONE).exists()
     close, pending = services.monthly_close_start(period=period, by=by)
-    for branch_id in pending:
-        monthly_close_part.delay(close.pk, branch_id)
+    for branch_id in pending:  # the broker away: the morning's catch-up dispatches them again
+        if not enqueue(monthly_close_part, close.pk, branch_id):
+            break
     # What this call did, for the person who asked: nothing (already closed), the rest, or all.
     close.was_done = was_done
     close.dispatched = len(pending)
@@ -148,8 +150,9 @@ def dispatch_assessment(half, by=None, standard=None):
     from .review.services import assessment_round_start
 
     rnd, pending = assessment_round_start(half=half, by=by, standard=standard)
-    for branch_id in pending:
-        assessment_compute.delay(rnd.pk, branch_id)
+    for branch_id in pending:  # the broker away: the daily catch-up dispatches them again
+        if not enqueue(assessment_compute, rnd.pk, branch_id):
+            break
     return rnd
 
 

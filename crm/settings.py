@@ -220,12 +220,21 @@ IMPORT_KEEP_DAYS = env.int("IMPORT_KEEP_DAYS", default=30)
 # and the worker must read the same figures, so never a per-process memory cache.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # While Redis is away the cache degrades to none (crm/cache.py) and short timeouts keep a
+    # dead Redis from holding a page; a job that cannot be queued waits for its sweep (crm.tasks).
+    CACHES = {
+        "default": {
+            "BACKEND": "crm.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     # A message taken by a worker that dies unacknowledged (acks_late) comes back after this
     # many seconds; longer than ImportJob.STALE_AFTER, so the redelivery finds the job stopped.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+        "socket_connect_timeout": 2,
     }
 else:
     CACHES = {
@@ -522,6 +531,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "crm.logs.LogContextMiddleware",
+)
+# A job that cannot be queued (the broker is away) says so on the page that asked (crm.tasks).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "crm.tasks.EnqueueRequestMiddleware",
 )
 # Error reports to Sentry when SENTRY_DSN is set: no personal data, no request bodies.
 SENTRY_DSN = env.str("SENTRY_DSN", default="")

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from crm.access import has_global
 from crm.services import notify
+from crm.tasks import enqueue
 
 from ..models import Assessment, AssessmentRound, ClosePart, MonthlyClose
 from ..obligations import group_marketing
@@ -202,7 +203,7 @@ def round_retry(fan_out: FanOut, *, rnd, by) -> tuple[object, list[int]]:
         round_id = rnd.pk
         if branches:
             task = import_string(fan_out.task)
-            transaction.on_commit(lambda: [task.delay(round_id, branch_id) for branch_id in branches])
+            transaction.on_commit(lambda: [enqueue(task, round_id, branch_id) for branch_id in branches])
         else:  # nothing failed any more (a late success): the round completes if it can
             finish = import_string(fan_out.finish)
             transaction.on_commit(lambda: finish(**{f"{fan_out.round_field}_id": round_id}))

@@ -137,10 +137,14 @@ def import_confirm(request, job):
 
 
 def enqueue(job: ImportJob) -> None:
+    from crm.tasks import enqueue as enqueue_task
+
     """Queue the task of the job's phase once the transaction commits."""
     job_id = str(job.pk)
     task = tasks_import.import_commit if job.phase == ImportJob.Phase.COMMIT else tasks_import.import_validate
-    transaction.on_commit(lambda: task.delay(job_id))
+    # The broker away: the job stays queued, is shown as stopped after STALE_AFTER and its
+    # user runs it again (import_retry); the page says the queue is unavailable.
+    transaction.on_commit(lambda: enqueue_task(task, job_id))
 
 
 @login_required

@@ -38,11 +38,14 @@ def language_of(user) -> str:
 
 
 def _enqueue(delivery_ids: list[int], countdown: float | None = None) -> None:
+    from crm.tasks import enqueue
+
     from .tasks import deliver
 
     def go():
         for pk in delivery_ids:
-            deliver.apply_async((pk,), countdown=countdown)
+            if not enqueue(deliver, pk, countdown=countdown):
+                break  # the broker is away: the rest stay pending for the sweep (R110)
 
     if delivery_ids:
         transaction.on_commit(go)
