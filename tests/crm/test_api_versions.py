@@ -101,11 +101,17 @@ def _make_circulars(org, model):
 
     if model not in (Circular, LeaderReport):
         return None
+    # One rated round, meeting and circular per organisation, however many rows are asked for.
+    made = org.__dict__.setdefault("_circulars", {})
     with time_machine.travel(NOW, tick=False):
-        rnd = rated_round(org)
+        if "round" not in made:
+            made["round"] = rated_round(org)
         if model is Circular:
-            return services.circular_generate(meeting=record_meeting(org, rnd), by=org["marketing"])
-        east = Assessment.objects.get(round=rnd, branch=org.branches["east"])
+            if "circular" not in made:
+                meeting = record_meeting(org, made["round"])
+                made["circular"] = services.circular_generate(meeting=meeting, by=org["marketing"])
+            return made["circular"]
+        east = Assessment.objects.get(round=made["round"], branch=org.branches["east"])
         return services.commendation_draft(assessment=east, by=org["marketing"])
 
 

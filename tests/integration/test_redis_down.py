@@ -106,9 +106,31 @@ def redis_settings(settings, own_redis):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     if own_redis.process is None:
         own_redis.start()
+    # The Celery apps read their broker once and keep a pool of connections: an earlier test of
+    # this process may have connected them to the suite's Redis. Point them at ours, afresh.
+    saved = _point_celery_at(own_redis.url)
     yield settings
+    _point_celery_at(saved)
     if own_redis.process is None:
         own_redis.start()
+
+
+def _point_celery_at(url):
+    """Point the project's Celery app and the current one at ``url`` (or at each one's URL in a
+    dict, as returned), with new connection pools; returns what they pointed at."""
+    from celery import current_app
+
+    from crm.celery import app as crm_app
+
+    before = {}
+    for app in {crm_app, current_app._get_current_object()}:
+        before[app] = app.conf.broker_url
+        app.conf.broker_url = url[app] if isinstance(url, dict) else url
+        if app._pool is not None:
+            app._pool.force_close_all()
+            app._pool = None
+        app.amqp._producer_pool = None
+    return before
 
 
 def _pages(org, target):
